@@ -1,0 +1,224 @@
+//! The authoritative lookup of RFC 1034 §4.3.2, on the zones one server holds.
+//!
+//! The result is an [`Answer`] value: data, a referral, NODATA or NXDOMAIN,
+//! each with the records of its three sections. Turning it into a message is
+//! [`super::answer`]'s job.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+use crate::names::label_count;
+use crate::zone::{Zone, ns_targets};
+
+/// The longest CNAME chain the server follows within its own zones.
+pub const MAX_CNAME_CHAIN: usize = 8;
+
+/// What kind of answer a lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Records of the asked type (or a CNAME chain leaving our zones).
+    Data,
+    /// The name is at or below a zone cut: the NS set of the child zone.
+    Referral,
+    /// The name exists but has no record of the asked type (RFC 2308 §2.2).
+    NoData,
+    /// The name does not exist (RFC 2308 §2.1).
+    NxDomain,
+}
+
+/// An answer from the zones, section by section.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// What was found.
+    pub outcome: Outcome,
+    /// The answer section: the CNAME chain, then the data.
+    pub answers: Vec<Record>,
+    /// The authority section: the NS set of a referral or the SOA of a negative answer.
+    pub authorities: Vec<Record>,
+    /// The additional section: glue, or addresses of NS and MX targets.
+    pub additionals: Vec<Record>,
+}
+
+impl Answer {
+    /// True when the AA bit belongs on the answer: everything but a bare referral.
+    pub fn authoritative(&self) -> bool {
+        self.outcome != Outcome::Referral || !self.answers.is_empty()
+    }
+
+    /// The RCODE of the answer: NXDOMAIN when the last name does not exist (RFC 6604 §2.1).
+    pub fn response_code(&self) -> ResponseCode {
+        match self.outcome {
+            Outcome::NxDomain => ResponseCode::NXDomain,
+            _ => ResponseCode::NoError,
+        }
+    }
+}
+
+/// The zones served at one address, found by origin.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    zones: HashMap<Name, Arc<Zone>>,
+}
+
+impl Catalog {
+    /// A catalog of the given zones.
+    pub fn new(zones: impl IntoIterator<Item = Arc<Zone>>) -> Self {
+        let zones = zones
+            .into_iter()
+            .map(|zone| (zone.origin().clone(), zone))
+            .collect();
+        Catalog { zones }
+    }
+
+    /// The deepest zone of this catalog that contains `name`.
+    pub fn zone_for(&self, name: &Name) -> Option<&Arc<Zone>> {
+        (0..=label_count(name))
+            .rev()
+            .find_map(|labels| self.zones.get(&name.trim_to(labels)))
+    }
+
+    /// The origins served, sorted.
+    pub fn origins(&self) -> Vec<Name> {
+        let mut origins: Vec<Name> = self.zones.keys().cloned().collect();
+        origins.sort();
+        origins
+    }
+
+    /// Looks a question up (RFC 1034 §4.3.2); `None` when no zone here holds
+    /// the name, which the server answers with REFUSED.
+    pub fn lookup(&self, qname: &Name, qtype: RecordType) -> Option<Answer> {
+        let mut zone = self.zone_for(qname)?;
+        let mut name = qname.clone();
+        let mut chain: Vec<Record> = Vec::new();
+        loop {
+            let step = lookup_in_zone(zone, &name, qtype);
+            let Step::Alias(cname, target) = step else {
+                return Some(self.finish(zone, chain, step));
+            };
+            chain.push(*cname);
+            let looped = chain.iter().any(|record| record.name == target);
+            match self.zone_for(&target) {
+                Some(next) if !looped && chain.len() < MAX_CNAME_CHAIN => {
+                    zone = next;
+                    name = target;
+                }
+                // The chain leaves our zones, loops or is too long: the
+                // resolver that asked takes it from here.
+                _ => return Some(data(chain, Vec::new())),
+            }
+        }
+    }
+
+    fn finish(&self, zone: &Zone, mut chain: Vec<Record>, step: Step) -> Answer {
+        match step {
+            Step::Data(records) => {
+                let additionals = self.additional_addresses(&records);
+                chain.extend(records);
+                data(chain, additionals)
+            }
+            Step::Referral(cut) => referral(zone, &cut, chain),
+            Step::NoData => negative(Outcome::NoData, zone, chain),
+            Step::NxDomain => negative(Outcome::NxDomain, zone, chain),
+            Step::Alias(..) => unreachable!("lookup follows aliases before finishing"),
+        }
+    }
+
+    /// Addresses of the NS and MX targets of an answer, where a zone here is
+    /// authoritative for them (RFC 1035 §3.3.9, §3.3.11 additional processing).
+    fn additional_addresses(&self, records: &[Record]) -> Vec<Record> {
+        let mut additionals = Vec::new();
+        for record in records {
+            let target = match &record.data {
+                RData::NS(ns) => &ns.0,
+                RData::MX(mx) => &mx.exchange,
+                _ => continue,
+            };
+            let Some(zone) = self.zone_for(target) else {
+                continue;
+            };
+            if zone.zone_cut(target).is_none() {
+                additionals.extend(zone.addresses(target));
+            }
+        }
+        additionals
+    }
+}
+
+/// The result of looking a name up in one zone.
+enum Step {
+    Data(Vec<Record>),
+    Alias(Box<Record>, Name),
+    Referral(Name),
+    NoData,
+    NxDomain,
+}
+
+/// RFC 1034 §4.3.2 step 3 on one zone: match down label by label.
+fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
+    if let Some(cut) = zone.zone_cut(name) {
+        return Step::Referral(cut.clone());
+    }
+    let Some(node) = zone.node(name) else {
+        return Step::NxDomain;
+    };
+    if qtype == RecordType::ANY && !node.is_empty() {
+        let records = node
+            .rrsets()
+            .iter()
+            .flat_map(|rrset| rrset.records.iter().cloned())
+            .collect();
+        return Step::Data(records);
+    }
+    if let Some(rrset) = node.rrset(qtype) {
+        return Step::Data(rrset.records.clone());
+    }
+    if let Some(cname) = node.rrset(RecordType::CNAME) {
+        let record = cname.records[0].clone();
+        if let RData::CNAME(target) = &record.data {
+            let target = target.0.clone();
+            return Step::Alias(Box::new(record), target);
+        }
+    }
+    Step::NoData
+}
+
+fn data(answers: Vec<Record>, additionals: Vec<Record>) -> Answer {
+    Answer {
+        outcome: Outcome::Data,
+        answers,
+        authorities: Vec::new(),
+        additionals,
+    }
+}
+
+/// A referral: the child's NS set and the glue this zone holds for it (RFC 1034 §4.3.2 step 3b).
+fn referral(zone: &Zone, cut: &Name, chain: Vec<Record>) -> Answer {
+    let ns = zone
+        .rrset(cut, RecordType::NS)
+        .map(|rrset| rrset.records.clone())
+        .unwrap_or_default();
+    let glue = ns_targets(zone.rrset(cut, RecordType::NS))
+        .iter()
+        .filter(|target| zone.origin().zone_of(target))
+        .flat_map(|target| zone.addresses(target))
+        .collect();
+    Answer {
+        outcome: Outcome::Referral,
+        answers: chain,
+        authorities: ns,
+        additionals: glue,
+    }
+}
+
+/// NODATA or NXDOMAIN with the zone's SOA, TTL set to the negative TTL (RFC 2308 §3).
+fn negative(outcome: Outcome, zone: &Zone, chain: Vec<Record>) -> Answer {
+    Answer {
+        outcome,
+        answers: chain,
+        authorities: vec![zone.negative_soa()],
+        additionals: Vec::new(),
+    }
+}

@@ -1,0 +1,369 @@
+//! `resolver.toml` → a typed [`Config`]. Unknown keys are errors that name
+//! the key; a missing file names the path tried; every other key has a
+//! default that works (the shipped file documents each one).
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// Everything `resolver.toml` says.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the resolver listens and whom it answers.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// How the resolver walks the hierarchy.
+    #[serde(default)]
+    pub resolver: ResolverConfig,
+    /// The TTL cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// The bounds on the work of one client question.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// The lab's authoritative servers, run in-process when present.
+    pub lab: Option<LabConfig>,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[server]`: the resolver's listening side.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Socket addresses to serve on, UDP and TCP on each.
+    pub listen: Vec<SocketAddr>,
+    /// Client prefixes that may query; anyone else gets REFUSED.
+    pub allow: Vec<IpNet>,
+    /// UDP sockets per listen address (SO_REUSEPORT); 0 means one per CPU.
+    pub udp_sockets: usize,
+    /// TCP connections open at once.
+    pub tcp_connections: usize,
+    /// Seconds a TCP connection may stay idle.
+    pub tcp_idle_timeout: f64,
+    /// Client questions being resolved at once; beyond, SERVFAIL.
+    pub pending_answers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 5353))],
+            allow: vec![
+                "127.0.0.0/8".parse().expect("a valid prefix"),
+                "::1/128".parse().expect("a valid prefix"),
+            ],
+            udp_sockets: 0,
+            tcp_connections: 128,
+            tcp_idle_timeout: 10.0,
+            pending_answers: 1024,
+        }
+    }
+}
+
+/// Where resolution starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Roots {
+    /// The built-in IANA root hints, for the real Internet.
+    Iana,
+    /// These root server addresses.
+    Addresses(Vec<IpAddr>),
+}
+
+/// `[resolver]`: the iterative walk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResolverConfig {
+    /// Root servers: `"iana"` or a list of addresses. Default: the lab's root
+    /// servers when `[lab]` is present, else `"iana"`.
+    #[serde(deserialize_with = "deserialize_roots")]
+    pub roots: Option<Roots>,
+    /// The port every nameserver is queried on. Default: `[lab] port` with a lab, else 53.
+    pub port: Option<u16>,
+    /// Seconds to wait for one upstream reply from a server never heard before.
+    pub query_timeout: f64,
+    /// Local address to send upstream queries from (like Unbound's outgoing-interface).
+    pub source_address: Option<IpAddr>,
+}
+
+impl Default for ResolverConfig {
+    fn default() -> Self {
+        ResolverConfig {
+            roots: None,
+            port: None,
+            query_timeout: 0.8,
+            source_address: None,
+        }
+    }
+}
+
+/// `[cache]`: the TTL cache of RRsets, delegations and negative answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Entries held at most (RRsets, delegations, negative answers together).
+    pub capacity: u64,
+    /// TTLs above this are cut to it, in seconds.
+    pub max_ttl: u32,
+    /// TTLs below this are raised to it, in seconds.
+    pub min_ttl: u32,
+    /// Negative answers are kept at most this long, in seconds (RFC 2308 §5).
+    pub max_negative_ttl: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            capacity: 200_000,
+            max_ttl: 86_400,
+            min_ttl: 0,
+            max_negative_ttl: 3_600,
+        }
+    }
+}
+
+/// `[limits]`: the budget of one client question; beyond it, SERVFAIL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// CNAMEs followed for one question.
+    pub max_cname_chain: usize,
+    /// Referrals followed for one name.
+    pub max_referrals: usize,
+    /// Upstream queries sent for one question, sub-resolutions included.
+    pub max_upstream_queries: usize,
+    /// Nameserver names resolved for lack of glue, for one question.
+    pub max_glueless_lookups: usize,
+    /// How deep glueless sub-resolutions may nest.
+    pub max_glueless_depth: usize,
+    /// Seconds one question may take in all.
+    pub resolution_timeout: f64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_cname_chain: 10,
+            max_referrals: 16,
+            max_upstream_queries: 48,
+            max_glueless_lookups: 6,
+            max_glueless_depth: 3,
+            resolution_timeout: 4.0,
+        }
+    }
+}
+
+/// `[lab]`: the textbook hierarchy, served in-process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabConfig {
+    /// The zone folder (relative to the configuration file).
+    pub zones: PathBuf,
+    /// The port every lab server listens on.
+    #[serde(default = "default_lab_port")]
+    pub port: u16,
+}
+
+fn default_lab_port() -> u16 {
+    5300
+}
+
+/// `[log]`: what is logged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// One line per client query (client, name, type, rcode, cached, upstream queries, time).
+    pub queries: bool,
+    /// The level of everything else: error, warn, info, debug or trace.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            queries: false,
+            level: "info".to_string(),
+        }
+    }
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration {}: {source}", path.display())]
+    Read {
+        /// The path tried.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key or a bad value.
+    #[error("in {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        source: toml::de::Error,
+    },
+    /// A value that parses but cannot work.
+    #[error("in {}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: &'static str,
+    },
+}
+
+impl Config {
+    /// Reads and checks a configuration file; relative paths in it are taken
+    /// relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Self::parse(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        if let Some(lab) = &mut config.lab
+            && lab.zones.is_relative()
+        {
+            lab.zones = folder.join(&lab.zones);
+        }
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Parses configuration text (paths stay as written).
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.server.listen.is_empty() {
+            return Err("[server] listen needs at least one address");
+        }
+        if self.server.tcp_connections == 0 || self.server.pending_answers == 0 {
+            return Err("[server] tcp_connections and pending_answers must be at least 1");
+        }
+        if self.cache.min_ttl > self.cache.max_ttl {
+            return Err("[cache] min_ttl is above max_ttl");
+        }
+        if !positive(self.resolver.query_timeout)
+            || !positive(self.limits.resolution_timeout)
+            || !positive(self.server.tcp_idle_timeout)
+        {
+            return Err("time-outs must be positive numbers of seconds");
+        }
+        if matches!(&self.resolver.roots, Some(Roots::Addresses(list)) if list.is_empty()) {
+            return Err("[resolver] roots is an empty list");
+        }
+        Ok(())
+    }
+
+    /// The port nameservers are queried on: `[resolver] port`, else the lab's, else 53.
+    pub fn upstream_port(&self) -> u16 {
+        self.resolver
+            .port
+            .or(self.lab.as_ref().map(|lab| lab.port))
+            .unwrap_or(53)
+    }
+
+    /// Seconds as a duration.
+    pub fn seconds(value: f64) -> Duration {
+        Duration::from_secs_f64(value)
+    }
+}
+
+fn positive(seconds: f64) -> bool {
+    seconds.is_finite() && seconds > 0.0
+}
+
+/// `roots = "iana"` or `roots = ["198.41.0.4", ...]`.
+fn deserialize_roots<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Roots>, D::Error> {
+    struct RootsVisitor;
+
+    impl<'de> Visitor<'de> for RootsVisitor {
+        type Value = Option<Roots>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("\"iana\" or a list of root server IP addresses")
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            if value.eq_ignore_ascii_case("iana") {
+                Ok(Some(Roots::Iana))
+            } else {
+                Err(E::invalid_value(de::Unexpected::Str(value), &self))
+            }
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut addresses = Vec::new();
+            while let Some(address) = seq.next_element::<IpAddr>()? {
+                addresses.push(address);
+            }
+            Ok(Some(Roots::Addresses(addresses)))
+        }
+    }
+
+    deserializer.deserialize_any(RootsVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_configuration_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("resolver.toml");
+        let config = Config::load(&path).expect("resolver.toml is valid");
+        assert_eq!(
+            config.server.listen,
+            vec![SocketAddr::from(([127, 0, 0, 1], 5353))]
+        );
+        assert!(config.lab.is_some());
+        assert_eq!(config.upstream_port(), 5300);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = Config::parse("[server]\nlisten = [\"127.0.0.1:53\"]\nlistne = 1\n")
+            .expect_err("unknown key");
+        assert!(error.to_string().contains("listne"), "{error}");
+    }
+
+    #[test]
+    fn roots_are_iana_or_addresses() {
+        let config = Config::parse("[resolver]\nroots = \"iana\"\n").expect("valid");
+        assert_eq!(config.resolver.roots, Some(Roots::Iana));
+        let config = Config::parse("[resolver]\nroots = [\"127.0.1.1\"]\n").expect("valid");
+        assert_eq!(
+            config.resolver.roots,
+            Some(Roots::Addresses(vec!["127.0.1.1".parse().expect("valid")]))
+        );
+        assert!(Config::parse("[resolver]\nroots = \"icann\"\n").is_err());
+    }
+
+    #[test]
+    fn a_missing_file_names_the_path() {
+        let error = Config::load(Path::new("/nonexistent/resolver.toml")).expect_err("missing");
+        assert!(error.to_string().contains("/nonexistent/resolver.toml"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The lab: every zone of a folder served by its own authoritative servers,
+//! each on the addresses of its nameservers, all on one port.
+//!
+//! ```text
+//! zones/*.toml ─▶ ZoneSet ─▶ by_address() ─▶ one Listener + Authority per address
+//!                               127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
+//! ```
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::authority::{Authority, Catalog};
+use crate::server::{self, Limits, Listener};
+use crate::trace::Tap;
+use crate::zone::ZoneSet;
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// One of the lab's addresses is already served on the lab port.
+    #[error("{0} is already in use (is another `resolver serve` or `resolver auth` running?)")]
+    InUse(SocketAddr),
+    /// An address could not be bound for another reason.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address tried.
+        address: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// The lab's servers, bound and ready to serve.
+pub struct BoundLab {
+    servers: Vec<(Listener, Authority)>,
+}
+
+impl BoundLab {
+    /// Binds one listener per address that serves a zone, on `port`.
+    pub fn bind(zones: &ZoneSet, port: u16) -> Result<Self, LabError> {
+        let mut servers = Vec::new();
+        for (address, served) in zones.by_address() {
+            let socket_address = SocketAddr::new(address, port);
+            let listener = Listener::bind(socket_address, 1).map_err(|source| {
+                if source.kind() == io::ErrorKind::AddrInUse {
+                    LabError::InUse(socket_address)
+                } else {
+                    LabError::Bind {
+                        address: socket_address,
+                        source,
+                    }
+                }
+            })?;
+            servers.push((listener, Authority::new(Catalog::new(served))));
+        }
+        Ok(BoundLab { servers })
+    }
+
+    /// The addresses served, with the zones of each.
+    pub fn addresses(&self) -> Vec<(SocketAddr, Vec<String>)> {
+        self.servers
+            .iter()
+            .map(|(listener, authority)| {
+                let origins = authority
+                    .catalog()
+                    .origins()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                (listener.local_addr(), origins)
+            })
+            .collect()
+    }
+
+    /// Serves every address until `shutdown`; the tasks join `tasks`.
+    pub fn serve(self, tap: Option<Tap>, shutdown: &CancellationToken, tasks: &TaskTracker) {
+        for (listener, authority) in self.servers {
+            tasks.spawn(server::serve(
+                listener,
+                Arc::new(authority),
+                Limits::default(),
+                tap.clone(),
+                shutdown.clone(),
+            ));
+        }
+    }
+}
+
+/// The addresses of the lab's root servers: the nameservers of the root zone.
+pub fn root_addresses(zones: &ZoneSet) -> Vec<IpAddr> {
+    zones
+        .get(&hickory_proto::rr::Name::root())
+        .map(|root| {
+            zones
+                .name_servers(root)
+                .into_iter()
+                .map(|server| server.address)
+                .collect()
+        })
+        .unwrap_or_default()
+}

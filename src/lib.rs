@@ -1,0 +1,21 @@
+//! `resolver`: the DNS of the textbook (Kurose & Ross, ch. 2), made real on
+//! one machine: authoritative servers for a lab hierarchy, and a local DNS
+//! server that resolves iteratively with a TTL cache.
+//!
+//! ```text
+//! authoritative:  zones/*.toml ─▶ zone::load ─▶ ZoneSet ─▶ lab (one server per address)
+//!                 query ─▶ server ─▶ authority ─▶ lookup (RFC 1034 §4.3.2) ─▶ Answer ─▶ message
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod authority;
+pub mod check;
+pub mod commands;
+pub mod config;
+pub mod lab;
+pub mod logging;
+pub mod names;
+pub mod server;
+pub mod trace;
+pub mod zone;

@@ -1,0 +1,201 @@
+//! All the zones of a folder, and which server address serves which zone.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hickory_proto::rr::{Name, RData};
+
+use super::Zone;
+use super::load::{ZoneError, ZoneErrorKind, load_zone_file};
+use crate::names::label_count;
+
+/// Every error found while loading a zone folder.
+#[derive(Debug, thiserror::Error)]
+pub struct LoadErrors(pub Vec<ZoneError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        writeln!(
+            f,
+            "{count} error{} in the zones:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            writeln!(f, "  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A nameserver of a zone: its name and one of its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NameServer {
+    /// The NS target name.
+    pub name: Name,
+    /// The address it is served at.
+    pub address: IpAddr,
+}
+
+/// The zones of one folder, each origin once.
+#[derive(Debug, Clone, Default)]
+pub struct ZoneSet {
+    zones: BTreeMap<Name, Arc<Zone>>,
+}
+
+impl ZoneSet {
+    /// Loads every `*.toml` file of a folder, reporting every error of every file.
+    pub fn load_dir(dir: &Path) -> Result<Self, LoadErrors> {
+        let entries = std::fs::read_dir(dir).map_err(|error| {
+            LoadErrors(vec![ZoneError {
+                file: dir.to_path_buf(),
+                line: None,
+                record: None,
+                what: None,
+                kind: ZoneErrorKind::Read(error),
+            }])
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        let mut errors = Vec::new();
+        let mut zones = Vec::new();
+        for file in files {
+            match load_zone_file(&file) {
+                Ok(zone) => zones.push(zone),
+                Err(mut found) => errors.append(&mut found),
+            }
+        }
+        match Self::from_zones(zones) {
+            Ok(set) if errors.is_empty() => Ok(set),
+            Ok(_) => Err(LoadErrors(errors)),
+            Err(LoadErrors(mut more)) => {
+                errors.append(&mut more);
+                Err(LoadErrors(errors))
+            }
+        }
+    }
+
+    /// Puts loaded zones together, refusing two zones for one origin and zones nobody can serve.
+    pub fn from_zones(zones: Vec<Zone>) -> Result<Self, LoadErrors> {
+        let mut errors = Vec::new();
+        let mut set = ZoneSet::default();
+        for zone in zones {
+            if let Some(other) = set.zones.get(zone.origin()) {
+                errors.push(ZoneError {
+                    file: zone.file().to_path_buf(),
+                    line: None,
+                    record: None,
+                    what: None,
+                    kind: ZoneErrorKind::DuplicateOrigin {
+                        origin: zone.origin().clone(),
+                        other: other.file().to_path_buf(),
+                    },
+                });
+                continue;
+            }
+            set.zones.insert(zone.origin().clone(), Arc::new(zone));
+        }
+        for zone in set.zones.values() {
+            if set.name_servers(zone).is_empty() {
+                errors.push(ZoneError {
+                    file: zone.file().to_path_buf(),
+                    line: None,
+                    record: None,
+                    what: None,
+                    kind: ZoneErrorKind::Unserved(zone.origin().clone()),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(LoadErrors(errors))
+        }
+    }
+
+    /// Every zone, in origin order.
+    pub fn zones(&self) -> impl Iterator<Item = &Arc<Zone>> {
+        self.zones.values()
+    }
+
+    /// The zone with this origin, if loaded.
+    pub fn get(&self, origin: &Name) -> Option<&Arc<Zone>> {
+        self.zones.get(origin)
+    }
+
+    /// True when no zone is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    /// The addresses of a name found in any loaded zone (authoritative data or glue).
+    pub fn addresses_of(&self, name: &Name) -> Vec<IpAddr> {
+        let mut addresses: Vec<IpAddr> = self
+            .zones
+            .values()
+            .flat_map(|zone| zone.addresses(name))
+            .filter_map(|record| match record.data {
+                RData::A(a) => Some(IpAddr::V4(a.0)),
+                RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+                _ => None,
+            })
+            .collect();
+        addresses.sort();
+        addresses.dedup();
+        addresses
+    }
+
+    /// The nameservers of a zone (its apex NS names) with their addresses.
+    pub fn name_servers(&self, zone: &Zone) -> Vec<NameServer> {
+        zone.apex_ns_names()
+            .into_iter()
+            .flat_map(|name| {
+                self.addresses_of(&name)
+                    .into_iter()
+                    .map(move |address| NameServer {
+                        name: name.clone(),
+                        address,
+                    })
+            })
+            .collect()
+    }
+
+    /// Which zones each address serves: every address of every apex nameserver.
+    pub fn by_address(&self) -> BTreeMap<IpAddr, Vec<Arc<Zone>>> {
+        let mut map: BTreeMap<IpAddr, Vec<Arc<Zone>>> = BTreeMap::new();
+        for zone in self.zones.values() {
+            for server in self.name_servers(zone) {
+                let zones = map.entry(server.address).or_default();
+                if !zones.iter().any(|z| z.origin() == zone.origin()) {
+                    zones.push(zone.clone());
+                }
+            }
+        }
+        map
+    }
+
+    /// The name of the nameserver at each address, for display: the first
+    /// apex NS name (in origin order) whose address it is.
+    pub fn server_names(&self) -> HashMap<IpAddr, Name> {
+        let mut names = HashMap::new();
+        for zone in self.zones.values() {
+            for server in self.name_servers(zone) {
+                names.entry(server.address).or_insert(server.name);
+            }
+        }
+        names
+    }
+
+    /// The deepest loaded zone that contains `name`.
+    pub fn zone_for(&self, name: &Name) -> Option<&Arc<Zone>> {
+        (0..=label_count(name))
+            .rev()
+            .find_map(|labels| self.zones.get(&name.trim_to(labels)))
+    }
+}
