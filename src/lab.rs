@@ -13,9 +13,11 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::authority::recurse::Recursion;
 use crate::authority::{Authority, Catalog};
 use crate::server::{self, Limits, Listener};
 use crate::trace::Tap;
+use crate::transport::Transport;
 use crate::zone::ZoneSet;
 
 /// Why the lab could not start.
@@ -37,6 +39,8 @@ pub enum LabError {
 /// The lab's servers, bound and ready to serve.
 pub struct BoundLab {
     servers: Vec<(Listener, Authority)>,
+    zones: ZoneSet,
+    port: u16,
 }
 
 impl BoundLab {
@@ -57,7 +61,11 @@ impl BoundLab {
             })?;
             servers.push((listener, Authority::new(Catalog::new(served))));
         }
-        Ok(BoundLab { servers })
+        Ok(BoundLab {
+            servers,
+            zones: zones.clone(),
+            port,
+        })
     }
 
     /// The addresses served, with the zones of each.
@@ -76,14 +84,25 @@ impl BoundLab {
             .collect()
     }
 
-    /// Serves every address until `shutdown`; the tasks join `tasks`.
-    pub fn serve(self, tap: Option<Tap>, shutdown: &CancellationToken, tasks: &TaskTracker) {
+    /// Serves every address until `shutdown`; the tasks join `tasks`. With
+    /// `recursive`, the servers pass recursive queries on instead of
+    /// referring, each from its own address, reporting to the tap.
+    pub fn serve(self, recursive: Option<Tap>, shutdown: &CancellationToken, tasks: &TaskTracker) {
         for (listener, authority) in self.servers {
+            let authority = match &recursive {
+                Some(tap) => {
+                    let source = Some(listener.local_addr().ip());
+                    let transport = Transport::new(source, Some(tap.clone()));
+                    let recursion = Recursion::new(transport, self.zones.clone(), self.port);
+                    authority.with_recursion(Arc::new(recursion))
+                }
+                None => authority,
+            };
             tasks.spawn(server::serve(
                 listener,
                 Arc::new(authority),
                 Limits::default(),
-                tap.clone(),
+                None,
                 shutdown.clone(),
             ));
         }

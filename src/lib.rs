@@ -16,6 +16,8 @@ pub mod config;
 pub mod lab;
 pub mod logging;
 pub mod names;
+pub mod resolver;
 pub mod server;
 pub mod trace;
+pub mod transport;
 pub mod zone;

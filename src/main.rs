@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use resolver::commands;
+use hickory_proto::rr::{Name, RecordType};
+use resolver::commands::{self, TraceMode, TraceOptions, TraceRun};
 use resolver::config::Config;
 
 #[derive(Parser)]
@@ -35,6 +36,40 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Run the recursive resolver (the textbook's local DNS server) on
+    /// [server] listen, UDP and TCP, with the lab's authoritative servers
+    /// in-process when the configuration has a [lab] section.
+    ///
+    /// Example: resolver serve, then dig @127.0.0.1 -p 5353 gaia.cs.umass.edu
+    Serve {
+        /// The configuration file.
+        #[arg(long, default_value = "resolver.toml")]
+        config: PathBuf,
+    },
+    /// Resolve names through a fresh local server, acting as the host
+    /// cis.poly.edu, and print every DNS message that crosses the wire,
+    /// numbered, in the textbook's form. The names share one cache, so later
+    /// names show fewer messages.
+    ///
+    /// Example: resolver trace gaia.cs.umass.edu gaia.cs.umass.edu www.umass.edu cis.poly.edu
+    Trace {
+        /// The names to resolve, in turn.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The record type to ask for.
+        #[arg(long = "type", short = 't', default_value = "A")]
+        record_type: String,
+        /// The configuration file ([lab] and [resolver] are used).
+        #[arg(long, default_value = "resolver.toml")]
+        config: PathBuf,
+        /// Print one JSON object per message instead of text.
+        #[arg(long)]
+        json: bool,
+        /// iterative: the local server asks each server itself (the default);
+        /// recursive: each server passes the query on (the textbook's other figure).
+        #[arg(long, value_enum, default_value = "iterative")]
+        mode: TraceMode,
+    },
     /// Validate a zone folder: print a summary (zones, record counts, which
     /// server serves which zone at which address), or every error and exit 1.
     ///
@@ -63,6 +98,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", commands::check(&dir)?);
             Ok(())
         }
+        Command::Serve { config } => {
+            let config = Config::load(&config)?;
+            resolver::logging::init(&config.log);
+            runtime()?.block_on(commands::serve(&config))
+        }
+        Command::Trace {
+            names,
+            record_type,
+            config,
+            json,
+            mode,
+        } => {
+            let config = Config::load(&config)?;
+            resolver::logging::init(&resolver::config::LogConfig {
+                level: "warn".to_string(),
+                ..config.log.clone()
+            });
+            let options = TraceOptions {
+                names: names
+                    .iter()
+                    .map(|n| fqdn(n))
+                    .collect::<anyhow::Result<_>>()?,
+                record_type: record_type
+                    .to_ascii_uppercase()
+                    .parse::<RecordType>()
+                    .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
+                mode,
+            };
+            let run = runtime()?.block_on(commands::trace(&config, &options))?;
+            print_trace(&run, json)
+        }
         Command::Auth {
             config,
             zones,
@@ -74,6 +140,48 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(commands::auth(&zones, port))
         }
     }
+}
+
+/// A name from the command line, fully qualified.
+fn fqdn(text: &str) -> anyhow::Result<Name> {
+    let mut name = Name::from_ascii(text).map_err(|e| anyhow::anyhow!("bad name {text:?}: {e}"))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+fn print_trace(run: &TraceRun, json: bool) -> anyhow::Result<()> {
+    if json {
+        for question in &run.questions {
+            for message in &question.messages {
+                let mut value = serde_json::to_value(message)?;
+                value["question"] = serde_json::Value::from(question.name.to_string());
+                println!("{value}");
+            }
+        }
+        return Ok(());
+    }
+    let lab = if run.lab_in_process {
+        "the lab's servers run in this process"
+    } else {
+        "the lab's servers are the ones already running"
+    };
+    println!(
+        "The host {} asks its local DNS server {} ({}), which starts with an empty cache; {lab}.",
+        commands::HOST,
+        commands::LOCAL_SERVER,
+        run.local
+    );
+    for question in &run.questions {
+        println!(
+            "\n{} {}",
+            question.name, question.reply.queries[0].query_type
+        );
+        print!(
+            "{}",
+            resolver::trace::render(&question.messages, question.span_ms)
+        );
+    }
+    Ok(())
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -9,24 +9,39 @@
 
 pub mod answer;
 pub mod lookup;
+pub mod recurse;
 
-use hickory_proto::op::ResponseCode;
+use std::sync::Arc;
+
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, RecordType};
 
 pub use lookup::{Answer, Catalog, Outcome};
+use recurse::Recursion;
 
 use crate::server::{Handler, Request, Response};
 
 /// The handler of an authoritative server: one catalog of zones.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Authority {
     catalog: Catalog,
+    recursion: Option<Arc<Recursion>>,
 }
 
 impl Authority {
     /// An authoritative server for the zones of `catalog`.
     pub fn new(catalog: Catalog) -> Self {
-        Authority { catalog }
+        Authority {
+            catalog,
+            recursion: None,
+        }
+    }
+
+    /// The same server, passing recursive queries on instead of referring
+    /// (the lab's recursive mode).
+    pub fn with_recursion(mut self, recursion: Arc<Recursion>) -> Self {
+        self.recursion = Some(recursion);
+        self
     }
 
     /// The zones served.
@@ -34,33 +49,53 @@ impl Authority {
         &self.catalog
     }
 
-    /// The response to a query, decided synchronously.
-    pub fn respond(&self, request: &Request) -> hickory_proto::op::Message {
+    /// The answer to a query from the zones, or the RCODE of the error that replaces it.
+    pub fn lookup(&self, request: &Request) -> Result<Answer, ResponseCode> {
         let query = request.query();
         if query.query_class != DNSClass::IN {
-            return request.error(ResponseCode::Refused);
+            return Err(ResponseCode::Refused);
         }
-        if matches!(
-            query.query_type,
-            RecordType::AXFR | RecordType::IXFR | RecordType::OPT
-        ) {
+        match query.query_type {
             // Zone transfers are not offered; OPT is not a question.
-            let code = if query.query_type == RecordType::OPT {
-                ResponseCode::FormErr
-            } else {
-                ResponseCode::Refused
-            };
-            return request.error(code);
+            RecordType::AXFR | RecordType::IXFR => return Err(ResponseCode::Refused),
+            RecordType::OPT => return Err(ResponseCode::FormErr),
+            _ => {}
         }
-        match self.catalog.lookup(&query.name, query.query_type) {
-            Some(answer) => answer::message(request, answer),
-            None => request.error(ResponseCode::Refused),
+        self.catalog
+            .lookup(&query.name, query.query_type)
+            .ok_or(ResponseCode::Refused)
+    }
+
+    /// The response to a query, decided synchronously (no recursion).
+    pub fn respond(&self, request: &Request) -> Message {
+        match self.lookup(request) {
+            Ok(answer) => answer::message(request, answer),
+            Err(code) => request.error(code),
         }
     }
 }
 
 impl Handler for Authority {
     fn handle(&self, request: &Request) -> Response {
-        Response::Ready(self.respond(request))
+        let answer = match self.lookup(request) {
+            Ok(answer) => answer,
+            Err(code) => return Response::Ready(request.error(code)),
+        };
+        match &self.recursion {
+            Some(recursion)
+                if request.message.recursion_desired
+                    && answer.outcome == Outcome::Referral
+                    && answer.answers.is_empty() =>
+            {
+                let servers = recursion
+                    .referral_servers(&recurse::ns_names(&answer.authorities), &answer.additionals);
+                let recursion = recursion.clone();
+                let request = request.clone();
+                Response::Later(Box::pin(async move {
+                    recursion.relay(&request, &servers).await
+                }))
+            }
+            _ => Response::Ready(answer::message(request, answer)),
+        }
     }
 }

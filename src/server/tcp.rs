@@ -102,10 +102,10 @@ async fn connection<H: Handler>(
             Reply::Later(answer) => answer.await,
             Reply::Nothing => continue,
         };
+        shared.observe(local, peer, Protocol::Tcp, &reply);
         if write_message(&mut stream, &reply).await.is_err() {
             return;
         }
-        shared.observe(local, peer, Protocol::Tcp, &reply);
     }
 }
 

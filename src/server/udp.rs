@@ -65,9 +65,9 @@ async fn send<H: Handler>(
     reply: &[u8],
     destination: SocketAddr,
 ) {
-    if socket.send_to(reply, destination).await.is_ok()
-        && let Ok(local) = socket.local_addr()
-    {
+    // Reported as it is sent, so that a tap sees it before the client can.
+    if let Ok(local) = socket.local_addr() {
         shared.observe(local, destination, Protocol::Udp, reply);
     }
+    let _ = socket.send_to(reply, destination).await; // a lost reply is the client's to retry
 }

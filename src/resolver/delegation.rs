@@ -1,0 +1,258 @@
+//! Delegations and the servers of a zone: which nameserver to ask next.
+//!
+//! A [`Delegation`] is what a referral teaches (the child zone's NS names and
+//! their glue); it is cached. A [`DelegationPoint`] is the walk's working copy
+//! for one zone: the addresses still to try, and the NS names whose addresses
+//! must be looked up first (glueless delegations). Servers are chosen by
+//! smoothed round-trip time ([`ServerStats`]), so a dead one is soon avoided.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use hickory_proto::rr::Name;
+use moka::sync::Cache as MokaCache;
+
+/// A zone's delegation: its nameservers and the addresses given with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// The delegated zone.
+    pub zone: Name,
+    /// Its NS names.
+    pub name_servers: Vec<Name>,
+    /// Addresses of NS names that came in the referral (in-bailiwick glue only).
+    pub glue: Vec<(Name, IpAddr)>,
+}
+
+/// One address to ask, and the NS name it belongs to (when known).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The server's address.
+    pub address: IpAddr,
+    /// The NS name of the server, when known (not for address-only root hints).
+    pub name: Option<Name>,
+    tried: bool,
+}
+
+/// The servers of the zone being asked, as the walk works through them.
+#[derive(Debug, Clone)]
+pub struct DelegationPoint {
+    /// The zone these servers are authoritative for: the bailiwick of their replies.
+    pub zone: Name,
+    candidates: Vec<Candidate>,
+    unresolved: Vec<Name>,
+}
+
+impl DelegationPoint {
+    /// Starts from a delegation, with addresses from its glue and from `known`
+    /// (addresses of NS names found elsewhere, e.g. in the cache).
+    pub fn new(delegation: &Delegation, known: impl Fn(&Name) -> Vec<IpAddr>) -> Self {
+        let mut point = DelegationPoint {
+            zone: delegation.zone.clone(),
+            candidates: Vec::new(),
+            unresolved: Vec::new(),
+        };
+        for name in &delegation.name_servers {
+            let mut addresses: Vec<IpAddr> = delegation
+                .glue
+                .iter()
+                .filter(|(owner, _)| owner == name)
+                .map(|(_, address)| *address)
+                .collect();
+            if addresses.is_empty() {
+                addresses = known(name);
+            }
+            if addresses.is_empty() {
+                point.unresolved.push(name.clone());
+            }
+            for address in addresses {
+                point.add(address, Some(name.clone()));
+            }
+        }
+        point
+    }
+
+    /// Starts from bare addresses (root hints given as addresses).
+    pub fn from_addresses(zone: Name, addresses: &[IpAddr]) -> Self {
+        let mut point = DelegationPoint {
+            zone,
+            candidates: Vec::new(),
+            unresolved: Vec::new(),
+        };
+        for address in addresses {
+            point.add(*address, None);
+        }
+        point
+    }
+
+    /// Adds an address (once).
+    pub fn add(&mut self, address: IpAddr, name: Option<Name>) {
+        if !self.candidates.iter().any(|c| c.address == address) {
+            self.candidates.push(Candidate {
+                address,
+                name,
+                tried: false,
+            });
+        }
+    }
+
+    /// Drops addresses the resolver may not use (e.g. IPv6 on an IPv4-only host).
+    pub fn retain_addresses(&mut self, usable: impl Fn(&IpAddr) -> bool) {
+        self.candidates
+            .retain(|candidate| usable(&candidate.address));
+    }
+
+    /// The untried address with the best score, ties broken at random; marked tried.
+    pub fn next(&mut self, stats: &ServerStats) -> Option<Candidate> {
+        let best = self
+            .candidates
+            .iter()
+            .filter(|c| !c.tried)
+            .map(|c| stats.score(&c.address))
+            .min()?;
+        let ties: Vec<usize> = (0..self.candidates.len())
+            .filter(|&i| {
+                !self.candidates[i].tried && stats.score(&self.candidates[i].address) == best
+            })
+            .collect();
+        let pick = ties[rand::random_range(0..ties.len())];
+        self.candidates[pick].tried = true;
+        Some(self.candidates[pick].clone())
+    }
+
+    /// An NS name with no address yet, to be looked up (a glueless delegation); removed from the list.
+    pub fn take_unresolved(&mut self) -> Option<Name> {
+        if self.unresolved.is_empty() {
+            None
+        } else {
+            Some(
+                self.unresolved
+                    .remove(rand::random_range(0..self.unresolved.len())),
+            )
+        }
+    }
+
+    /// True when nothing is left: every address tried and every NS name looked up.
+    pub fn exhausted(&self) -> bool {
+        self.unresolved.is_empty() && self.candidates.iter().all(|c| c.tried)
+    }
+
+    /// The NS names still without an address.
+    pub fn unresolved(&self) -> &[Name] {
+        &self.unresolved
+    }
+}
+
+/// The score of a server never heard from: worse than any live server on a
+/// LAN, better than one that timed out (Unbound uses 376 ms).
+pub const UNKNOWN_RTT: Duration = Duration::from_millis(300);
+
+/// The least time-out for a server whose round-trip time is known.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The largest penalty a failing server accumulates.
+pub const MAX_PENALTY: Duration = Duration::from_secs(120);
+
+/// How many servers' statistics are kept; older ones are forgotten.
+const STATS_CAPACITY: u64 = 10_000;
+
+/// How long an idle server's statistics are kept (Unbound's infra-host-ttl).
+const STATS_IDLE: Duration = Duration::from_secs(900);
+
+/// Smoothed round-trip times and failures per server address (the "infrastructure cache").
+#[derive(Clone)]
+pub struct ServerStats {
+    rtts: MokaCache<IpAddr, Duration>,
+}
+
+impl Default for ServerStats {
+    fn default() -> Self {
+        ServerStats {
+            rtts: MokaCache::builder()
+                .max_capacity(STATS_CAPACITY)
+                .time_to_idle(STATS_IDLE)
+                .build(),
+        }
+    }
+}
+
+impl ServerStats {
+    /// The server's smoothed RTT, or [`UNKNOWN_RTT`] if never measured.
+    pub fn score(&self, address: &IpAddr) -> Duration {
+        self.rtts.get(address).unwrap_or(UNKNOWN_RTT)
+    }
+
+    /// The time-out for a query to this server: `initial` for a stranger,
+    /// else a few times its smoothed RTT, never below [`MIN_TIMEOUT`].
+    pub fn timeout_for(&self, address: &IpAddr, initial: Duration) -> Duration {
+        match self.rtts.get(address) {
+            Some(srtt) => (srtt * 3 + Duration::from_millis(50))
+                .clamp(MIN_TIMEOUT, initial.max(MIN_TIMEOUT) * 2),
+            None => initial,
+        }
+    }
+
+    /// A reply came after `rtt`: smooth it in (7/8 old, 1/8 new, as TCP's RTO does).
+    pub fn record_rtt(&self, address: IpAddr, rtt: Duration) {
+        let smoothed = match self.rtts.get(&address) {
+            Some(old) if old < MAX_PENALTY => (old * 7 + rtt) / 8,
+            _ => rtt,
+        };
+        self.rtts.insert(address, smoothed);
+    }
+
+    /// The server failed (time-out, refusal, lame): its score doubles, at
+    /// least to `penalty`, so it goes behind the servers that answer.
+    pub fn record_failure(&self, address: IpAddr, penalty: Duration) {
+        let score = self.score(&address);
+        let worse = (score * 2).max(penalty).min(MAX_PENALTY);
+        self.rtts.insert(address, worse);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).expect("valid")
+    }
+
+    #[test]
+    fn glue_first_then_known_then_unresolved() {
+        let delegation = Delegation {
+            zone: name("t."),
+            name_servers: vec![name("a.t."), name("b.x."), name("c.y.")],
+            glue: vec![(name("a.t."), "192.0.2.1".parse().expect("valid"))],
+        };
+        let mut point = DelegationPoint::new(&delegation, |n| {
+            if *n == name("b.x.") {
+                vec!["192.0.2.2".parse().expect("valid")]
+            } else {
+                vec![]
+            }
+        });
+        assert_eq!(point.unresolved(), [name("c.y.")]);
+        let stats = ServerStats::default();
+        let mut seen: Vec<String> = std::iter::from_fn(|| point.next(&stats))
+            .map(|c| c.address.to_string())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ["192.0.2.1", "192.0.2.2"]);
+        assert!(!point.exhausted());
+        assert_eq!(point.take_unresolved(), Some(name("c.y.")));
+        assert!(point.exhausted());
+    }
+
+    #[test]
+    fn a_failed_server_goes_behind_a_live_one() {
+        let stats = ServerStats::default();
+        let dead: IpAddr = "192.0.2.1".parse().expect("valid");
+        let live: IpAddr = "192.0.2.2".parse().expect("valid");
+        stats.record_failure(dead, Duration::from_millis(800));
+        stats.record_rtt(live, Duration::from_millis(1));
+        for _ in 0..20 {
+            let mut point = DelegationPoint::from_addresses(Name::root(), &[dead, live]);
+            assert_eq!(point.next(&stats).expect("a server").address, live);
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! The iterative walk of RFC 1034 §5.3.3, with a budget.
+//!
+//! ```text
+//! resolve(name, type):
+//!   cache: answer / negative → done;  CNAME → follow it, again
+//!   deepest cached delegation (else the root hints)
+//!   loop: pick a server (lowest smoothed RTT; glueless NS names looked up as
+//!         sub-resolutions sharing this budget) → query without RD → scrub → classify
+//!     answer / NXDOMAIN / NODATA → cache, done
+//!     CNAME leaving the zone     → cache, resolve the target (the chain grows)
+//!     referral closer to name    → cache the delegation, ask its servers
+//!     lame, time-out, error      → penalise the server, try the next
+//! ```
+//!
+//! Every step spends from a [`Budget`]: upstream queries, referrals, CNAME
+//! links, glueless lookups and their depth, and a deadline. Over budget, the
+//! walk stops with a [`ResolveError`], which the client sees as SERVFAIL.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use hickory_proto::op::Query;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::time::Instant;
+
+use super::Resolver;
+use super::cache::Cached;
+use super::delegation::{Candidate, DelegationPoint};
+use super::reply::{Classified, Lameness, address_of, classify, scrub};
+use crate::transport::{Ask, TransportError};
+
+/// What a resolution found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The records asked for (after the chain).
+    Answer(Vec<Record>),
+    /// The name exists without such records; the SOA if one was given.
+    NoData(Option<Record>),
+    /// The name does not exist; the SOA if one was given.
+    NxDomain(Option<Record>),
+}
+
+/// The result of resolving one question: the CNAME chain and the outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    /// The CNAMEs from the question's name to the final name, in order.
+    pub chain: Vec<Record>,
+    /// What the final name holds.
+    pub outcome: Outcome,
+}
+
+/// Why the last server of a zone failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// It did not answer in time.
+    #[error("time-out")]
+    Timeout,
+    /// The network refused (nothing listening, unreachable).
+    #[error("unreachable")]
+    Unreachable,
+    /// It answered with something that is not DNS.
+    #[error("malformed reply")]
+    Malformed,
+    /// It answered, uselessly.
+    #[error("{0}")]
+    Lame(Lameness),
+    /// No address could be found for any of its names.
+    #[error("no nameserver address")]
+    NoAddress,
+}
+
+impl From<&TransportError> for Failure {
+    fn from(error: &TransportError) -> Self {
+        match error {
+            TransportError::Timeout(_) => Failure::Timeout,
+            TransportError::Io(_) => Failure::Unreachable,
+            TransportError::Malformed => Failure::Malformed,
+        }
+    }
+}
+
+/// Why a resolution gave up; the client gets SERVFAIL.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResolveError {
+    /// The question took longer than its deadline.
+    #[error("the resolution deadline of {0:?} passed")]
+    Deadline(Duration),
+    /// Too many upstream queries for one question.
+    #[error("the budget of {0} upstream queries is spent")]
+    QueryBudget(usize),
+    /// Too many referrals for one name.
+    #[error("more than {0} referrals")]
+    ReferralLimit(usize),
+    /// A CNAME chain longer than the limit.
+    #[error("a CNAME chain longer than {0}")]
+    CnameChain(usize),
+    /// A CNAME chain that comes back to a name already in it.
+    #[error("a CNAME loop at {0}")]
+    CnameLoop(Name),
+    /// Too many nameserver names to look up for lack of glue.
+    #[error("more than {0} glueless nameserver lookups")]
+    GluelessLimit(usize),
+    /// Glueless lookups nested too deep.
+    #[error("glueless lookups nested deeper than {0}")]
+    GluelessDepth(usize),
+    /// A nameserver name whose lookup needs itself (zones served only by each other's names).
+    #[error("{0} can only be resolved through itself")]
+    DependencyLoop(Name),
+    /// Every server of a zone failed.
+    #[error("no server of {zone} answered usefully (last: {failure})")]
+    ServersFailed {
+        /// The zone whose servers failed.
+        zone: Name,
+        /// The last failure seen.
+        failure: Failure,
+    },
+}
+
+/// The bounds of one client question (from `[limits]`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// CNAMEs followed.
+    pub max_cname_chain: usize,
+    /// Referrals followed for one name.
+    pub max_referrals: usize,
+    /// Upstream queries, sub-resolutions included.
+    pub max_upstream_queries: usize,
+    /// Glueless nameserver lookups.
+    pub max_glueless_lookups: usize,
+    /// Nesting of glueless lookups.
+    pub max_glueless_depth: usize,
+    /// The deadline of the whole question.
+    pub resolution_timeout: Duration,
+}
+
+impl From<&crate::config::LimitsConfig> for Limits {
+    fn from(config: &crate::config::LimitsConfig) -> Self {
+        Limits {
+            max_cname_chain: config.max_cname_chain,
+            max_referrals: config.max_referrals,
+            max_upstream_queries: config.max_upstream_queries,
+            max_glueless_lookups: config.max_glueless_lookups,
+            max_glueless_depth: config.max_glueless_depth,
+            resolution_timeout: crate::config::Config::seconds(config.resolution_timeout),
+        }
+    }
+}
+
+/// What one client question may still spend; shared by its sub-resolutions.
+#[derive(Debug)]
+pub struct Budget {
+    limits: Limits,
+    deadline: Instant,
+    queries_sent: usize,
+    glueless_lookups: usize,
+    in_progress: Vec<(Name, RecordType)>,
+}
+
+impl Budget {
+    /// A fresh budget, starting now.
+    pub fn new(limits: &Limits) -> Self {
+        Budget {
+            limits: limits.clone(),
+            deadline: Instant::now() + limits.resolution_timeout,
+            queries_sent: 0,
+            glueless_lookups: 0,
+            in_progress: Vec::new(),
+        }
+    }
+
+    /// Upstream queries sent so far.
+    pub fn queries_sent(&self) -> usize {
+        self.queries_sent
+    }
+
+    /// Spends one upstream query; returns the time left before the deadline.
+    fn spend_query(&mut self) -> Result<Duration, ResolveError> {
+        let left = self.time_left()?;
+        if self.queries_sent >= self.limits.max_upstream_queries {
+            return Err(ResolveError::QueryBudget(self.limits.max_upstream_queries));
+        }
+        self.queries_sent += 1;
+        Ok(left)
+    }
+
+    fn time_left(&self) -> Result<Duration, ResolveError> {
+        self.deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or(ResolveError::Deadline(self.limits.resolution_timeout))
+    }
+
+    /// Starts a glueless lookup of `name`, refusing cycles and excess.
+    fn enter_glueless(&mut self, name: &Name) -> Result<(), ResolveError> {
+        if self.in_progress.iter().any(|(n, _)| n == name) {
+            return Err(ResolveError::DependencyLoop(name.clone()));
+        }
+        if self.in_progress.len() >= self.limits.max_glueless_depth {
+            return Err(ResolveError::GluelessDepth(self.limits.max_glueless_depth));
+        }
+        if self.glueless_lookups >= self.limits.max_glueless_lookups {
+            return Err(ResolveError::GluelessLimit(
+                self.limits.max_glueless_lookups,
+            ));
+        }
+        self.glueless_lookups += 1;
+        self.in_progress.push((name.clone(), RecordType::A));
+        Ok(())
+    }
+
+    fn leave_glueless(&mut self) {
+        self.in_progress.pop();
+    }
+}
+
+/// What a walk through the servers ends with.
+enum Step {
+    /// The final outcome, after these CNAMEs.
+    Done(Vec<Record>, Outcome),
+    /// These CNAMEs, then resolve the target.
+    Alias(Vec<Record>, Name),
+}
+
+/// How long a lame server is put behind the others.
+const LAME_PENALTY: Duration = Duration::from_secs(2);
+
+impl Resolver {
+    /// Resolves `qname`/`qtype` from the cache and the network within `budget`.
+    pub fn resolve<'a>(
+        &'a self,
+        qname: &'a Name,
+        qtype: RecordType,
+        budget: &'a mut Budget,
+    ) -> BoxFuture<'a, Result<Resolution, ResolveError>> {
+        Box::pin(async move {
+            let mut chain: Vec<Record> = Vec::new();
+            let mut name = qname.clone();
+            loop {
+                if let Some(outcome) = self.cached_outcome(&name, qtype) {
+                    return Ok(Resolution { chain, outcome });
+                }
+                let step = match self.cached_alias(&name, qtype) {
+                    Some(cname) => {
+                        let target = cname_target(&cname);
+                        Step::Alias(vec![cname], target)
+                    }
+                    None => self.walk(&name, qtype, budget).await?,
+                };
+                match step {
+                    Step::Done(links, outcome) => {
+                        chain.extend(links);
+                        return Ok(Resolution { chain, outcome });
+                    }
+                    Step::Alias(links, target) => {
+                        chain.extend(links);
+                        if chain.len() > budget.limits.max_cname_chain {
+                            return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
+                        }
+                        if target == *qname || chain.iter().any(|r| r.name == target) {
+                            return Err(ResolveError::CnameLoop(target));
+                        }
+                        name = target;
+                    }
+                }
+            }
+        })
+    }
+
+    /// The cached answer or negative answer for a name and type, if any.
+    fn cached_outcome(&self, name: &Name, qtype: RecordType) -> Option<Outcome> {
+        match self.cache.lookup(name, qtype, Instant::now())? {
+            Cached::Records(records) => Some(Outcome::Answer(records)),
+            Cached::NoData(soa) => Some(Outcome::NoData(Some(soa))),
+            Cached::NxDomain(soa) => Some(Outcome::NxDomain(Some(soa))),
+        }
+    }
+
+    /// A cached CNAME at `name` (unless CNAME itself is asked).
+    fn cached_alias(&self, name: &Name, qtype: RecordType) -> Option<Record> {
+        if qtype == RecordType::CNAME {
+            return None;
+        }
+        self.cache
+            .rrset(name, RecordType::CNAME, Instant::now())
+            .and_then(|records| records.into_iter().next())
+    }
+
+    /// Where to start for `name`: the deepest cached delegation, else the root hints.
+    fn starting_point(&self, name: &Name) -> DelegationPoint {
+        let now = Instant::now();
+        let mut point = match self.cache.deepest_delegation(name, now) {
+            Some(delegation) => {
+                DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now))
+            }
+            None => self.roots.clone(),
+        };
+        point.retain_addresses(|address| self.usable(address));
+        point
+    }
+
+    /// Addresses of a nameserver name known from authoritative answers.
+    fn cached_addresses(&self, name: &Name, now: Instant) -> Vec<IpAddr> {
+        let mut types = vec![RecordType::A];
+        if self.settings.ipv6 {
+            types.push(RecordType::AAAA);
+        }
+        types
+            .into_iter()
+            .filter_map(|record_type| self.cache.rrset(name, record_type, now))
+            .flatten()
+            .filter_map(|record| address_of(&record))
+            .collect()
+    }
+
+    /// True when the resolver may send to this address (the IPv6 setting).
+    fn usable(&self, address: &IpAddr) -> bool {
+        address.is_ipv4() || self.settings.ipv6
+    }
+
+    /// Walks from the deepest known delegation down to the zone that answers.
+    async fn walk(
+        &self,
+        name: &Name,
+        qtype: RecordType,
+        budget: &mut Budget,
+    ) -> Result<Step, ResolveError> {
+        let mut point = self.starting_point(name);
+        let mut referrals = 0;
+        let mut last_failure = Failure::NoAddress;
+        loop {
+            let Some(server) = self.next_server(&mut point, budget).await? else {
+                return Err(ResolveError::ServersFailed {
+                    zone: point.zone.clone(),
+                    failure: last_failure,
+                });
+            };
+            let classified = match self.ask(&server, &point.zone, name, qtype, budget).await? {
+                Ok(classified) => classified,
+                Err(failure) => {
+                    last_failure = failure;
+                    continue;
+                }
+            };
+            match classified {
+                Classified::Referral { delegation, ttl } => {
+                    referrals += 1;
+                    if referrals > budget.limits.max_referrals {
+                        return Err(ResolveError::ReferralLimit(budget.limits.max_referrals));
+                    }
+                    let now = Instant::now();
+                    self.cache.insert_delegation(delegation.clone(), ttl, now);
+                    point = DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
+                    point.retain_addresses(|address| self.usable(address));
+                }
+                Classified::Lame(lameness) => {
+                    tracing::debug!(server = %server.address, zone = %point.zone, "lame: {lameness}");
+                    self.stats.record_failure(server.address, LAME_PENALTY);
+                    last_failure = Failure::Lame(lameness);
+                }
+                other => return Ok(self.learn(name, qtype, other)),
+            }
+        }
+    }
+
+    /// The next server to ask; looks up a glueless NS name when no address is left.
+    async fn next_server(
+        &self,
+        point: &mut DelegationPoint,
+        budget: &mut Budget,
+    ) -> Result<Option<Candidate>, ResolveError> {
+        loop {
+            if let Some(candidate) = point.next(&self.stats) {
+                return Ok(Some(candidate));
+            }
+            let Some(ns_name) = point.take_unresolved() else {
+                return Ok(None);
+            };
+            budget.enter_glueless(&ns_name)?;
+            let found = self.resolve(&ns_name, RecordType::A, budget).await;
+            budget.leave_glueless();
+            match found {
+                // RFC 2181 §10.3: an NS name must not be an alias; only direct addresses count.
+                Ok(Resolution {
+                    chain,
+                    outcome: Outcome::Answer(records),
+                }) if chain.is_empty() => {
+                    for address in records.iter().filter_map(address_of) {
+                        if self.usable(&address) {
+                            point.add(address, Some(ns_name.clone()));
+                        }
+                    }
+                }
+                Ok(_) => {} // no address: the next name, if any
+                Err(error @ (ResolveError::Deadline(_) | ResolveError::QueryBudget(_))) => {
+                    return Err(error);
+                }
+                Err(error) => {
+                    tracing::debug!(ns = %ns_name, "glueless lookup failed: {error}");
+                }
+            }
+        }
+    }
+
+    /// Sends the question to one server and classifies its reply; a failure
+    /// of that server is `Ok(Err(..))`, a spent budget is `Err(..)`.
+    async fn ask(
+        &self,
+        server: &Candidate,
+        zone: &Name,
+        name: &Name,
+        qtype: RecordType,
+        budget: &mut Budget,
+    ) -> Result<Result<Classified, Failure>, ResolveError> {
+        let time_left = budget.spend_query()?;
+        let wait = self
+            .stats
+            .timeout_for(&server.address, self.settings.query_timeout)
+            .min(time_left);
+        let ask = Ask {
+            query: Query::query(name.clone(), qtype),
+            recursion_desired: false,
+            edns: true,
+        };
+        let address = SocketAddr::new(server.address, self.settings.port);
+        match self.transport.exchange(address, &ask, wait).await {
+            Ok(mut exchange) => {
+                budget.queries_sent += exchange.messages_sent - 1;
+                self.stats.record_rtt(server.address, exchange.rtt);
+                let dropped = scrub(&mut exchange.reply, zone);
+                if dropped > 0 {
+                    tracing::debug!(server = %address, zone = %zone, "scrubbed {dropped} out-of-bailiwick records");
+                }
+                Ok(Ok(classify(&exchange.reply, name, qtype, zone)))
+            }
+            Err(error) => {
+                tracing::debug!(server = %address, zone = %zone, "{error}");
+                self.stats.record_failure(server.address, wait);
+                Ok(Err(Failure::from(&error)))
+            }
+        }
+    }
+
+    /// Caches what an authoritative reply taught and turns it into a step.
+    fn learn(&self, name: &Name, qtype: RecordType, classified: Classified) -> Step {
+        let now = Instant::now();
+        let (chain, end) = match &classified {
+            Classified::Answer { chain, .. }
+            | Classified::Alias { chain, .. }
+            | Classified::NxDomain { chain, .. }
+            | Classified::NoData { chain, .. } => (
+                self.clamped(chain),
+                chain
+                    .last()
+                    .map(cname_target)
+                    .unwrap_or_else(|| name.clone()),
+            ),
+            _ => (Vec::new(), name.clone()),
+        };
+        for cname in &chain {
+            self.cache.insert_rrset(std::slice::from_ref(cname), now);
+        }
+        match classified {
+            Classified::Answer { records, .. } => {
+                let records = self.clamped(&records);
+                if qtype != RecordType::ANY {
+                    self.cache.insert_rrset(&records, now);
+                }
+                Step::Done(chain, Outcome::Answer(records))
+            }
+            Classified::Alias { target, .. } => Step::Alias(chain, target),
+            Classified::NxDomain { soa, .. } => {
+                if let Some(soa) = &soa {
+                    self.cache.insert_nx_domain(&end, soa, now);
+                }
+                Step::Done(chain, Outcome::NxDomain(soa.map(|s| self.negative(&s))))
+            }
+            Classified::NoData { soa, .. } => {
+                if let Some(soa) = &soa {
+                    self.cache.insert_no_data(&end, qtype, soa, now);
+                }
+                Step::Done(chain, Outcome::NoData(soa.map(|s| self.negative(&s))))
+            }
+            Classified::Referral { .. } | Classified::Lame(_) => {
+                unreachable!("walk handles referrals and lame replies itself")
+            }
+        }
+    }
+
+    /// Records with their TTLs within the cache's bounds, as the cache will serve them.
+    fn clamped(&self, records: &[Record]) -> Vec<Record> {
+        records
+            .iter()
+            .map(|record| {
+                let mut record = record.clone();
+                record.ttl = self.cache.clamp_ttl(record.ttl);
+                record
+            })
+            .collect()
+    }
+
+    /// The SOA as a negative answer carries it: TTL = the negative TTL (RFC 2308 §3).
+    fn negative(&self, soa: &Record) -> Record {
+        let mut soa = soa.clone();
+        soa.ttl = self.cache.negative_ttl(&soa);
+        soa
+    }
+}
+
+/// The target of a CNAME record (the record's own name if it is not one).
+fn cname_target(record: &Record) -> Name {
+    match &record.data {
+        RData::CNAME(target) => target.0.clone(),
+        _ => record.name.clone(),
+    }
+}

@@ -1,0 +1,139 @@
+//! The resolver: the textbook's local DNS server (`dns.poly.edu`), which takes
+//! a host's recursive query and walks root → TLD → authoritative with
+//! iterative queries, caching what it learns for as long as the TTLs allow.
+//!
+//! ```text
+//! socket ─▶ server ─▶ Service (allow list, in-flight sharing)
+//!                        ├─ cache hit ───────────────────────────▶ message
+//!                        └─ Resolver::resolve ─▶ cache ─▶ iterate ─▶ transport ─▶ servers
+//!                                                  ◀── scrub + classify ◀──┘
+//! ```
+
+pub mod cache;
+pub mod delegation;
+pub mod hints;
+pub mod iterate;
+pub mod reply;
+pub mod service;
+
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, RecordType};
+use tokio::time::Instant;
+
+pub use cache::Cache;
+pub use iterate::{Budget, Limits, Outcome, Resolution, ResolveError};
+pub use service::Service;
+
+use crate::config::{Config, Roots};
+use crate::trace::Tap;
+use crate::transport::Transport;
+use delegation::{DelegationPoint, ServerStats};
+
+/// How the resolver talks to nameservers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The port every nameserver is queried on.
+    pub port: u16,
+    /// The time-out for a server never heard from.
+    pub query_timeout: Duration,
+    /// Whether IPv6 nameserver addresses are used.
+    pub ipv6: bool,
+    /// The budget of one client question.
+    pub limits: Limits,
+}
+
+/// The resolving core: cache, server statistics, transport and root hints.
+pub struct Resolver {
+    cache: Cache,
+    stats: ServerStats,
+    transport: Transport,
+    roots: DelegationPoint,
+    settings: Settings,
+}
+
+/// A finished resolution with what it cost.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The resolution, or why it failed.
+    pub result: Result<Resolution, ResolveError>,
+    /// Upstream queries sent for it.
+    pub upstream_queries: usize,
+}
+
+impl Resolver {
+    /// A resolver with an empty cache, starting from `roots`, reporting its
+    /// upstream messages to `tap`.
+    pub fn new(config: &Config, roots: &Roots, tap: Option<Tap>) -> Self {
+        Resolver {
+            cache: Cache::new(&config.cache),
+            stats: ServerStats::default(),
+            transport: Transport::new(config.resolver.source_address, tap),
+            roots: hints::root_point(roots),
+            settings: Settings {
+                port: config.upstream_port(),
+                query_timeout: Config::seconds(config.resolver.query_timeout),
+                ipv6: false,
+                limits: Limits::from(&config.limits),
+            },
+        }
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Resolves one client question with a fresh budget.
+    pub async fn query(&self, qname: &Name, qtype: RecordType) -> Resolved {
+        let mut budget = Budget::new(&self.settings.limits);
+        let result = self.resolve(qname, qtype, &mut budget).await;
+        Resolved {
+            result,
+            upstream_queries: budget.queries_sent(),
+        }
+    }
+
+    /// The answer from the cache alone, following cached CNAMEs; `None` if
+    /// any link is missing.
+    pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
+        let now = Instant::now();
+        let mut chain = Vec::new();
+        let mut name = qname.clone();
+        for _ in 0..=self.settings.limits.max_cname_chain {
+            let outcome = match self.cache.lookup(&name, qtype, now) {
+                Some(cache::Cached::Records(records)) => Some(Outcome::Answer(records)),
+                Some(cache::Cached::NoData(soa)) => Some(Outcome::NoData(Some(soa))),
+                Some(cache::Cached::NxDomain(soa)) => Some(Outcome::NxDomain(Some(soa))),
+                None => None,
+            };
+            if let Some(outcome) = outcome {
+                return Some(Resolution { chain, outcome });
+            }
+            if qtype == RecordType::CNAME {
+                return None;
+            }
+            let cname = self
+                .cache
+                .rrset(&name, RecordType::CNAME, now)?
+                .into_iter()
+                .next()?;
+            let hickory_proto::rr::RData::CNAME(target) = &cname.data else {
+                return None;
+            };
+            name = target.0.clone();
+            chain.push(cname);
+        }
+        None
+    }
+}
+
+/// The root servers to start from: `[resolver] roots`, else the lab's root
+/// servers when a lab is configured, else the IANA hints.
+pub fn roots_for(config: &Config, lab_roots: &[std::net::IpAddr]) -> Roots {
+    match &config.resolver.roots {
+        Some(roots) => roots.clone(),
+        None if !lab_roots.is_empty() => Roots::Addresses(lab_roots.to_vec()),
+        None => Roots::Iana,
+    }
+}

@@ -1,0 +1,414 @@
+//! A nameserver's reply: scrubbed first, classified second (as Unbound does).
+//!
+//! Scrubbing drops every record whose owner is outside the zone the server
+//! was asked as (its bailiwick): a server for `umass.edu.` can say nothing
+//! about `ibm.com.`, in any section. Classification then reads what is left
+//! as an answer, a CNAME to follow, a negative answer, a referral, or a lame
+//! reply that sends the walk to the next server.
+
+use std::net::IpAddr;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+
+use super::delegation::Delegation;
+use crate::names::{in_bailiwick, strictly_below};
+
+/// The most NS names taken from one referral (NXNSAttack: a referral to
+/// hundreds of names must not become hundreds of lookups).
+pub const MAX_NS_PER_REFERRAL: usize = 16;
+
+/// What a reply says, once scrubbed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Classified {
+    /// Records of the asked type, at the end of the CNAME chain (if any).
+    Answer {
+        /// The CNAMEs from the question name to the owner of `records`.
+        chain: Vec<Record>,
+        /// The answer RRset.
+        records: Vec<Record>,
+    },
+    /// A CNAME chain whose end this server cannot give: go on at `target`.
+    Alias {
+        /// The CNAMEs followed.
+        chain: Vec<Record>,
+        /// The name to resolve next.
+        target: Name,
+    },
+    /// The name (at the end of the chain) does not exist (RFC 2308 §2.1).
+    NxDomain {
+        /// The CNAMEs followed.
+        chain: Vec<Record>,
+        /// The SOA of the negative answer, if given.
+        soa: Option<Record>,
+    },
+    /// The name exists without data of the asked type (RFC 2308 §2.2).
+    NoData {
+        /// The CNAMEs followed.
+        chain: Vec<Record>,
+        /// The SOA of the negative answer, if given.
+        soa: Option<Record>,
+    },
+    /// A referral to a zone closer to the name (RFC 1034 §5.3.3 step 4b).
+    Referral {
+        /// The child zone's NS names and glue.
+        delegation: Delegation,
+        /// The NS set's TTL.
+        ttl: u32,
+    },
+    /// Not a usable reply from this server.
+    Lame(Lameness),
+}
+
+/// Why a reply is of no use (the server is lame or broken for this zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Lameness {
+    /// An error RCODE: SERVFAIL, REFUSED, NOTIMP, FORMERR...
+    #[error("answered {0}")]
+    Rcode(ResponseCode),
+    /// Data without the AA bit: the server is not authoritative (a lame delegation).
+    #[error("answered without authority (AA clear)")]
+    NotAuthoritative,
+    /// A referral to the same zone or above it: no closer to the name.
+    #[error("referred upwards or sideways")]
+    UpwardReferral,
+    /// Nothing usable at all.
+    #[error("gave an empty, non-authoritative reply")]
+    Empty,
+}
+
+/// Drops, from every section, the records outside the zone asked and of a
+/// class other than IN. Returns how many were dropped.
+pub fn scrub(reply: &mut Message, zone: &Name) -> usize {
+    let keep =
+        |record: &Record| record.dns_class == DNSClass::IN && in_bailiwick(&record.name, zone);
+    let before = reply.answers.len() + reply.authorities.len() + reply.additionals.len();
+    reply.answers.retain(keep);
+    reply.authorities.retain(keep);
+    reply.additionals.retain(keep);
+    before - (reply.answers.len() + reply.authorities.len() + reply.additionals.len())
+}
+
+/// Classifies a scrubbed reply to the question `qname`/`qtype` asked of a
+/// server for `zone`.
+pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -> Classified {
+    let rcode = reply.response_code;
+    if !matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
+        return Classified::Lame(Lameness::Rcode(rcode));
+    }
+    let aa = reply.authoritative;
+    let (chain, end) = follow_chain(&reply.answers, qname, qtype);
+    let soa = negative_soa(reply, &end);
+
+    let records = records_at(&reply.answers, &end, qtype);
+    if !records.is_empty() {
+        return if aa {
+            Classified::Answer { chain, records }
+        } else {
+            Classified::Lame(Lameness::NotAuthoritative)
+        };
+    }
+    if !chain.is_empty() && !aa {
+        return Classified::Lame(Lameness::NotAuthoritative);
+    }
+    if rcode == ResponseCode::NXDomain {
+        return if aa || soa.is_some() {
+            Classified::NxDomain { chain, soa }
+        } else {
+            Classified::Lame(Lameness::NotAuthoritative)
+        };
+    }
+    if let Some(referral) = referral(reply, &end, zone) {
+        return if chain.is_empty() {
+            referral
+        } else {
+            Classified::Alias { chain, target: end }
+        };
+    }
+    if !chain.is_empty() {
+        return match soa {
+            Some(_) => Classified::NoData { chain, soa },
+            None => Classified::Alias { chain, target: end },
+        };
+    }
+    if has_ns_at_or_above(reply, zone) && soa.is_none() && !aa {
+        return Classified::Lame(Lameness::UpwardReferral);
+    }
+    if aa || soa.is_some() {
+        return Classified::NoData { chain, soa };
+    }
+    Classified::Lame(Lameness::Empty)
+}
+
+/// Follows CNAMEs in the answer section from `qname`; returns the chain and the name it ends at.
+fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Record>, Name) {
+    let mut chain: Vec<Record> = Vec::new();
+    let mut name = qname.clone();
+    if qtype == RecordType::CNAME {
+        return (chain, name);
+    }
+    while chain.len() < answers.len() {
+        let has_data = answers
+            .iter()
+            .any(|r| r.name == name && r.record_type() == qtype);
+        if has_data {
+            break;
+        }
+        let Some(cname) = answers
+            .iter()
+            .find(|r| r.name == name && r.record_type() == RecordType::CNAME)
+        else {
+            break;
+        };
+        let RData::CNAME(target) = &cname.data else {
+            break;
+        };
+        if chain.iter().any(|r| r.name == target.0) || target.0 == *qname {
+            break; // a loop inside one reply: stop; the limits deal with it
+        }
+        chain.push(cname.clone());
+        name = target.0.clone();
+    }
+    (chain, name)
+}
+
+/// The records at `name` of the asked type (every type for ANY).
+fn records_at(answers: &[Record], name: &Name, qtype: RecordType) -> Vec<Record> {
+    answers
+        .iter()
+        .filter(|r| r.name == *name && (r.record_type() == qtype || qtype == RecordType::ANY))
+        .cloned()
+        .collect()
+}
+
+/// The SOA of a negative answer: in the authority section, owned by an
+/// ancestor of `name` (the zone apex).
+fn negative_soa(reply: &Message, name: &Name) -> Option<Record> {
+    reply
+        .authorities
+        .iter()
+        .find(|r| r.record_type() == RecordType::SOA && in_bailiwick(name, &r.name))
+        .cloned()
+}
+
+/// A referral: NS records in authority for a zone strictly below the zone
+/// asked and at or above `name`, with the glue given for them.
+fn referral(reply: &Message, name: &Name, zone: &Name) -> Option<Classified> {
+    let cut = reply
+        .authorities
+        .iter()
+        .filter(|r| r.record_type() == RecordType::NS)
+        .map(|r| &r.name)
+        .filter(|owner| strictly_below(owner, zone) && in_bailiwick(name, owner))
+        .max_by_key(|owner| owner.num_labels())?
+        .clone();
+    let ns_records: Vec<&Record> = reply
+        .authorities
+        .iter()
+        .filter(|r| r.record_type() == RecordType::NS && r.name == cut)
+        .collect();
+    let ttl = ns_records.iter().map(|r| r.ttl).min().unwrap_or(0);
+    let mut name_servers: Vec<Name> = Vec::new();
+    for record in &ns_records {
+        if let RData::NS(ns) = &record.data
+            && !name_servers.contains(&ns.0)
+            && name_servers.len() < MAX_NS_PER_REFERRAL
+        {
+            name_servers.push(ns.0.to_lowercase());
+        }
+    }
+    let glue = reply
+        .additionals
+        .iter()
+        .filter(|r| name_servers.contains(&r.name))
+        .filter_map(|r| address_of(r).map(|address| (r.name.to_lowercase(), address)))
+        .collect();
+    Some(Classified::Referral {
+        delegation: Delegation {
+            zone: cut.to_lowercase(),
+            name_servers,
+            glue,
+        },
+        ttl,
+    })
+}
+
+/// True when the authority section has NS records for the zone asked or above it.
+fn has_ns_at_or_above(reply: &Message, zone: &Name) -> bool {
+    reply
+        .authorities
+        .iter()
+        .any(|r| r.record_type() == RecordType::NS && in_bailiwick(zone, &r.name))
+}
+
+/// The address of an A or AAAA record.
+pub fn address_of(record: &Record) -> Option<IpAddr> {
+    match &record.data {
+        RData::A(a) => Some(IpAddr::V4(a.0)),
+        RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::{A, CNAME, NS, SOA};
+    use std::net::Ipv4Addr;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).expect("valid")
+    }
+
+    fn a(owner: &str, last: u8) -> Record {
+        Record::from_rdata(
+            name(owner),
+            300,
+            RData::A(A(Ipv4Addr::new(192, 0, 2, last))),
+        )
+    }
+
+    fn ns(owner: &str, target: &str) -> Record {
+        Record::from_rdata(name(owner), 3600, RData::NS(NS(name(target))))
+    }
+
+    fn cname(owner: &str, target: &str) -> Record {
+        Record::from_rdata(name(owner), 300, RData::CNAME(CNAME(name(target))))
+    }
+
+    fn soa(owner: &str) -> Record {
+        let data = SOA::new(name("ns.x."), name("h.x."), 1, 1, 1, 1, 60);
+        Record::from_rdata(name(owner), 600, RData::SOA(data))
+    }
+
+    fn reply(
+        aa: bool,
+        answers: Vec<Record>,
+        authorities: Vec<Record>,
+        additionals: Vec<Record>,
+    ) -> Message {
+        let mut message = Message::response(1, hickory_proto::op::OpCode::Query);
+        message.metadata.authoritative = aa;
+        message.answers = answers;
+        message.authorities = authorities;
+        message.additionals = additionals;
+        message
+    }
+
+    #[test]
+    fn out_of_bailiwick_records_are_scrubbed_from_every_section() {
+        let mut message = reply(
+            true,
+            vec![a("www.example.com.", 1), a("www.victim.org.", 2)],
+            vec![
+                ns("victim.org.", "ns.evil.net."),
+                ns("example.com.", "ns.example.com."),
+            ],
+            vec![a("ns.evil.net.", 3), a("ns.example.com.", 4)],
+        );
+        let dropped = scrub(&mut message, &name("example.com."));
+        assert_eq!(dropped, 3);
+        assert!(
+            message
+                .all_sections()
+                .all(|r| name("example.com.").zone_of(&r.name))
+        );
+    }
+
+    #[test]
+    fn a_referral_takes_glue_only_for_its_nameservers() {
+        let message = reply(
+            false,
+            vec![],
+            vec![ns("umass.edu.", "dns.umass.edu.")],
+            vec![a("dns.umass.edu.", 1), a("other.edu.", 2)],
+        );
+        let classified = classify(
+            &message,
+            &name("gaia.cs.umass.edu."),
+            RecordType::A,
+            &name("edu."),
+        );
+        let Classified::Referral { delegation, ttl } = classified else {
+            panic!("a referral: {classified:?}");
+        };
+        assert_eq!(ttl, 3600);
+        assert_eq!(delegation.zone, name("umass.edu."));
+        assert_eq!(delegation.glue.len(), 1);
+    }
+
+    #[test]
+    fn a_referral_to_the_zone_itself_is_lame() {
+        let message = reply(
+            false,
+            vec![],
+            vec![ns("edu.", "a.edu-servers.net.")],
+            vec![],
+        );
+        assert_eq!(
+            classify(
+                &message,
+                &name("gaia.cs.umass.edu."),
+                RecordType::A,
+                &name("edu.")
+            ),
+            Classified::Lame(Lameness::UpwardReferral)
+        );
+        let upward = reply(false, vec![], vec![ns(".", "a.root-servers.net.")], vec![]);
+        assert_eq!(
+            classify(
+                &upward,
+                &name("www.umass.edu."),
+                RecordType::A,
+                &name("umass.edu.")
+            ),
+            Classified::Lame(Lameness::UpwardReferral)
+        );
+    }
+
+    #[test]
+    fn data_without_aa_is_lame() {
+        let message = reply(false, vec![a("www.t.", 1)], vec![], vec![]);
+        assert_eq!(
+            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
+            Classified::Lame(Lameness::NotAuthoritative)
+        );
+    }
+
+    #[test]
+    fn a_chain_leaving_the_zone_is_an_alias() {
+        let message = reply(true, vec![cname("www.t.", "host.other.")], vec![], vec![]);
+        assert_eq!(
+            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
+            Classified::Alias {
+                chain: vec![cname("www.t.", "host.other.")],
+                target: name("host.other."),
+            }
+        );
+    }
+
+    #[test]
+    fn nxdomain_and_nodata_keep_the_soa() {
+        let mut message = reply(true, vec![], vec![soa("t.")], vec![]);
+        message.metadata.response_code = ResponseCode::NXDomain;
+        assert!(matches!(
+            classify(&message, &name("gone.t."), RecordType::A, &name("t.")),
+            Classified::NxDomain { soa: Some(_), .. }
+        ));
+        message.metadata.response_code = ResponseCode::NoError;
+        assert!(matches!(
+            classify(&message, &name("www.t."), RecordType::AAAA, &name("t.")),
+            Classified::NoData { soa: Some(_), .. }
+        ));
+    }
+
+    #[test]
+    fn error_rcodes_are_lame() {
+        let mut message = reply(false, vec![], vec![], vec![]);
+        message.metadata.response_code = ResponseCode::Refused;
+        assert_eq!(
+            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
+            Classified::Lame(Lameness::Rcode(ResponseCode::Refused))
+        );
+    }
+}

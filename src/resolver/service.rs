@@ -1,0 +1,187 @@
+//! The resolver as a DNS server: who may ask, answers from the cache at
+//! once, and one shared resolution per question in progress.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RecordType};
+use ipnet::IpNet;
+use tokio::time::Instant;
+
+use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
+use crate::names::canonical;
+use crate::server::{Handler, Request, Response};
+
+/// A resolution in progress that several clients may wait on.
+type InFlight = Shared<BoxFuture<'static, Arc<Resolved>>>;
+
+/// The resolver's request handler.
+pub struct Service {
+    resolver: Arc<Resolver>,
+    allow: Vec<IpNet>,
+    log_queries: bool,
+    in_flight: Arc<Mutex<HashMap<(Name, RecordType), InFlight>>>,
+}
+
+impl Service {
+    /// Serves `resolver` to clients whose address is inside `allow`.
+    pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, log_queries: bool) -> Self {
+        Service {
+            resolver,
+            allow,
+            log_queries,
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The resolver served.
+    pub fn resolver(&self) -> &Arc<Resolver> {
+        &self.resolver
+    }
+
+    /// True when `address` may query (IPv4-mapped IPv6 counts as IPv4).
+    pub fn allowed(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.allow.iter().any(|net| net.contains(&address))
+    }
+
+    /// The resolution of `name`/`qtype`: the one in progress, or a new one.
+    fn shared_resolution(&self, name: &Name, qtype: RecordType) -> InFlight {
+        let key = (canonical(name), qtype);
+        // The lock guards a map operation only, never an await.
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = in_flight.get(&key) {
+            return existing.clone();
+        }
+        let resolver = self.resolver.clone();
+        let map = self.in_flight.clone();
+        let name = name.clone();
+        let task_key = key.clone();
+        let resolution = async move {
+            let resolved = resolver.query(&name, qtype).await;
+            map.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&task_key);
+            Arc::new(resolved)
+        }
+        .boxed()
+        .shared();
+        in_flight.insert(key, resolution.clone());
+        resolution
+    }
+}
+
+impl Handler for Service {
+    fn handle(&self, request: &Request) -> Response {
+        let started = Instant::now();
+        if !self.allowed(request.source.ip()) {
+            return Response::Ready(refused(request));
+        }
+        let query = request.query();
+        if query.query_class != DNSClass::IN
+            || matches!(
+                query.query_type,
+                RecordType::AXFR | RecordType::IXFR | RecordType::OPT
+            )
+        {
+            return Response::Ready(refused(request));
+        }
+        if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
+            let response = answer(request, &Ok(resolution));
+            self.log(request, &response, true, 0, started);
+            return Response::Ready(response);
+        }
+        if !request.message.recursion_desired {
+            return Response::Ready(refused(request)); // not cached, and recursion not desired
+        }
+        let resolution = self.shared_resolution(&query.name, query.query_type);
+        let request = request.clone();
+        let log_queries = self.log_queries;
+        Response::Later(Box::pin(async move {
+            let resolved = resolution.await;
+            let response = answer(&request, &resolved.result);
+            if log_queries {
+                log_line(
+                    &request,
+                    &response,
+                    false,
+                    resolved.upstream_queries,
+                    started,
+                );
+            }
+            response
+        }))
+    }
+}
+
+impl Service {
+    fn log(
+        &self,
+        request: &Request,
+        response: &Message,
+        cached: bool,
+        upstream: usize,
+        started: Instant,
+    ) {
+        if self.log_queries {
+            log_line(request, response, cached, upstream, started);
+        }
+    }
+}
+
+/// The per-query log line: client, name, type, rcode, cached, upstream queries, time.
+fn log_line(
+    request: &Request,
+    response: &Message,
+    cached: bool,
+    upstream: usize,
+    started: Instant,
+) {
+    let query = request.query();
+    tracing::info!(
+        client = %request.source,
+        name = %query.name,
+        qtype = %query.query_type,
+        rcode = %response.response_code,
+        cached,
+        upstream,
+        ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        "query"
+    );
+}
+
+/// REFUSED, with RA (the service is recursive; just not for this).
+fn refused(request: &Request) -> Message {
+    let mut response = request.error(ResponseCode::Refused);
+    response.metadata.recursion_available = true;
+    response
+}
+
+/// The response to a client: the chain and the answer, or the negative
+/// answer with its SOA, or SERVFAIL.
+pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> Message {
+    let mut response = request.response();
+    response.metadata.recursion_available = true;
+    match result {
+        Ok(resolution) => {
+            response.answers = resolution.chain.clone();
+            match &resolution.outcome {
+                Outcome::Answer(records) => response.answers.extend(records.iter().cloned()),
+                Outcome::NoData(soa) => response.authorities.extend(soa.iter().cloned()),
+                Outcome::NxDomain(soa) => {
+                    response.metadata.response_code = ResponseCode::NXDomain;
+                    response.authorities.extend(soa.iter().cloned());
+                }
+            }
+        }
+        Err(error) => {
+            tracing::warn!(name = %request.query().name, qtype = %request.query().query_type, "SERVFAIL: {error}");
+            response.metadata.response_code = ResponseCode::ServFail;
+        }
+    }
+    response
+}
