@@ -182,6 +182,8 @@ pub struct TraceOptions {
 pub struct TracedQuestion {
     /// The name asked.
     pub name: Name,
+    /// The type asked.
+    pub record_type: RecordType,
     /// Every message, numbered.
     pub messages: Vec<MessageView>,
     /// Milliseconds from the first message to the last.
@@ -274,6 +276,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
         let (_, _, span_ms) = totals(&messages, &datagrams);
         questions.push(TracedQuestion {
             name: name.clone(),
+            record_type: options.record_type,
             messages,
             span_ms,
             reply,

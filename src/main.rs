@@ -1,5 +1,6 @@
 //! The `resolver` binary: parses the command line and calls the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -150,38 +151,58 @@ fn fqdn(text: &str) -> anyhow::Result<Name> {
 }
 
 fn print_trace(run: &TraceRun, json: bool) -> anyhow::Result<()> {
-    if json {
-        for question in &run.questions {
-            for message in &question.messages {
-                let mut value = serde_json::to_value(message)?;
-                value["question"] = serde_json::Value::from(question.name.to_string());
-                println!("{value}");
-            }
-        }
-        return Ok(());
+    let text = if json {
+        trace_json(run)?
+    } else {
+        trace_text(run)
+    };
+    // A closed pipe (e.g. `| head`) is the reader's choice, not an error.
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
     }
+}
+
+/// One JSON object per message, with the question it belongs to.
+fn trace_json(run: &TraceRun) -> anyhow::Result<String> {
+    let mut text = String::new();
+    for question in &run.questions {
+        for message in &question.messages {
+            let mut value = serde_json::to_value(message)?;
+            value["question"] = serde_json::Value::from(question.name.to_string());
+            text.push_str(&value.to_string());
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}
+
+/// The textbook's form: a header, then each question's messages.
+fn trace_text(run: &TraceRun) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
     let lab = if run.lab_in_process {
         "the lab's servers run in this process"
     } else {
         "the lab's servers are the ones already running"
     };
-    println!(
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        text,
         "The host {} asks its local DNS server {} ({}), which starts with an empty cache; {lab}.",
         commands::HOST,
         commands::LOCAL_SERVER,
         run.local
     );
     for question in &run.questions {
-        println!(
-            "\n{} {}",
-            question.name, question.reply.queries[0].query_type
-        );
-        print!(
-            "{}",
-            resolver::trace::render(&question.messages, question.span_ms)
-        );
+        let _ = writeln!(text, "\n{} {}", question.name, question.record_type);
+        text.push_str(&resolver::trace::render(
+            &question.messages,
+            question.span_ms,
+        ));
     }
-    Ok(())
+    text
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -251,11 +251,24 @@ fn view(
         recursion_desired: message.recursion_desired,
         authoritative: message.authoritative,
         truncated: message.truncation,
-        rcode: message.response_code.to_string(),
+        rcode: rcode_name(message.response_code),
         answer: message.answers.iter().map(compact).collect(),
         authority: message.authorities.iter().map(compact).collect(),
         additional: message.additionals.iter().map(compact).collect(),
-        elapsed_ms,
+        elapsed_ms: elapsed_ms.map(|ms| (ms * 1000.0).round() / 1000.0),
+    }
+}
+
+/// The RCODE's mnemonic as dig prints it (RFC 6895 §2.3): NOERROR, NXDOMAIN...
+pub fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".to_string(),
+        ResponseCode::FormErr => "FORMERR".to_string(),
+        ResponseCode::ServFail => "SERVFAIL".to_string(),
+        ResponseCode::NXDomain => "NXDOMAIN".to_string(),
+        ResponseCode::NotImp => "NOTIMP".to_string(),
+        ResponseCode::Refused => "REFUSED".to_string(),
+        other => format!("{other:?}").to_ascii_uppercase(),
     }
 }
 

@@ -247,16 +247,14 @@ impl Resolver {
                     }
                     None => self.walk(&name, qtype, budget).await?,
                 };
+                let (Step::Done(links, _) | Step::Alias(links, _)) = &step;
+                chain.extend(links.iter().cloned());
+                if chain.len() > budget.limits.max_cname_chain {
+                    return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
+                }
                 match step {
-                    Step::Done(links, outcome) => {
-                        chain.extend(links);
-                        return Ok(Resolution { chain, outcome });
-                    }
-                    Step::Alias(links, target) => {
-                        chain.extend(links);
-                        if chain.len() > budget.limits.max_cname_chain {
-                            return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
-                        }
+                    Step::Done(_, outcome) => return Ok(Resolution { chain, outcome }),
+                    Step::Alias(_, target) => {
                         if target == *qname || chain.iter().any(|r| r.name == target) {
                             return Err(ResolveError::CnameLoop(target));
                         }

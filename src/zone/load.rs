@@ -492,14 +492,16 @@ impl Loader<'_> {
         }
     }
 
-    /// Every NS target inside the zone needs an address in the zone, and the apex needs NS.
+    /// The apex needs NS records, and every nameserver inside the zone it
+    /// serves (the apex's zone, or a delegated child: in-domain glue, RFC 9471)
+    /// needs an address here.
     fn check_nameservers(&mut self, zone: &Zone, sources: &HashMap<Name, Origin>) {
         if zone.rrset(zone.origin(), RecordType::NS).is_none() {
             self.zone_error(ZoneErrorKind::NoApexNs(zone.origin().clone()));
         }
         for (owner, node) in &zone.nodes {
             for target in super::ns_targets(node.rrset(RecordType::NS)) {
-                if in_bailiwick(&target, zone.origin()) && zone.addresses(&target).is_empty() {
+                if in_bailiwick(&target, owner) && zone.addresses(&target).is_empty() {
                     self.record_error(&sources[owner], ZoneErrorKind::NsWithoutAddress(target));
                 }
             }

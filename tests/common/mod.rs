@@ -237,3 +237,101 @@ pub fn zone_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A resolver (`resolver serve`'s service) on a free loopback port, with a
+/// collector seeing every upstream message.
+pub struct Local {
+    pub address: SocketAddr,
+    pub collector: std::sync::Arc<resolver::trace::Collector>,
+    pub running: Running,
+}
+
+/// A configuration for a resolver walking `lab` (its roots, its port).
+pub fn config_for(lab: &Lab) -> resolver::config::Config {
+    let mut config = resolver::config::Config::parse("").expect("the defaults parse");
+    let roots = resolver::lab::root_addresses(&lab.zones);
+    config.resolver.roots = Some(resolver::config::Roots::Addresses(roots));
+    config.resolver.port = Some(lab.port);
+    config
+}
+
+impl Local {
+    /// Starts a resolver for `lab` with the given configuration.
+    pub fn start(config: &resolver::config::Config) -> Local {
+        use resolver::resolver::{Resolver, Service};
+        use std::sync::Arc;
+        let collector = resolver::trace::Collector::new();
+        let roots = config.resolver.roots.clone().expect("tests set roots");
+        let resolver = Arc::new(Resolver::new(config, &roots, Some(collector.tap())));
+        let service = Arc::new(Service::new(resolver, config.server.allow.clone(), false));
+        let listener = resolver::server::Listener::bind("127.0.0.1:0".parse().expect("valid"), 1)
+            .expect("bind the resolver");
+        let address = listener.local_addr();
+        let running = Running::new();
+        running.tasks.spawn(resolver::server::serve(
+            listener,
+            service,
+            resolver::commands::server_limits(config),
+            None,
+            running.shutdown.clone(),
+        ));
+        Local {
+            address,
+            collector,
+            running,
+        }
+    }
+
+    /// Asks the resolver, recursively, over UDP.
+    pub async fn ask(&self, qname: &str, record_type: RecordType) -> Message {
+        ask_recursive(self.address, qname, record_type).await
+    }
+
+    /// The upstream messages since the last call, decoded.
+    pub fn upstream(&self) -> Vec<(resolver::trace::Datagram, Message)> {
+        self.collector
+            .take()
+            .into_iter()
+            .filter_map(|d| Message::from_vec(&d.bytes).ok().map(|m| (d, m)))
+            .collect()
+    }
+
+    /// How many upstream queries were sent since the last call.
+    pub fn upstream_queries(&self) -> usize {
+        self.upstream()
+            .iter()
+            .filter(|(_, m)| m.message_type == hickory_proto::op::MessageType::Query)
+            .count()
+    }
+}
+
+/// A zone file's text: `origin`, SOA with negative TTL 60, then records
+/// given as (name, type, value, TTL).
+pub fn zone_text(origin: &str, records: &[(&str, &str, &str, u32)]) -> String {
+    let apex = if origin == "." { "root." } else { origin };
+    let mut text = format!(
+        "origin = \"{origin}\"\nttl = 3600\n[soa]\nmname = \"ns.{apex}\"\nrname = \"hostmaster.{apex}\"\n\
+         serial = 1\nrefresh = 7200\nretry = 3600\nexpire = 1209600\nminimum = 60\n"
+    );
+    for (name, record_type, value, ttl) in records {
+        text.push_str(&format!(
+            "[[records]]\nname = \"{name}\"\ntype = \"{record_type}\"\nvalue = \"{value}\"\nttl = {ttl}\n"
+        ));
+    }
+    text
+}
+
+/// The shipped configuration with the lab on a port no other test uses.
+pub fn shipped_config_on_free_port() -> resolver::config::Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("resolver.toml");
+    let mut config = resolver::config::Config::load(&path).expect("resolver.toml loads");
+    let zones = ZoneSet::load_dir(&lab_zones_dir()).expect("lab zones");
+    let (bound, port) = bind_on_free_port(|port| BoundLab::bind(&zones, port));
+    drop(bound); // free again for the code under test to bind
+    config
+        .lab
+        .as_mut()
+        .expect("the shipped config has a lab")
+        .port = port;
+    config
+}

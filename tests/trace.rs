@@ -1,0 +1,255 @@
+//! `resolver trace`: the textbook's eight messages, and fewer with a warm cache.
+
+mod common;
+
+use common::*;
+use hickory_proto::rr::RecordType;
+use resolver::commands::{TraceMode, TraceOptions, TraceRun, trace};
+use resolver::trace::{Kind, render};
+
+fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
+    TraceOptions {
+        names: names.iter().map(|n| name(n)).collect(),
+        record_type: RecordType::A,
+        mode,
+    }
+}
+
+/// Who sent each message to whom, as `from>to`.
+fn hops(run: &TraceRun, question: usize) -> Vec<String> {
+    run.questions[question]
+        .messages
+        .iter()
+        .map(|m| format!("{}>{}", m.from_name, m.to_name))
+        .collect()
+}
+
+fn kinds(run: &TraceRun, question: usize) -> Vec<Kind> {
+    run.questions[question]
+        .messages
+        .iter()
+        .map(|m| m.kind)
+        .collect()
+}
+
+/// The root server asked (either of the lab's two may be chosen).
+fn root_of(run: &TraceRun) -> String {
+    run.questions[0].messages[1].to_name.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_lookup_is_the_textbooks_eight_messages() {
+    let config = shipped_config_on_free_port();
+    let run = trace(
+        &config,
+        &options(&["gaia.cs.umass.edu"], TraceMode::Iterative),
+    )
+    .await
+    .expect("the trace runs");
+    assert!(run.lab_in_process);
+    let root = root_of(&run);
+    assert!(
+        root == "a.root-servers.net" || root == "b.root-servers.net",
+        "{root}"
+    );
+    assert_eq!(
+        hops(&run, 0),
+        [
+            "cis.poly.edu>dns.poly.edu".to_string(),
+            format!("dns.poly.edu>{root}"),
+            format!("{root}>dns.poly.edu"),
+            "dns.poly.edu>a.edu-servers.net".to_string(),
+            "a.edu-servers.net>dns.poly.edu".to_string(),
+            "dns.poly.edu>dns.umass.edu".to_string(),
+            "dns.umass.edu>dns.poly.edu".to_string(),
+            "dns.poly.edu>cis.poly.edu".to_string(),
+        ]
+    );
+    assert_eq!(
+        kinds(&run, 0),
+        [
+            Kind::Query,
+            Kind::Query,
+            Kind::Referral,
+            Kind::Query,
+            Kind::Referral,
+            Kind::Query,
+            Kind::Answer,
+            Kind::Answer
+        ]
+    );
+    let messages = &run.questions[0].messages;
+    assert!(messages[0].recursion_desired, "the host asks recursively");
+    assert!(
+        messages[1..7]
+            .iter()
+            .all(|m| !m.recursion_desired || m.kind != Kind::Query)
+    );
+    assert_eq!(messages[2].authority, ["edu. 172800 NS a.edu-servers.net."]);
+    assert_eq!(
+        messages[4].authority,
+        ["umass.edu. 172800 NS dns.umass.edu."]
+    );
+    assert_eq!(
+        messages[4].additional,
+        ["dns.umass.edu. 172800 A 127.0.3.1"]
+    );
+    assert!(messages[6].authoritative);
+    assert_eq!(
+        messages[7].answer,
+        ["gaia.cs.umass.edu. 600 A 128.119.245.12"]
+    );
+    assert!(
+        messages
+            .iter()
+            .filter(|m| m.kind != Kind::Query)
+            .all(|m| m.elapsed_ms.is_some())
+    );
+
+    let text = render(messages, run.questions[0].span_ms);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("  1  cis.poly.edu"), "{text}");
+    assert!(
+        lines[0].contains("query     gaia.cs.umass.edu. A (recursive)"),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("query     gaia.cs.umass.edu. A (iterative)"),
+        "{text}"
+    );
+    assert!(
+        lines[4].contains("referral  edu. 172800 NS a.edu-servers.net.; glue a.edu-servers.net. 172800 A 127.0.2.1"),
+        "{text}"
+    );
+    assert!(
+        lines[12].contains("answer    gaia.cs.umass.edu. 600 A 128.119.245.12 (authoritative)"),
+        "{text}"
+    );
+    assert!(
+        lines[16].starts_with("8 messages: 4 queries, 4 replies, "),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_cache_shortens_the_walk_to_2_4_and_6_messages() {
+    let config = shipped_config_on_free_port();
+    let names = [
+        "gaia.cs.umass.edu",
+        "gaia.cs.umass.edu",
+        "www.umass.edu",
+        "cis.poly.edu",
+    ];
+    let run = trace(&config, &options(&names, TraceMode::Iterative))
+        .await
+        .expect("the trace runs");
+    let counts: Vec<usize> = run.questions.iter().map(|q| q.messages.len()).collect();
+    assert_eq!(counts, [8, 2, 4, 6]);
+    // The same name again: straight from the cache, the TTL still 600 or just below.
+    assert_eq!(
+        hops(&run, 1),
+        ["cis.poly.edu>dns.poly.edu", "dns.poly.edu>cis.poly.edu"]
+    );
+    // Another umass.edu host: straight to dns.umass.edu.
+    assert_eq!(hops(&run, 2)[1], "dns.poly.edu>dns.umass.edu");
+    // Another .edu zone: the edu server, skipping the root.
+    assert_eq!(hops(&run, 3)[1], "dns.poly.edu>a.edu-servers.net");
+    assert_eq!(hops(&run, 3)[3], "dns.poly.edu>dns.poly.edu");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_recursive_figure_passes_the_query_down_and_the_answer_up() {
+    let config = shipped_config_on_free_port();
+    let run = trace(
+        &config,
+        &options(&["gaia.cs.umass.edu"], TraceMode::Recursive),
+    )
+    .await
+    .expect("the trace runs");
+    let root = root_of(&run);
+    assert_eq!(
+        hops(&run, 0),
+        [
+            "cis.poly.edu>dns.poly.edu".to_string(),
+            format!("dns.poly.edu>{root}"),
+            format!("{root}>a.edu-servers.net"),
+            "a.edu-servers.net>dns.umass.edu".to_string(),
+            "dns.umass.edu>a.edu-servers.net".to_string(),
+            format!("a.edu-servers.net>{root}"),
+            format!("{root}>dns.poly.edu"),
+            "dns.poly.edu>cis.poly.edu".to_string(),
+        ]
+    );
+    let messages = &run.questions[0].messages;
+    assert!(
+        messages[..4]
+            .iter()
+            .all(|m| m.kind == Kind::Query && m.recursion_desired)
+    );
+    assert!(
+        messages[4..]
+            .iter()
+            .all(|m| m.answer == ["gaia.cs.umass.edu. 600 A 128.119.245.12"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_lab_is_used_instead_of_failing_to_bind() {
+    let lab = Lab::start();
+    let mut config = shipped_config_on_free_port();
+    config.lab.as_mut().expect("a lab").port = lab.port;
+    let run = trace(
+        &config,
+        &options(&["gaia.cs.umass.edu"], TraceMode::Iterative),
+    )
+    .await
+    .expect("the trace runs with the running lab");
+    assert!(!run.lab_in_process);
+    assert_eq!(run.questions[0].messages.len(), 8);
+}
+
+#[test]
+fn the_binary_prints_text_and_json() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let config = {
+        let _inside = runtime.enter(); // binding the probe needs a runtime
+        shipped_config_on_free_port()
+    };
+    let port = config.lab.as_ref().expect("a lab").port;
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("resolver.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[lab]\nzones = \"{}\"\nport = {port}\n",
+            lab_zones_dir().display()
+        ),
+    )
+    .expect("write the config");
+    let run = |extra: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .args(["trace", "gaia.cs.umass.edu", "--config"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .expect("resolver trace runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let text = run(&[]);
+    assert!(text.contains("8 messages: 4 queries, 4 replies"), "{text}");
+    let json = run(&["--json"]);
+    let objects: Vec<serde_json::Value> = json
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(objects.len(), 8);
+    assert_eq!(objects[0]["from_name"], "cis.poly.edu");
+    assert_eq!(objects[0]["kind"], "query");
+    assert_eq!(objects[6]["kind"], "answer");
+    assert_eq!(objects[7]["question"], "gaia.cs.umass.edu.");
+}
