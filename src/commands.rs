@@ -89,8 +89,12 @@ pub fn server_limits(config: &Config) -> Limits {
             n => n,
         },
         pending_answers: config.server.pending_answers,
+        pending_per_client: config.server.pending_per_client,
         tcp_connections: config.server.tcp_connections,
+        tcp_connections_per_client: config.server.tcp_connections_per_client,
         tcp_idle_timeout: Config::seconds(config.server.tcp_idle_timeout),
+        rate_limit: config.server.rate_limit,
+        rate_limit_exempt: config.server.rate_limit_exempt.clone(),
     }
 }
 

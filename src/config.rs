@@ -50,6 +50,14 @@ pub struct ServerConfig {
     pub tcp_idle_timeout: f64,
     /// Client questions being resolved at once; beyond, SERVFAIL.
     pub pending_answers: usize,
+    /// Questions of one client address being resolved at once; beyond, SERVFAIL.
+    pub pending_per_client: usize,
+    /// TCP connections open at once from one client address.
+    pub tcp_connections_per_client: usize,
+    /// UDP responses per second per client network (/24 or /56); 0 turns the limit off.
+    pub rate_limit: u32,
+    /// Client networks never rate-limited.
+    pub rate_limit_exempt: Vec<IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +72,13 @@ impl Default for ServerConfig {
             tcp_connections: 128,
             tcp_idle_timeout: 10.0,
             pending_answers: 1024,
+            pending_per_client: 128,
+            tcp_connections_per_client: 16,
+            rate_limit: 200,
+            rate_limit_exempt: vec![
+                "127.0.0.0/8".parse().expect("a valid prefix"),
+                "::1/128".parse().expect("a valid prefix"),
+            ],
         }
     }
 }
@@ -257,8 +272,18 @@ impl Config {
         if self.server.listen.is_empty() {
             return Err("[server] listen needs at least one address");
         }
-        if self.server.tcp_connections == 0 || self.server.pending_answers == 0 {
-            return Err("[server] tcp_connections and pending_answers must be at least 1");
+        let server = &self.server;
+        if [
+            server.tcp_connections,
+            server.pending_answers,
+            server.pending_per_client,
+            server.tcp_connections_per_client,
+        ]
+        .contains(&0)
+        {
+            return Err(
+                "[server] tcp_connections, pending_answers, pending_per_client and tcp_connections_per_client must be at least 1",
+            );
         }
         if self.cache.min_ttl > self.cache.max_ttl {
             return Err("[cache] min_ttl is above max_ttl");

@@ -142,6 +142,11 @@ impl Transport {
                 continue;
             }
             match verify(&query, &buffer[..length]) {
+                // Bigger than we said we could take (RFC 6891 §6.2.3): a broken server.
+                Verdict::Accept(_) if length > udp_limit(ask) => {
+                    self.observe(server, local, Protocol::Udp, &buffer[..length]);
+                    return Err(TransportError::Malformed);
+                }
                 Verdict::Accept(reply) => {
                     self.observe(server, local, Protocol::Udp, &buffer[..length]);
                     return Ok(Exchange {
@@ -230,6 +235,15 @@ fn query_message(ask: &Ask) -> Message {
         message.edns = Some(edns);
     }
     message
+}
+
+/// The largest UDP reply we accept: our advertised payload, or 512 without EDNS.
+fn udp_limit(ask: &Ask) -> usize {
+    if ask.edns {
+        UPSTREAM_PAYLOAD as usize
+    } else {
+        512
+    }
 }
 
 /// What to make of a datagram from the server.

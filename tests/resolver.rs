@@ -221,21 +221,6 @@ async fn queries_without_rd_are_answered_from_the_cache_only() {
     assert_eq!(addresses(&cached.answers), ["128.119.245.12"]);
 }
 
-/// A root zone at 127.0.8.1 delegating each (zone, NS name, glue address).
-fn root_zone(delegations: &[(&str, &str, Option<&str>)]) -> String {
-    let mut records = vec![
-        ("@", "NS", "a.root-servers.net.", 3600),
-        ("a.root-servers.net.", "A", "127.0.8.1", 3600),
-    ];
-    for (zone, ns, glue) in delegations {
-        records.push((zone, "NS", ns, 3600));
-        if let Some(address) = glue {
-            records.push((ns, "A", address, 3600));
-        }
-    }
-    zone_text(".", &records)
-}
-
 #[tokio::test]
 async fn a_dead_nameserver_is_passed_over_and_then_avoided() {
     // test. has two servers: ns1 (127.0.8.2) never answers, ns2 (127.0.8.3) does.

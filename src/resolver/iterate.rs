@@ -108,13 +108,54 @@ pub enum ResolveError {
     #[error("{0} can only be resolved through itself")]
     DependencyLoop(Name),
     /// Every server of a zone failed.
-    #[error("no server of {zone} answered usefully (last: {failure})")]
+    #[error(
+        "no server of {zone} answered usefully (last: {})",
+        last_failure(server, failure)
+    )]
     ServersFailed {
         /// The zone whose servers failed.
         zone: Name,
-        /// The last failure seen.
+        /// The last server tried, if any was.
+        server: Option<IpAddr>,
+        /// What went wrong with it.
         failure: Failure,
     },
+}
+
+fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {
+    match server {
+        Some(server) => format!("{server} {failure}"),
+        None => failure.to_string(),
+    }
+}
+
+/// Extended DNS Error codes used (RFC 8914 §4).
+pub mod ede {
+    /// Other: the text says what.
+    pub const OTHER: u16 = 0;
+    /// No Reachable Authority: no server of the zone answered usefully.
+    pub const NO_REACHABLE_AUTHORITY: u16 = 22;
+    /// Network Error: the network refused (unreachable).
+    pub const NETWORK_ERROR: u16 = 23;
+    /// Invalid Data: a server answered with something that is not DNS.
+    pub const INVALID_DATA: u16 = 24;
+}
+
+impl ResolveError {
+    /// The Extended DNS Error (RFC 8914) that explains this failure to the client.
+    pub fn extended_error(&self) -> u16 {
+        match self {
+            ResolveError::Deadline(_) => ede::NO_REACHABLE_AUTHORITY,
+            ResolveError::ServersFailed { failure, .. } => match failure {
+                Failure::Unreachable => ede::NETWORK_ERROR,
+                Failure::Malformed => ede::INVALID_DATA,
+                Failure::Timeout | Failure::Lame(_) | Failure::NoAddress => {
+                    ede::NO_REACHABLE_AUTHORITY
+                }
+            },
+            _ => ede::OTHER,
+        }
+    }
 }
 
 /// The bounds of one client question (from `[limits]`).
@@ -325,14 +366,17 @@ impl Resolver {
     ) -> Result<Step, ResolveError> {
         let mut point = self.starting_point(name);
         let mut referrals = 0;
+        let mut last_server = None;
         let mut last_failure = Failure::NoAddress;
         loop {
             let Some(server) = self.next_server(&mut point, budget).await? else {
                 return Err(ResolveError::ServersFailed {
                     zone: point.zone.clone(),
+                    server: last_server,
                     failure: last_failure,
                 });
             };
+            last_server = Some(server.address);
             let classified = match self.ask(&server, &point.zone, name, qtype, budget).await? {
                 Ok(classified) => classified,
                 Err(failure) => {
@@ -425,9 +469,15 @@ impl Resolver {
             Ok(mut exchange) => {
                 budget.queries_sent += exchange.messages_sent - 1;
                 self.stats.record_rtt(server.address, exchange.rtt);
-                let dropped = scrub(&mut exchange.reply, zone);
-                if dropped > 0 {
-                    tracing::debug!(server = %address, zone = %zone, "scrubbed {dropped} out-of-bailiwick records");
+                let scrubbed = scrub(&mut exchange.reply, zone);
+                if scrubbed.out_of_bailiwick > 0 {
+                    let count = scrubbed.out_of_bailiwick;
+                    tracing::debug!(server = %address, zone = %zone, "dropped {count} out-of-bailiwick records");
+                }
+                if scrubbed.wrong_class > 0 {
+                    tracing::debug!(server = %address, zone = %zone, "records of a class other than IN");
+                    self.stats.record_failure(server.address, wait);
+                    return Ok(Err(Failure::Malformed));
                 }
                 Ok(Ok(classify(&exchange.reply, name, qtype, zone)))
             }

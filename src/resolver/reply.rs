@@ -77,16 +77,34 @@ pub enum Lameness {
     Empty,
 }
 
-/// Drops, from every section, the records outside the zone asked and of a
-/// class other than IN. Returns how many were dropped.
-pub fn scrub(reply: &mut Message, zone: &Name) -> usize {
-    let keep =
-        |record: &Record| record.dns_class == DNSClass::IN && in_bailiwick(&record.name, zone);
-    let before = reply.answers.len() + reply.authorities.len() + reply.additionals.len();
-    reply.answers.retain(keep);
-    reply.authorities.retain(keep);
-    reply.additionals.retain(keep);
-    before - (reply.answers.len() + reply.authorities.len() + reply.additionals.len())
+/// What scrubbing removed from a reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scrubbed {
+    /// Records whose owner is outside the zone asked.
+    pub out_of_bailiwick: usize,
+    /// Records of a class other than IN: the server is broken.
+    pub wrong_class: usize,
+}
+
+/// Drops, from every section, the records outside the zone asked and those
+/// of a class other than IN, and says how many of each.
+pub fn scrub(reply: &mut Message, zone: &Name) -> Scrubbed {
+    let mut scrubbed = Scrubbed::default();
+    let mut keep = |record: &Record| {
+        if record.dns_class != DNSClass::IN {
+            scrubbed.wrong_class += 1;
+            false
+        } else if !in_bailiwick(&record.name, zone) {
+            scrubbed.out_of_bailiwick += 1;
+            false
+        } else {
+            true
+        }
+    };
+    reply.answers.retain(&mut keep);
+    reply.authorities.retain(&mut keep);
+    reply.additionals.retain(&mut keep);
+    scrubbed
 }
 
 /// Classifies a scrubbed reply to the question `qname`/`qtype` asked of a
@@ -306,8 +324,8 @@ mod tests {
             ],
             vec![a("ns.evil.net.", 3), a("ns.example.com.", 4)],
         );
-        let dropped = scrub(&mut message, &name("example.com."));
-        assert_eq!(dropped, 3);
+        let scrubbed = scrub(&mut message, &name("example.com."));
+        assert_eq!(scrubbed.out_of_bailiwick, 3);
         assert!(
             message
                 .all_sections()

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use ipnet::IpNet;
 use tokio::time::Instant;
@@ -161,6 +162,16 @@ fn refused(request: &Request) -> Message {
     response
 }
 
+/// The EDNS option code of an Extended DNS Error (RFC 8914 §2).
+pub const EDE_OPTION: u16 = 15;
+
+/// An Extended DNS Error option: the info code, then the text (RFC 8914 §2).
+fn extended_error(code: u16, text: &str) -> EdnsOption {
+    let mut data = code.to_be_bytes().to_vec();
+    data.extend_from_slice(text.as_bytes());
+    EdnsOption::Unknown(EDE_OPTION, data)
+}
+
 /// The response to a client: the chain and the answer, or the negative
 /// answer with its SOA, or SERVFAIL.
 pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> Message {
@@ -181,6 +192,10 @@ pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> M
         Err(error) => {
             tracing::warn!(name = %request.query().name, qtype = %request.query().query_type, "SERVFAIL: {error}");
             response.metadata.response_code = ResponseCode::ServFail;
+            if let Some(edns) = response.edns.as_mut() {
+                edns.options_mut()
+                    .insert(extended_error(error.extended_error(), &error.to_string()));
+            }
         }
     }
     response

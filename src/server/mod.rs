@@ -10,6 +10,7 @@
 //! One server serves one address on UDP and TCP (RFC 1035 §4.2, RFC 7766).
 //! The same code runs the authoritative servers and the resolver.
 
+pub mod guard;
 pub mod request;
 mod tcp;
 mod udp;
@@ -25,6 +26,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use guard::{ClientCounter, RateDecision, RateLimiter};
 pub use request::{Parsed, Protocol, Request};
 
 use crate::trace::Tap;
@@ -52,10 +54,19 @@ pub struct Limits {
     pub udp_sockets: usize,
     /// Answers being worked on at once ([`Response::Later`]); beyond it, SERVFAIL.
     pub pending_answers: usize,
+    /// Answers being worked on at once for one client address; beyond it, SERVFAIL.
+    pub pending_per_client: usize,
     /// TCP connections open at once; further clients wait in the listen backlog.
     pub tcp_connections: usize,
-    /// A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3).
+    /// TCP connections open at once from one client address; beyond, closed at once.
+    pub tcp_connections_per_client: usize,
+    /// A TCP connection with no complete query for this long is closed
+    /// (RFC 7766 §6.2.3); so is one whose reply cannot be written for this long.
     pub tcp_idle_timeout: Duration,
+    /// UDP responses per second per client network (/24, /56); 0 for no limit.
+    pub rate_limit: u32,
+    /// Client networks never rate-limited.
+    pub rate_limit_exempt: Vec<ipnet::IpNet>,
 }
 
 impl Default for Limits {
@@ -63,8 +74,12 @@ impl Default for Limits {
         Limits {
             udp_sockets: 1,
             pending_answers: 1024,
+            pending_per_client: 128,
             tcp_connections: 128,
+            tcp_connections_per_client: 16,
             tcp_idle_timeout: Duration::from_secs(10),
+            rate_limit: 0,
+            rate_limit_exempt: Vec::new(),
         }
     }
 }
@@ -104,7 +119,10 @@ struct Shared<H> {
     handler: Arc<H>,
     limits: Limits,
     pending: Arc<Semaphore>,
+    pending_by_client: Arc<ClientCounter>,
     tcp_slots: Arc<Semaphore>,
+    tcp_by_client: Arc<ClientCounter>,
+    rate_limiter: Option<RateLimiter>,
     tap: Option<Tap>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -123,28 +141,48 @@ enum Reply {
 impl<H: Handler> Shared<H> {
     /// Decodes a client's message and decides the reply: the one path for UDP and TCP.
     fn reply_to(&self, bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Reply {
+        let rate = match (&self.rate_limiter, protocol) {
+            (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
+            _ => RateDecision::Answer,
+        };
+        if rate == RateDecision::Drop {
+            return Reply::Nothing;
+        }
         let request = match request::parse(bytes, source, protocol) {
             Parsed::Request(request) => request,
-            Parsed::Reply(message) => {
+            Parsed::Reply(message) if rate == RateDecision::Answer => {
                 return Reply::Now(request::encode(&message, request::CLASSIC_UDP_SIZE));
             }
-            Parsed::Drop => return Reply::Nothing,
+            Parsed::Reply(_) | Parsed::Drop => return Reply::Nothing,
         };
         let limit = request.max_response_size();
+        if rate == RateDecision::Slip {
+            let mut slip = request.response();
+            slip.metadata.truncation = true;
+            return Reply::Now(request::encode(&slip, limit));
+        }
         match self.handler.handle(&request) {
             Response::Ready(message) => Reply::Now(request::encode(&message, limit)),
             Response::Drop => Reply::Nothing,
-            Response::Later(answer) => match self.pending.clone().try_acquire_owned() {
-                Ok(permit) => Reply::Later(Box::pin(async move {
-                    let message = answer.await;
-                    drop(permit);
-                    request::encode(&message, limit)
-                })),
-                Err(_) => {
-                    let busy = request.error(hickory_proto::op::ResponseCode::ServFail);
-                    Reply::Now(request::encode(&busy, limit))
-                }
-            },
+            Response::Later(answer) => self.later(&request, answer, limit),
+        }
+    }
+
+    /// Runs an answer that needs work, if the server-wide and per-client
+    /// bounds allow; else SERVFAIL at once.
+    fn later(&self, request: &Request, answer: BoxFuture<'static, Message>, limit: usize) -> Reply {
+        let slot = self.pending_by_client.try_acquire(request.source.ip());
+        match (self.pending.clone().try_acquire_owned(), slot) {
+            (Ok(permit), Some(slot)) => Reply::Later(Box::pin(async move {
+                let message = answer.await;
+                drop((permit, slot));
+                request::encode(&message, limit)
+            })),
+            _ => {
+                tracing::debug!(client = %request.source, "too many answers in progress: SERVFAIL");
+                let busy = request.error(hickory_proto::op::ResponseCode::ServFail);
+                Reply::Now(request::encode(&busy, limit))
+            }
         }
     }
 
@@ -168,7 +206,10 @@ pub async fn serve<H: Handler>(
     let shared = Arc::new(Shared {
         handler,
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
+        pending_by_client: ClientCounter::new(limits.pending_per_client),
         tcp_slots: Arc::new(Semaphore::new(limits.tcp_connections)),
+        tcp_by_client: ClientCounter::new(limits.tcp_connections_per_client),
+        rate_limiter: RateLimiter::new(limits.rate_limit, limits.rate_limit_exempt.clone()),
         limits,
         tap,
         shutdown,

@@ -12,16 +12,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::timeout;
 
+use super::guard::ClientSlot;
 use super::{Handler, Protocol, Reply, Shared};
 
 /// Pending connections the kernel keeps for us.
 const BACKLOG: i32 = 1024;
-
-/// How long writing one reply may take before the client is deemed stuck.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long reading the rest of a message may take once its length arrived.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Pause after a failed accept (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -59,10 +54,15 @@ pub(super) async fn accept_loop<H: Handler>(listener: TcpListener, shared: Arc<S
         };
         match accepted {
             Ok((stream, peer)) => {
+                // One client may not hold every slot: beyond its share, close at once.
+                let Some(slot) = shared.tcp_by_client.try_acquire(peer.ip()) else {
+                    tracing::debug!(client = %peer, "too many TCP connections from one client");
+                    continue;
+                };
                 let connection_shared = shared.clone();
                 shared
                     .tasks
-                    .spawn(connection(stream, peer, connection_shared, permit));
+                    .spawn(connection(stream, peer, connection_shared, (permit, slot)));
             }
             Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
         }
@@ -74,7 +74,7 @@ async fn connection<H: Handler>(
     mut stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared<H>>,
-    _permit: OwnedSemaphorePermit,
+    _held: (OwnedSemaphorePermit, ClientSlot),
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
@@ -91,7 +91,9 @@ async fn connection<H: Handler>(
         };
         let mut message = vec![0u8; length as usize];
         if !matches!(
-            timeout(READ_TIMEOUT, stream.read_exact(&mut message)).await,
+            // The rest of the message must come within the idle time too:
+            // a client sending a byte a second is closed like an idle one.
+            timeout(idle, stream.read_exact(&mut message)).await,
             Ok(Ok(_))
         ) {
             return;
@@ -103,20 +105,21 @@ async fn connection<H: Handler>(
             Reply::Nothing => continue,
         };
         shared.observe(local, peer, Protocol::Tcp, &reply);
-        if write_message(&mut stream, &reply).await.is_err() {
+        if write_message(&mut stream, &reply, idle).await.is_err() {
             return;
         }
     }
 }
 
-/// Writes one length-prefixed message within the write time-out.
-pub async fn write_message(stream: &mut TcpStream, message: &[u8]) -> io::Result<()> {
+/// Writes one length-prefixed message within `limit`: a client that does
+/// not read is closed, not waited for.
+async fn write_message(stream: &mut TcpStream, message: &[u8], limit: Duration) -> io::Result<()> {
     let length = u16::try_from(message.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message over 65535 octets"))?;
     let mut framed = Vec::with_capacity(message.len() + 2);
     framed.extend_from_slice(&length.to_be_bytes());
     framed.extend_from_slice(message);
-    match timeout(WRITE_TIMEOUT, stream.write_all(&framed)).await {
+    match timeout(limit, stream.write_all(&framed)).await {
         Ok(result) => result,
         Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
     }

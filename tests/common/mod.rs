@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod mock;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -242,6 +244,7 @@ pub fn zone_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// collector seeing every upstream message.
 pub struct Local {
     pub address: SocketAddr,
+    pub resolver: std::sync::Arc<resolver::resolver::Resolver>,
     pub collector: std::sync::Arc<resolver::trace::Collector>,
     pub running: Running,
 }
@@ -263,7 +266,11 @@ impl Local {
         let collector = resolver::trace::Collector::new();
         let roots = config.resolver.roots.clone().expect("tests set roots");
         let resolver = Arc::new(Resolver::new(config, &roots, Some(collector.tap())));
-        let service = Arc::new(Service::new(resolver, config.server.allow.clone(), false));
+        let service = Arc::new(Service::new(
+            resolver.clone(),
+            config.server.allow.clone(),
+            false,
+        ));
         let listener = resolver::server::Listener::bind("127.0.0.1:0".parse().expect("valid"), 1)
             .expect("bind the resolver");
         let address = listener.local_addr();
@@ -277,6 +284,7 @@ impl Local {
         ));
         Local {
             address,
+            resolver,
             collector,
             running,
         }
@@ -334,4 +342,26 @@ pub fn shipped_config_on_free_port() -> resolver::config::Config {
         .expect("the shipped config has a lab")
         .port = port;
     config
+}
+
+/// A root zone at 127.0.8.1 delegating each (zone, NS name, glue address).
+pub fn root_zone(delegations: &[(&str, &str, Option<&str>)]) -> String {
+    let mut records = vec![
+        ("@", "NS", "a.root-servers.net.", 3600),
+        ("a.root-servers.net.", "A", "127.0.8.1", 3600),
+    ];
+    for (zone, ns, glue) in delegations {
+        records.push((zone, "NS", ns, 3600));
+        if let Some(address) = glue {
+            records.push((ns, "A", address, 3600));
+        }
+    }
+    zone_text(".", &records)
+}
+
+/// A zone `origin` served by `ns.<origin>` at `address`, with more records.
+pub fn served_zone(origin: &str, address: &str, records: &[(&str, &str, &str, u32)]) -> String {
+    let mut all = vec![("@", "NS", "ns", 3600), ("ns", "A", address, 3600)];
+    all.extend_from_slice(records);
+    zone_text(origin, &all)
 }
