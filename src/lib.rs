@@ -13,6 +13,7 @@ pub mod authority;
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod fuzz;
 pub mod lab;
 pub mod logging;
 pub mod names;

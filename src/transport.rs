@@ -224,7 +224,7 @@ impl Transport {
 }
 
 /// The query message: a random ID (RFC 5452 §4), our question, RD as asked, OPT if asked.
-fn query_message(ask: &Ask) -> Message {
+pub fn query_message(ask: &Ask) -> Message {
     let mut message = Message::query(); // a random ID
     message.add_query(ask.query.clone());
     message.metadata.recursion_desired = ask.recursion_desired;
@@ -247,7 +247,8 @@ fn udp_limit(ask: &Ask) -> usize {
 }
 
 /// What to make of a datagram from the server.
-enum Verdict {
+#[derive(Debug)]
+pub enum Verdict {
     /// Our reply.
     Accept(Message),
     /// Our ID, but not a DNS message: the server is broken.
@@ -257,7 +258,7 @@ enum Verdict {
 }
 
 /// A reply is ours only with our ID and our question, exactly, case included (RFC 5452 §9.1).
-fn verify(query: &Message, bytes: &[u8]) -> Verdict {
+pub fn verify(query: &Message, bytes: &[u8]) -> Verdict {
     let Ok(reply) = Message::from_vec(bytes) else {
         let ours = bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == query.id;
         return if ours {

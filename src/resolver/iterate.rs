@@ -20,13 +20,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use hickory_proto::op::Query;
+use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::Resolver;
 use super::cache::Cached;
-use super::delegation::{Candidate, DelegationPoint};
+use super::delegation::{Candidate, Delegation, DelegationPoint};
 use super::reply::{Classified, Lameness, address_of, classify, scrub};
 use crate::transport::{Ask, TransportError};
 
@@ -256,11 +256,23 @@ impl Budget {
 }
 
 /// What a walk through the servers ends with.
-enum Step {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
     /// The final outcome, after these CNAMEs.
     Done(Vec<Record>, Outcome),
     /// These CNAMEs, then resolve the target.
     Alias(Vec<Record>, Name),
+}
+
+/// What one reply teaches the walk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lesson {
+    /// The question is settled, or goes on at a CNAME's target (cached).
+    Step(Step),
+    /// Ask the servers of this child zone next (the delegation is cached).
+    Referral(Delegation),
+    /// This server is of no use for the zone.
+    Failed(Failure),
 }
 
 /// How long a lame server is put behind the others.
@@ -377,30 +389,18 @@ impl Resolver {
                 });
             };
             last_server = Some(server.address);
-            let classified = match self.ask(&server, &point.zone, name, qtype, budget).await? {
-                Ok(classified) => classified,
-                Err(failure) => {
-                    last_failure = failure;
-                    continue;
-                }
-            };
-            match classified {
-                Classified::Referral { delegation, ttl } => {
+            match self.ask(&server, &point.zone, name, qtype, budget).await? {
+                Lesson::Step(step) => return Ok(step),
+                Lesson::Referral(delegation) => {
                     referrals += 1;
                     if referrals > budget.limits.max_referrals {
                         return Err(ResolveError::ReferralLimit(budget.limits.max_referrals));
                     }
                     let now = Instant::now();
-                    self.cache.insert_delegation(delegation.clone(), ttl, now);
                     point = DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
                     point.retain_addresses(|address| self.usable(address));
                 }
-                Classified::Lame(lameness) => {
-                    tracing::debug!(server = %server.address, zone = %point.zone, "lame: {lameness}");
-                    self.stats.record_failure(server.address, LAME_PENALTY);
-                    last_failure = Failure::Lame(lameness);
-                }
-                other => return Ok(self.learn(name, qtype, other)),
+                Lesson::Failed(failure) => last_failure = failure,
             }
         }
     }
@@ -444,8 +444,8 @@ impl Resolver {
         }
     }
 
-    /// Sends the question to one server and classifies its reply; a failure
-    /// of that server is `Ok(Err(..))`, a spent budget is `Err(..)`.
+    /// Sends the question to one server and learns from its reply; a spent
+    /// budget is an error, a failure of the server is a lesson.
     async fn ask(
         &self,
         server: &Candidate,
@@ -453,7 +453,7 @@ impl Resolver {
         name: &Name,
         qtype: RecordType,
         budget: &mut Budget,
-    ) -> Result<Result<Classified, Failure>, ResolveError> {
+    ) -> Result<Lesson, ResolveError> {
         let time_left = budget.spend_query()?;
         let wait = self
             .stats
@@ -465,27 +465,51 @@ impl Resolver {
             edns: true,
         };
         let address = SocketAddr::new(server.address, self.settings.port);
-        match self.transport.exchange(address, &ask, wait).await {
-            Ok(mut exchange) => {
-                budget.queries_sent += exchange.messages_sent - 1;
-                self.stats.record_rtt(server.address, exchange.rtt);
-                let scrubbed = scrub(&mut exchange.reply, zone);
-                if scrubbed.out_of_bailiwick > 0 {
-                    let count = scrubbed.out_of_bailiwick;
-                    tracing::debug!(server = %address, zone = %zone, "dropped {count} out-of-bailiwick records");
-                }
-                if scrubbed.wrong_class > 0 {
-                    tracing::debug!(server = %address, zone = %zone, "records of a class other than IN");
-                    self.stats.record_failure(server.address, wait);
-                    return Ok(Err(Failure::Malformed));
-                }
-                Ok(Ok(classify(&exchange.reply, name, qtype, zone)))
-            }
+        let mut exchange = match self.transport.exchange(address, &ask, wait).await {
+            Ok(exchange) => exchange,
             Err(error) => {
                 tracing::debug!(server = %address, zone = %zone, "{error}");
                 self.stats.record_failure(server.address, wait);
-                Ok(Err(Failure::from(&error)))
+                return Ok(Lesson::Failed(Failure::from(&error)));
             }
+        };
+        budget.queries_sent += exchange.messages_sent - 1;
+        self.stats.record_rtt(server.address, exchange.rtt);
+        let lesson = self.absorb(&mut exchange.reply, zone, name, qtype);
+        if let Lesson::Failed(failure) = &lesson {
+            tracing::debug!(server = %address, zone = %zone, "{failure}");
+            self.stats.record_failure(server.address, LAME_PENALTY);
+        }
+        Ok(lesson)
+    }
+
+    /// Learns from one reply of a server for `zone` to `name`/`qtype`:
+    /// scrubs it, classifies it and caches what it teaches (answers,
+    /// negative answers, delegations). The walk's handling of every reply,
+    /// and the entry point of the upstream-reply fuzz target.
+    pub fn absorb(
+        &self,
+        reply: &mut Message,
+        zone: &Name,
+        name: &Name,
+        qtype: RecordType,
+    ) -> Lesson {
+        let scrubbed = scrub(reply, zone);
+        if scrubbed.out_of_bailiwick > 0 {
+            let count = scrubbed.out_of_bailiwick;
+            tracing::debug!(zone = %zone, "dropped {count} out-of-bailiwick records");
+        }
+        if scrubbed.wrong_class > 0 {
+            return Lesson::Failed(Failure::Malformed); // records of a class other than IN
+        }
+        match classify(reply, name, qtype, zone) {
+            Classified::Referral { delegation, ttl } => {
+                self.cache
+                    .insert_delegation(delegation.clone(), ttl, Instant::now());
+                Lesson::Referral(delegation)
+            }
+            Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
+            other => Lesson::Step(self.learn(name, qtype, other)),
         }
     }
 

@@ -25,7 +25,7 @@ pub struct Service {
     resolver: Arc<Resolver>,
     allow: Vec<IpNet>,
     log_queries: bool,
-    in_flight: Arc<Mutex<HashMap<(Name, RecordType), InFlight>>>,
+    in_flight: InFlightMap,
 }
 
 impl Service {
@@ -49,30 +49,54 @@ impl Service {
         let address = address.to_canonical();
         self.allow.iter().any(|net| net.contains(&address))
     }
+}
 
-    /// The resolution of `name`/`qtype`: the one in progress, or a new one.
-    fn shared_resolution(&self, name: &Name, qtype: RecordType) -> InFlight {
-        let key = (canonical(name), qtype);
-        // The lock guards a map operation only, never an await.
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = in_flight.get(&key) {
-            return existing.clone();
-        }
-        let resolver = self.resolver.clone();
-        let map = self.in_flight.clone();
-        let name = name.clone();
-        let task_key = key.clone();
-        let resolution = async move {
-            let resolved = resolver.query(&name, qtype).await;
-            map.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&task_key);
-            Arc::new(resolved)
-        }
-        .boxed()
-        .shared();
-        in_flight.insert(key, resolution.clone());
-        resolution
+/// Resolutions in progress, by question.
+type InFlightMap = Arc<Mutex<HashMap<(Name, RecordType), InFlight>>>;
+
+/// The resolution of `name`/`qtype`: the one in progress, or a new one.
+///
+/// Called when an answer starts being worked on (not when it is merely
+/// decided), so that an answer the server drops never leaves an entry; the
+/// entry goes when its resolution ends, or is dropped.
+fn shared_resolution(
+    resolver: &Arc<Resolver>,
+    map: &InFlightMap,
+    name: &Name,
+    qtype: RecordType,
+) -> InFlight {
+    let key = (canonical(name), qtype);
+    // The lock guards a map operation only, never an await.
+    let mut in_flight = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(existing) = in_flight.get(&key) {
+        return existing.clone();
+    }
+    let resolver = resolver.clone();
+    let name = name.clone();
+    let leave = InFlightEntry {
+        map: map.clone(),
+        key: key.clone(),
+    };
+    let resolution = async move {
+        let _leave = leave;
+        Arc::new(resolver.query(&name, qtype).await)
+    }
+    .boxed()
+    .shared();
+    in_flight.insert(key, resolution.clone());
+    resolution
+}
+
+/// Removes a question from the in-flight map when its resolution ends or is dropped.
+struct InFlightEntry {
+    map: InFlightMap,
+    key: (Name, RecordType),
+}
+
+impl Drop for InFlightEntry {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&self.key);
     }
 }
 
@@ -99,10 +123,12 @@ impl Handler for Service {
         if !request.message.recursion_desired {
             return Response::Ready(refused(request)); // not cached, and recursion not desired
         }
-        let resolution = self.shared_resolution(&query.name, query.query_type);
+        let (resolver, map) = (self.resolver.clone(), self.in_flight.clone());
         let request = request.clone();
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
+            let query = request.query();
+            let resolution = shared_resolution(&resolver, &map, &query.name, query.query_type);
             let resolved = resolution.await;
             let response = answer(&request, &resolved.result);
             if log_queries {

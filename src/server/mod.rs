@@ -26,7 +26,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use guard::{ClientCounter, RateDecision, RateLimiter};
+pub use guard::RateDecision;
+use guard::{ClientCounter, RateLimiter};
 pub use request::{Parsed, Protocol, Request};
 
 use crate::trace::Tap;
@@ -114,6 +115,61 @@ impl Listener {
     }
 }
 
+/// What a server does with one message from a client, before the bounds on
+/// answers in progress apply.
+pub enum Decision {
+    /// Send these bytes.
+    Now(Vec<u8>),
+    /// Work out the answer, then send it within `limit` octets.
+    Later {
+        /// The query.
+        request: Request,
+        /// The handler's work.
+        answer: BoxFuture<'static, Message>,
+        /// The largest response the client takes.
+        limit: usize,
+    },
+    /// Send nothing.
+    Nothing,
+}
+
+/// Decides the reply to a client's bytes: dropped, FORMERR/NOTIMP/BADVERS,
+/// a rate-limited slip, or the handler's answer, encoded to fit. Never
+/// panics, whatever the bytes; the fuzz targets call it directly.
+pub fn decide<H: Handler + ?Sized>(
+    handler: &H,
+    bytes: &[u8],
+    source: SocketAddr,
+    protocol: Protocol,
+    rate: RateDecision,
+) -> Decision {
+    if rate == RateDecision::Drop {
+        return Decision::Nothing;
+    }
+    let request = match request::parse(bytes, source, protocol) {
+        Parsed::Request(request) => request,
+        Parsed::Reply(message) if rate == RateDecision::Answer => {
+            return Decision::Now(request::encode(&message, request::CLASSIC_UDP_SIZE));
+        }
+        Parsed::Reply(_) | Parsed::Drop => return Decision::Nothing,
+    };
+    let limit = request.max_response_size();
+    if rate == RateDecision::Slip {
+        let mut slip = request.response();
+        slip.metadata.truncation = true;
+        return Decision::Now(request::encode(&slip, limit));
+    }
+    match handler.handle(&request) {
+        Response::Ready(message) => Decision::Now(request::encode(&message, limit)),
+        Response::Drop => Decision::Nothing,
+        Response::Later(answer) => Decision::Later {
+            request,
+            answer,
+            limit,
+        },
+    }
+}
+
 /// State shared by every loop of one server.
 struct Shared<H> {
     handler: Arc<H>,
@@ -145,26 +201,14 @@ impl<H: Handler> Shared<H> {
             (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
             _ => RateDecision::Answer,
         };
-        if rate == RateDecision::Drop {
-            return Reply::Nothing;
-        }
-        let request = match request::parse(bytes, source, protocol) {
-            Parsed::Request(request) => request,
-            Parsed::Reply(message) if rate == RateDecision::Answer => {
-                return Reply::Now(request::encode(&message, request::CLASSIC_UDP_SIZE));
-            }
-            Parsed::Reply(_) | Parsed::Drop => return Reply::Nothing,
-        };
-        let limit = request.max_response_size();
-        if rate == RateDecision::Slip {
-            let mut slip = request.response();
-            slip.metadata.truncation = true;
-            return Reply::Now(request::encode(&slip, limit));
-        }
-        match self.handler.handle(&request) {
-            Response::Ready(message) => Reply::Now(request::encode(&message, limit)),
-            Response::Drop => Reply::Nothing,
-            Response::Later(answer) => self.later(&request, answer, limit),
+        match decide(&*self.handler, bytes, source, protocol, rate) {
+            Decision::Now(bytes) => Reply::Now(bytes),
+            Decision::Later {
+                request,
+                answer,
+                limit,
+            } => self.later(&request, answer, limit),
+            Decision::Nothing => Reply::Nothing,
         }
     }
 

@@ -1,0 +1,152 @@
+//! Entry points for fuzzers and property tests: arbitrary bytes in, and the
+//! invariants that must hold whatever they are (besides never panicking).
+//!
+//! - [`ClientTarget`]: a client's datagram → the authoritative server's and
+//!   the resolver's reply (the path of `server::decide`).
+//! - [`ReplyTarget`]: an upstream server's reply → the resolver's
+//!   verification, scrubbing, classification and caching of it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use hickory_proto::op::{Message, Query};
+use hickory_proto::rr::Name;
+
+use crate::authority::{Authority, Catalog};
+use crate::config::{Config, Roots};
+use crate::names::{in_bailiwick, label_count};
+use crate::resolver::iterate::{Lesson, Outcome, Step};
+use crate::resolver::{Resolver, Service};
+use crate::server::{self, Decision, Handler, Protocol, RateDecision};
+use crate::transport::{Ask, Verdict, query_message, verify};
+use crate::zone::ZoneSet;
+
+/// A client's bytes against the lab's authoritative data and a resolver.
+pub struct ClientTarget {
+    authority: Authority,
+    service: Service,
+}
+
+impl ClientTarget {
+    /// Serves every zone of `zones_dir` from one catalog, and a resolver
+    /// (which will not be asked to resolve: pending answers are dropped).
+    pub fn new(zones_dir: &Path) -> Self {
+        let zones = ZoneSet::load_dir(zones_dir).expect("the fuzzing zones load");
+        let authority = Authority::new(Catalog::new(zones.zones().cloned()));
+        let config = Config::parse("").expect("the defaults parse");
+        let roots = Roots::Addresses(vec!["127.0.0.1".parse().expect("an address")]);
+        let resolver = Arc::new(Resolver::new(&config, &roots, None));
+        let service = Service::new(resolver, config.server.allow.clone(), false);
+        ClientTarget { authority, service }
+    }
+
+    /// Feeds one datagram to both handlers, over UDP and TCP.
+    pub fn run(&self, bytes: &[u8]) {
+        let source: SocketAddr = "127.0.0.1:5353".parse().expect("an address");
+        for protocol in [Protocol::Udp, Protocol::Tcp] {
+            check_reply(bytes, &self.authority, source, protocol);
+            check_reply(bytes, &self.service, source, protocol);
+        }
+    }
+}
+
+/// The reply (if any) decodes, answers the query's ID, is a response, and
+/// fits the transport.
+fn check_reply<H: Handler>(bytes: &[u8], handler: &H, source: SocketAddr, protocol: Protocol) {
+    let Decision::Now(reply) =
+        server::decide(handler, bytes, source, protocol, RateDecision::Answer)
+    else {
+        return;
+    };
+    let message = Message::from_vec(&reply).expect("every reply decodes");
+    assert_eq!(&reply[..2], &bytes[..2], "the reply carries the query's ID");
+    assert_eq!(
+        message.message_type,
+        hickory_proto::op::MessageType::Response
+    );
+    if protocol == Protocol::Udp {
+        let limit = crate::server::request::UDP_PAYLOAD as usize;
+        assert!(
+            reply.len() <= limit,
+            "a UDP reply of {} octets",
+            reply.len()
+        );
+    }
+}
+
+/// Upstream replies against a resolver's processing of them.
+pub struct ReplyTarget {
+    resolver: Resolver,
+}
+
+impl Default for ReplyTarget {
+    fn default() -> Self {
+        let config = Config::parse("").expect("the defaults parse");
+        let roots = Roots::Addresses(vec!["127.0.0.1".parse().expect("an address")]);
+        ReplyTarget {
+            resolver: Resolver::new(&config, &roots, None),
+        }
+    }
+}
+
+impl ReplyTarget {
+    /// Treats `bytes` as the reply to the question it carries, asked of a
+    /// server for one of the question's ancestors (chosen by the last byte),
+    /// with the ID it carries: verified, then absorbed.
+    pub fn run(&self, bytes: &[u8]) {
+        let Ok(parsed) = Message::from_vec(bytes) else {
+            return;
+        };
+        let Some(question) = parsed.queries.first() else {
+            return;
+        };
+        let labels = label_count(&question.name);
+        let cut = usize::from(bytes[bytes.len() - 1]) % (labels + 1);
+        let zone = question.name.trim_to(cut);
+        let mut query = query_message(&Ask {
+            query: Query::query(question.name.clone(), question.query_type),
+            recursion_desired: false,
+            edns: true,
+        });
+        query.metadata.id = parsed.id;
+        let Verdict::Accept(mut reply) = verify(&query, bytes) else {
+            return;
+        };
+        let name = question.name.clone();
+        let lesson = self
+            .resolver
+            .absorb(&mut reply, &zone, &name, question.query_type);
+        check_lesson(&lesson, &zone);
+    }
+}
+
+/// Whatever the reply said, nothing learned lies outside the zone asked.
+fn check_lesson(lesson: &Lesson, zone: &Name) {
+    let records = match lesson {
+        Lesson::Step(Step::Done(chain, Outcome::Answer(records))) => {
+            chain.iter().chain(records).collect::<Vec<_>>()
+        }
+        Lesson::Step(Step::Done(chain, _)) | Lesson::Step(Step::Alias(chain, _)) => {
+            chain.iter().collect()
+        }
+        Lesson::Referral(delegation) => {
+            assert!(
+                in_bailiwick(&delegation.zone, zone),
+                "a referral out of the zone"
+            );
+            for (name, _) in &delegation.glue {
+                assert!(in_bailiwick(name, zone), "glue out of the zone");
+            }
+            Vec::new()
+        }
+        Lesson::Failed(_) => Vec::new(),
+    };
+    for record in records {
+        assert!(
+            in_bailiwick(&record.name, zone),
+            "{} learned from {zone}",
+            record.name
+        );
+    }
+}
