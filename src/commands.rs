@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::authority::recurse::{Forwarder, Recursion};
 use crate::config::Config;
-use crate::lab::{BoundLab, LabError, root_addresses};
+use crate::lab::{BoundLab, LabError, RunningLab, root_addresses};
 use crate::resolver::{Resolver, Service, roots_for};
 use crate::server::{self, Limits, Listener};
 use crate::trace::{Cast, Collector, MessageView, describe, totals};
@@ -61,8 +61,8 @@ pub async fn auth(zones_dir: &Path, port: u16) -> Result<()> {
     }
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    lab.serve(None, &shutdown, &tasks);
-    shutdown_signal().await;
+    let running = lab.serve(None, &shutdown, &tasks);
+    until_stopped(Some((&running, zones_dir))).await;
     stop(&shutdown, &tasks).await;
     Ok(())
 }
@@ -99,30 +99,77 @@ pub fn server_limits(config: &Config) -> Limits {
 }
 
 /// Loads the lab's zones and serves them in-process, unless another process
-/// already serves them. Returns the zones (empty without `[lab]`).
+/// already serves them. Returns the zones (empty without `[lab]`) and, when
+/// served here, the running servers (for reloads).
 fn start_lab(
     config: &Config,
     recursive: Option<crate::trace::Tap>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-) -> Result<(ZoneSet, bool)> {
+) -> Result<(ZoneSet, Option<RunningLab>)> {
     let Some(lab) = &config.lab else {
-        return Ok((ZoneSet::default(), false));
+        return Ok((ZoneSet::default(), None));
     };
     let zones = ZoneSet::load_dir(&lab.zones)?;
     match BoundLab::bind(&zones, lab.port) {
         Ok(bound) => {
             for (address, origins) in bound.addresses() {
-                tracing::debug!("lab: serving {} on {address}", origins.join(" "));
+                tracing::info!(
+                    "lab: serving {} on {address} (UDP and TCP)",
+                    origins.join(" ")
+                );
             }
-            bound.serve(recursive, shutdown, tasks);
-            Ok((zones, true))
+            Ok((zones, Some(bound.serve(recursive, shutdown, tasks))))
         }
         Err(LabError::InUse(address)) => {
             tracing::info!("lab: {address} is already served; using the running lab servers");
-            Ok((zones, false))
+            Ok((zones, None))
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// Serves until SIGINT or SIGTERM; on SIGHUP, reloads the lab's zones from
+/// `dir` (an invalid folder keeps the zones being served, and says why).
+async fn until_stopped(lab: Option<(&RunningLab, &Path)>) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let reload = async {
+            match hangup.as_mut() {
+                Some(hangup) => hangup.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let reload = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = shutdown_signal() => return,
+            _ = reload => reload_lab(lab),
+        }
+    }
+}
+
+fn reload_lab(lab: Option<(&RunningLab, &Path)>) {
+    let Some((running, dir)) = lab else {
+        tracing::info!("SIGHUP: no zones served here to reload");
+        return;
+    };
+    match running.reload(dir) {
+        Ok(reloaded) => {
+            tracing::info!(
+                "SIGHUP: reloaded {} zones from {}",
+                reloaded.zones,
+                dir.display()
+            );
+            for address in reloaded.unserved {
+                tracing::warn!(
+                    "{address} serves a zone now, but has no listener: restart to serve it"
+                );
+            }
+        }
+        Err(errors) => tracing::error!("SIGHUP: kept the zones being served; {errors}"),
     }
 }
 
@@ -131,7 +178,7 @@ fn start_lab(
 pub async fn serve(config: &Config) -> Result<()> {
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let (zones, _) = start_lab(config, None, &shutdown, &tasks)?;
+    let (zones, running_lab) = start_lab(config, None, &shutdown, &tasks)?;
     let roots = roots_for(config, &root_addresses(&zones));
     let resolver = Arc::new(Resolver::new(config, &roots, None));
     let service = Arc::new(Service::new(
@@ -156,7 +203,10 @@ pub async fn serve(config: &Config) -> Result<()> {
         "roots: {roots:?}, nameservers queried on port {}",
         config.upstream_port()
     );
-    shutdown_signal().await;
+    let lab = running_lab
+        .as_ref()
+        .zip(config.lab.as_ref().map(|lab| lab.zones.as_path()));
+    until_stopped(lab).await;
     stop(&shutdown, &tasks).await;
     Ok(())
 }
@@ -215,8 +265,9 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     let collector = Collector::new();
     let tap = collector.tap();
     let recursive = options.mode == TraceMode::Recursive;
-    let (zones, lab_in_process) =
+    let (zones, running_lab) =
         start_lab(config, recursive.then(|| tap.clone()), &shutdown, &tasks)?;
+    let lab_in_process = running_lab.is_some();
     if recursive && !lab_in_process {
         bail!(
             "--mode recursive needs the lab's servers in this process; stop the running servers first"

@@ -6,6 +6,7 @@
 //!                               127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
 //! ```
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -14,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::authority::recurse::Recursion;
-use crate::authority::{Authority, Catalog};
+use crate::authority::{Authority, Catalog, SharedCatalog};
 use crate::server::{self, Limits, Listener};
 use crate::trace::Tap;
 use crate::transport::Transport;
-use crate::zone::ZoneSet;
+use crate::zone::{LoadErrors, ZoneSet};
 
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,7 @@ impl BoundLab {
             .map(|(listener, authority)| {
                 let origins = authority
                     .catalog()
+                    .load()
                     .origins()
                     .iter()
                     .map(ToString::to_string)
@@ -86,8 +88,19 @@ impl BoundLab {
 
     /// Serves every address until `shutdown`; the tasks join `tasks`. With
     /// `recursive`, the servers pass recursive queries on instead of
-    /// referring, each from its own address, reporting to the tap.
-    pub fn serve(self, recursive: Option<Tap>, shutdown: &CancellationToken, tasks: &TaskTracker) {
+    /// referring, each from its own address, reporting to the tap. The
+    /// returned handle reloads the zones while they serve.
+    pub fn serve(
+        self,
+        recursive: Option<Tap>,
+        shutdown: &CancellationToken,
+        tasks: &TaskTracker,
+    ) -> RunningLab {
+        let catalogs = self
+            .servers
+            .iter()
+            .map(|(listener, authority)| (listener.local_addr().ip(), authority.catalog().clone()))
+            .collect();
         for (listener, authority) in self.servers {
             let authority = match &recursive {
                 Some(tap) => {
@@ -106,6 +119,40 @@ impl BoundLab {
                 shutdown.clone(),
             ));
         }
+        RunningLab { catalogs }
+    }
+}
+
+/// The lab's servers while they serve: their catalogs, for reloading.
+pub struct RunningLab {
+    catalogs: BTreeMap<IpAddr, SharedCatalog>,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reloaded {
+    /// Zones now served.
+    pub zones: usize,
+    /// Addresses the new zones need that no running server listens on
+    /// (served after a restart).
+    pub unserved: Vec<IpAddr>,
+}
+
+impl RunningLab {
+    /// Loads `dir` again and swaps every server's catalog at once. An
+    /// invalid folder changes nothing: the old zones stay, and the errors
+    /// are returned. Queries are never held up by a reload.
+    pub fn reload(&self, dir: &std::path::Path) -> Result<Reloaded, LoadErrors> {
+        let zones = ZoneSet::load_dir(dir)?;
+        let mut by_address = zones.by_address();
+        for (address, catalog) in &self.catalogs {
+            let served = by_address.remove(address).unwrap_or_default();
+            catalog.store(Arc::new(Catalog::new(served)));
+        }
+        Ok(Reloaded {
+            zones: zones.zones().count(),
+            unserved: by_address.into_keys().collect(),
+        })
     }
 }
 

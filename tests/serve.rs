@@ -162,3 +162,124 @@ async fn sigterm_lets_questions_in_progress_finish() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+/// Sends SIGHUP to a child process.
+fn hang_up(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_the_zones_without_dropping_queries() {
+    let zones = zone_dir(&[(
+        "reload.toml",
+        &served_zone(
+            "reload.test.",
+            "127.0.8.80",
+            &[("www", "A", "192.0.2.80", 60)],
+        ),
+    )]);
+    let file = zones.path().join("reload.toml");
+    let port = rand::random_range(32_100..32_700);
+    let log = tempfile::NamedTempFile::new().expect("a log file");
+    let child = Process(
+        Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .args(["auth", "--config"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("resolver.toml"))
+            .arg("--zones")
+            .arg(zones.path())
+            .args(["--port", &port.to_string()])
+            .stderr(log.reopen().expect("the log"))
+            .spawn()
+            .expect("start resolver auth"),
+    );
+    let server = std::net::SocketAddr::new(ip("127.0.8.80"), port);
+    let probe = query_message(&name("www.reload.test."), RecordType::A, &Ask::default())
+        .to_vec()
+        .expect("encodes");
+    let mut up = false;
+    for _ in 0..100 {
+        if exchange_udp_bytes(server, &probe, Duration::from_millis(50))
+            .await
+            .is_some()
+        {
+            up = true;
+            break;
+        }
+    }
+    assert!(up, "resolver auth answers once started");
+    assert_eq!(
+        ask(server, "new.reload.test.", RecordType::A)
+            .await
+            .response_code,
+        ResponseCode::NXDomain
+    );
+
+    // Queries go on all along; not one may be lost.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (mut asked, mut lost) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                asked += 1;
+                if exchange_udp_bytes(server, &probe, Duration::from_secs(1))
+                    .await
+                    .is_none()
+                {
+                    lost += 1;
+                }
+            }
+            (asked, lost)
+        })
+    };
+    let updated = served_zone(
+        "reload.test.",
+        "127.0.8.80",
+        &[
+            ("www", "A", "192.0.2.80", 60),
+            ("new", "A", "192.0.2.81", 60),
+        ],
+    );
+    std::fs::write(&file, updated).expect("rewrite the zone");
+    for _ in 0..5 {
+        hang_up(&child.0);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut reloaded = false;
+    for _ in 0..40 {
+        if addresses(&ask(server, "new.reload.test.", RecordType::A).await.answers)
+            == ["192.0.2.81"]
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "the new record is served after SIGHUP");
+
+    // An invalid zone keeps the old data and says why.
+    std::fs::write(
+        &file,
+        "origin = \"reload.test.\"\n[[records]]\nname = \"x\"\ntype = \"A\"\nvalue = \"1.2.3\"\n",
+    )
+    .expect("break the zone");
+    hang_up(&child.0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        addresses(&ask(server, "new.reload.test.", RecordType::A).await.answers),
+        ["192.0.2.81"]
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (asked, lost) = asking.await.expect("the asking task");
+    assert!(asked > 10, "{asked} queries during the reloads");
+    assert_eq!(lost, 0, "{lost} of {asked} queries lost during the reloads");
+    let logged = std::fs::read_to_string(log.path()).expect("the log");
+    assert!(
+        logged.contains("kept the zones") && logged.contains("reload.toml"),
+        "{logged}"
+    );
+}

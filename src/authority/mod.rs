@@ -13,6 +13,8 @@ pub mod recurse;
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, RecordType};
 
@@ -21,10 +23,14 @@ use recurse::Recursion;
 
 use crate::server::{Handler, Request, Response};
 
+/// The zones one server answers from, replaceable while it serves
+/// (a reload swaps the whole catalog at once; queries never wait for it).
+pub type SharedCatalog = Arc<ArcSwap<Catalog>>;
+
 /// The handler of an authoritative server: one catalog of zones.
 #[derive(Clone)]
 pub struct Authority {
-    catalog: Catalog,
+    catalog: SharedCatalog,
     recursion: Option<Arc<Recursion>>,
 }
 
@@ -32,7 +38,7 @@ impl Authority {
     /// An authoritative server for the zones of `catalog`.
     pub fn new(catalog: Catalog) -> Self {
         Authority {
-            catalog,
+            catalog: Arc::new(ArcSwap::from_pointee(catalog)),
             recursion: None,
         }
     }
@@ -44,8 +50,8 @@ impl Authority {
         self
     }
 
-    /// The zones served.
-    pub fn catalog(&self) -> &Catalog {
+    /// The zones served, swappable.
+    pub fn catalog(&self) -> &SharedCatalog {
         &self.catalog
     }
 
@@ -62,6 +68,7 @@ impl Authority {
             _ => {}
         }
         self.catalog
+            .load()
             .lookup(&query.name, query.query_type)
             .ok_or(ResponseCode::Refused)
     }
