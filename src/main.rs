@@ -13,7 +13,27 @@ use resolver::config::Config;
 #[command(
     name = "resolver",
     version,
-    about = "The textbook's DNS, made real: authoritative servers for a lab hierarchy and an iterative resolver with a TTL cache"
+    about = "The textbook's DNS, made real: authoritative servers for a lab hierarchy and an iterative resolver with a TTL cache",
+    long_about = "The textbook's DNS (Kurose & Ross, ch. 2), made real on one machine.\n\n\
+The lab is a hierarchy of authoritative servers (root, edu, com, umass.edu, poly.edu, ...) \
+loaded from TOML zones, each zone served on the loopback addresses of its nameservers. \
+The resolver is the host's local DNS server: it walks root -> TLD -> authoritative with \
+iterative queries and caches what it learns for as long as the TTLs allow. It also works on \
+the real Internet (roots = \"iana\" in the configuration).",
+    after_long_help = "EXAMPLES:\n\
+\x20   resolver trace gaia.cs.umass.edu           the textbook's eight messages, as real datagrams\n\
+\x20   resolver serve                             the resolver on 127.0.0.1:5353 and the lab on port 5300\n\
+\x20   dig @127.0.0.1 -p 5353 gaia.cs.umass.edu   ask it\n\
+\x20   resolver auth                              only the lab's authoritative servers\n\
+\x20   resolver check zones                       validate the zones and show who serves what\n\n\
+FILES:\n\
+\x20   resolver.toml   the configuration (the default is the lab); every key is documented in it\n\
+\x20   zones/*.toml    one zone per file (see README.md for the format)\n\n\
+SIGNALS:\n\
+\x20   SIGINT, SIGTERM   stop, letting answers in progress finish (at most 5 s)\n\
+\x20   SIGHUP            reload the lab's zones; an invalid folder keeps the zones being served\n\n\
+EXIT STATUS:\n\
+\x20   0 on success; 1 on any error (a bad configuration or zone says which file, key or record)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,62 +42,87 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the zones of the lab with authoritative servers, each zone on the
-    /// addresses of its nameservers (UDP and TCP), until SIGINT or SIGTERM.
+    /// Serve the lab's zones with authoritative servers.
     ///
-    /// Example: resolver auth, then dig @127.0.3.1 -p 5300 gaia.cs.umass.edu
+    /// Starts one listener (UDP and TCP) per address that serves a zone: each
+    /// zone is served on the addresses of its apex nameservers, all on one
+    /// port, and each listener answers only for the zones at its address
+    /// (REFUSED for others). Runs until SIGINT or SIGTERM; SIGHUP reloads the zones.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver auth                                   the lab of resolver.toml, on port 5300\n\
+\x20   resolver auth --zones myzones --port 5400       another folder, another port\n\
+\x20   dig @127.0.1.1 -p 5300 gaia.cs.umass.edu        the root: a referral to edu, with glue\n\
+\x20   dig @127.0.3.1 -p 5300 gaia.cs.umass.edu        dns.umass.edu: the authoritative answer")]
     Auth {
-        /// The configuration file; its [lab] section names the zones and the port.
-        #[arg(long, default_value = "resolver.toml")]
+        /// The configuration file; its [lab] section names the zone folder and the port.
+        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
         config: PathBuf,
         /// Serve this zone folder instead of [lab] zones.
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         zones: Option<PathBuf>,
-        /// Listen on this port instead of [lab] port.
+        /// Listen on this port instead of [lab] port (53 needs root or CAP_NET_BIND_SERVICE).
         #[arg(long)]
         port: Option<u16>,
     },
-    /// Run the recursive resolver (the textbook's local DNS server) on
-    /// [server] listen, UDP and TCP, with the lab's authoritative servers
-    /// in-process when the configuration has a [lab] section.
+    /// Run the recursive resolver (the textbook's local DNS server).
     ///
-    /// Example: resolver serve, then dig @127.0.0.1 -p 5353 gaia.cs.umass.edu
+    /// Serves recursive queries on [server] listen (UDP and TCP) to the
+    /// clients in [server] allow, answering from its cache or by walking the
+    /// hierarchy from [resolver] roots. With a [lab] section the lab's
+    /// authoritative servers run in the same process (unless they already
+    /// run elsewhere). Runs until SIGINT or SIGTERM; SIGHUP reloads the lab's zones.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver serve                                 the lab and the resolver on 127.0.0.1:5353\n\
+\x20   resolver serve --config /etc/resolver.toml     as a machine's DNS (see contrib/)\n\
+\x20   dig @127.0.0.1 -p 5353 www.poly.edu            a CNAME chain across zones")]
     Serve {
         /// The configuration file.
-        #[arg(long, default_value = "resolver.toml")]
+        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
         config: PathBuf,
     },
-    /// Resolve names through a fresh local server, acting as the host
-    /// cis.poly.edu, and print every DNS message that crosses the wire,
-    /// numbered, in the textbook's form. The names share one cache, so later
-    /// names show fewer messages.
+    /// Print every DNS message of a resolution, as the textbook draws them.
     ///
-    /// Example: resolver trace gaia.cs.umass.edu gaia.cs.umass.edu www.umass.edu cis.poly.edu
+    /// Starts a local DNS server (dns.poly.edu) with an empty cache, and the
+    /// lab's servers unless they already run, then asks each name through it
+    /// as the host cis.poly.edu. Every message that crosses the wire is
+    /// printed, numbered: who sent it to whom, query / referral / answer /
+    /// negative, the records that matter and the time each reply took. The
+    /// names share one cache, so later names show fewer messages.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver trace gaia.cs.umass.edu                 8 messages: 4 queries, 4 replies\n\
+\x20   resolver trace gaia.cs.umass.edu gaia.cs.umass.edu www.umass.edu cis.poly.edu\n\
+\x20                                                    8, then 2, 4 and 6: the cache at work\n\
+\x20   resolver trace --mode recursive gaia.cs.umass.edu   the all-recursive figure\n\
+\x20   resolver trace -t MX umass.edu --json            one JSON object per message")]
     Trace {
-        /// The names to resolve, in turn.
-        #[arg(required = true)]
+        /// The names to resolve, in turn (a final dot is optional).
+        #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
-        /// The record type to ask for.
-        #[arg(long = "type", short = 't', default_value = "A")]
+        /// The record type to ask for: A, AAAA, MX, NS, TXT, PTR, ...
+        #[arg(long = "type", short = 't', value_name = "TYPE", default_value = "A")]
         record_type: String,
         /// The configuration file ([lab] and [resolver] are used).
-        #[arg(long, default_value = "resolver.toml")]
+        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
         config: PathBuf,
         /// Print one JSON object per message instead of text.
         #[arg(long)]
         json: bool,
-        /// iterative: the local server asks each server itself (the default);
-        /// recursive: each server passes the query on (the textbook's other figure).
+        /// How the local server gets the answer.
         #[arg(long, value_enum, default_value = "iterative")]
         mode: TraceMode,
     },
-    /// Validate a zone folder: print a summary (zones, record counts, which
-    /// server serves which zone at which address), or every error and exit 1.
+    /// Validate a zone folder and summarise it.
     ///
-    /// Example: resolver check zones
+    /// Loads every *.toml zone of the folder and prints a one-screen summary:
+    /// zones, record counts, and which server serves which zone at which
+    /// address. On any error it prints every error, each with its file, line
+    /// and record, and exits 1.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver check               the lab's zones\n\
+\x20   resolver check /etc/zones    another folder")]
     Check {
         /// The zone folder.
-        #[arg(default_value = "zones")]
+        #[arg(value_name = "DIR", default_value = "zones")]
         dir: PathBuf,
     },
 }
