@@ -11,6 +11,7 @@ pub fn init(config: &LogConfig) {
         .unwrap_or_else(|_| EnvFilter::new(format!("resolver={}", config.level)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
