@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::authority::recurse::{Forwarder, Recursion};
-use crate::config::Config;
+use crate::config::{Config, Roots};
 use crate::lab::{BoundLab, LabError, RunningLab, root_addresses};
 use crate::resolver::{Resolver, Service, roots_for};
 use crate::server::{self, Limits, Listener};
@@ -181,6 +181,9 @@ pub async fn serve(config: &Config) -> Result<()> {
     let (zones, running_lab) = start_lab(config, None, &shutdown, &tasks)?;
     let roots = roots_for(config, &root_addresses(&zones));
     let resolver = Arc::new(Resolver::new(config, &roots, None));
+    if roots == Roots::Iana {
+        tasks.spawn(keep_primed(resolver.clone(), shutdown.clone()));
+    }
     let service = Arc::new(Service::new(
         resolver,
         config.server.allow.clone(),
@@ -209,6 +212,29 @@ pub async fn serve(config: &Config) -> Result<()> {
     until_stopped(lab).await;
     stop(&shutdown, &tasks).await;
     Ok(())
+}
+
+/// How long to wait before priming again after a failure.
+const PRIMING_RETRY: Duration = Duration::from_secs(60);
+
+/// Primes the root at start and again whenever the primed delegation
+/// expires (RFC 8109 §3), until shutdown.
+async fn keep_primed(resolver: Arc<Resolver>, shutdown: CancellationToken) {
+    loop {
+        let wait = match resolver.prime().await {
+            Ok(ttl) => Duration::from_secs(u64::from(ttl.max(1))),
+            Err(error) => {
+                tracing::warn!(
+                    "priming the root failed ({error}); the hints are used, retrying in {PRIMING_RETRY:?}"
+                );
+                PRIMING_RETRY
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// How the local server gets an answer in `trace`.

@@ -106,6 +106,16 @@ pub struct ResolverConfig {
     pub query_timeout: f64,
     /// Local address to send upstream queries from (like Unbound's outgoing-interface).
     pub source_address: Option<IpAddr>,
+    /// Use IPv6 nameserver addresses. Default: when the host has an IPv6 route.
+    pub ipv6: Option<bool>,
+    /// Follow referrals to loopback, private and link-local addresses.
+    /// Default: no with the IANA roots (the Internet), yes with roots given as addresses (a lab).
+    pub private_nameservers: Option<bool>,
+    /// QNAME minimisation (RFC 9156). Default: on with the IANA roots, off otherwise
+    /// (so that the lab's trace is the textbook's).
+    pub qname_minimisation: Option<bool>,
+    /// 0x20: random letter case in upstream questions, the reply must match it exactly.
+    pub randomize_case: bool,
 }
 
 impl Default for ResolverConfig {
@@ -115,6 +125,10 @@ impl Default for ResolverConfig {
             port: None,
             query_timeout: 0.8,
             source_address: None,
+            ipv6: None,
+            private_nameservers: None,
+            qname_minimisation: None,
+            randomize_case: false,
         }
     }
 }

@@ -218,7 +218,7 @@ impl Cache {
     /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3 step 2).
     pub fn deepest_delegation(&self, name: &Name, now: Instant) -> Option<Delegation> {
         let name = canonical(name);
-        (1..=label_count(&name))
+        (0..=label_count(&name))
             .rev()
             .find_map(|labels| self.delegation(&name.trim_to(labels), now))
     }

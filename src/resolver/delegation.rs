@@ -119,6 +119,14 @@ impl DelegationPoint {
         Some(self.candidates[pick].clone())
     }
 
+    /// Makes every address askable again (after a useful reply, the same
+    /// servers are asked the next question).
+    pub fn retry_all(&mut self) {
+        for candidate in &mut self.candidates {
+            candidate.tried = false;
+        }
+    }
+
     /// An NS name with no address yet, to be looked up (a glueless delegation); removed from the list.
     pub fn take_unresolved(&mut self) -> Option<Name> {
         if self.unresolved.is_empty() {

@@ -25,9 +25,11 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
 use super::Resolver;
+use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
 use super::reply::{Classified, Lameness, address_of, classify, scrub};
+use crate::names::label_count;
 use crate::transport::{Ask, TransportError};
 
 /// What a resolution found.
@@ -275,6 +277,61 @@ pub enum Lesson {
     Failed(Failure),
 }
 
+/// The most minimised questions for one name before asking it whole (RFC 9156 §2.3).
+pub const MAX_MINIMISE_COUNT: usize = 10;
+
+/// Which name and type to ask next, label by label (RFC 9156 §3).
+struct Minimiser {
+    name: Name,
+    qtype: RecordType,
+    /// Labels beyond the zone to ask about; `None` once minimising stopped.
+    extra: Option<usize>,
+    asked: usize,
+}
+
+impl Minimiser {
+    fn new(enabled: bool, name: &Name, qtype: RecordType) -> Self {
+        Minimiser {
+            name: name.clone(),
+            qtype,
+            extra: enabled.then_some(1),
+            asked: 0,
+        }
+    }
+
+    /// The question for a server of `zone`: the next label with type A, or the whole question.
+    fn question(&mut self, zone: &Name) -> (Name, RecordType) {
+        let full = label_count(&self.name);
+        let Some(extra) = self.extra else {
+            return (self.name.clone(), self.qtype);
+        };
+        let labels = label_count(zone) + extra;
+        if labels >= full || self.asked >= MAX_MINIMISE_COUNT {
+            self.extra = None;
+            return (self.name.clone(), self.qtype);
+        }
+        self.asked += 1;
+        (self.name.trim_to(labels), RecordType::A)
+    }
+
+    /// A referral: start again one label below the new zone.
+    fn next_zone(&mut self) {
+        if self.extra.is_some() {
+            self.extra = Some(1);
+        }
+    }
+
+    /// A minimised question was answered without a referral.
+    fn learned(&mut self, step: &Step) {
+        self.extra = match (step, self.extra) {
+            (Step::Done(_, Outcome::Answer(_) | Outcome::NoData(_)), Some(extra)) => {
+                Some(extra + 1)
+            }
+            _ => None, // NXDOMAIN or a CNAME: ask the whole question
+        };
+    }
+}
+
 /// How long a lame server is put behind the others.
 const LAME_PENALTY: Duration = Duration::from_secs(2);
 
@@ -340,14 +397,20 @@ impl Resolver {
     /// Where to start for `name`: the deepest cached delegation, else the root hints.
     fn starting_point(&self, name: &Name) -> DelegationPoint {
         let now = Instant::now();
-        let mut point = match self.cache.deepest_delegation(name, now) {
+        match self.cache.deepest_delegation(name, now) {
             Some(delegation) => {
-                DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now))
+                let mut point =
+                    DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
+                point.retain_addresses(|address| self.usable(address));
+                point
             }
-            None => self.roots.clone(),
-        };
-        point.retain_addresses(|address| self.usable(address));
-        point
+            // The configured roots are trusted as given; only the IPv6 setting applies.
+            None => {
+                let mut point = self.roots.clone();
+                point.retain_addresses(|address| address.is_ipv4() || self.settings.ipv6);
+                point
+            }
+        }
     }
 
     /// Addresses of a nameserver name known from authoritative answers.
@@ -364,12 +427,25 @@ impl Resolver {
             .collect()
     }
 
-    /// True when the resolver may send to this address (the IPv6 setting).
+    /// True when the resolver may send to this address learned from the
+    /// network: IPv6 only with the IPv6 setting, special-purpose addresses
+    /// (loopback, private, link-local) only with `private_nameservers`.
     fn usable(&self, address: &IpAddr) -> bool {
-        address.is_ipv4() || self.settings.ipv6
+        let family = address.is_ipv4() || self.settings.ipv6;
+        let allowed = self.settings.private_nameservers || !is_special(address);
+        if family && !allowed {
+            tracing::debug!(%address, "not following a referral to a special-purpose address");
+        }
+        family && allowed
     }
 
     /// Walks from the deepest known delegation down to the zone that answers.
+    ///
+    /// With QNAME minimisation (RFC 9156) each zone's servers are first
+    /// asked about one more label of the name only (type A), until a
+    /// referral comes or the whole name is reached; a minimised question
+    /// that meets NXDOMAIN or a CNAME falls back to the full question
+    /// (broken servers say NXDOMAIN for empty non-terminals).
     async fn walk(
         &self,
         name: &Name,
@@ -377,10 +453,17 @@ impl Resolver {
         budget: &mut Budget,
     ) -> Result<Step, ResolveError> {
         let mut point = self.starting_point(name);
+        let mut minimiser = Minimiser::new(self.settings.qname_minimisation, name, qtype);
         let mut referrals = 0;
         let mut last_server = None;
         let mut last_failure = Failure::NoAddress;
         loop {
+            let (ask_name, ask_type) = minimiser.question(&point.zone);
+            let minimised = ask_name != *name;
+            if minimised && let Some(outcome) = self.cached_outcome(&ask_name, ask_type) {
+                minimiser.learned(&Step::Done(Vec::new(), outcome));
+                continue;
+            }
             let Some(server) = self.next_server(&mut point, budget).await? else {
                 return Err(ResolveError::ServersFailed {
                     zone: point.zone.clone(),
@@ -389,8 +472,10 @@ impl Resolver {
                 });
             };
             last_server = Some(server.address);
-            match self.ask(&server, &point.zone, name, qtype, budget).await? {
-                Lesson::Step(step) => return Ok(step),
+            match self
+                .ask(&server, &point.zone, &ask_name, ask_type, budget)
+                .await?
+            {
                 Lesson::Referral(delegation) => {
                     referrals += 1;
                     if referrals > budget.limits.max_referrals {
@@ -399,7 +484,14 @@ impl Resolver {
                     let now = Instant::now();
                     point = DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
                     point.retain_addresses(|address| self.usable(address));
+                    minimiser.next_zone();
                 }
+                Lesson::Step(step) if minimised => {
+                    // No zone cut at this name: one more label, of the same servers.
+                    minimiser.learned(&step);
+                    point.retry_all();
+                }
+                Lesson::Step(step) => return Ok(step),
                 Lesson::Failed(failure) => last_failure = failure,
             }
         }
@@ -454,13 +546,40 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Lesson, ResolveError> {
+        let mut reply = match self.exchange(server, zone, name, qtype, budget).await? {
+            Ok(reply) => reply,
+            Err(failure) => return Ok(Lesson::Failed(failure)),
+        };
+        let lesson = self.absorb(&mut reply, zone, name, qtype);
+        if let Lesson::Failed(failure) = &lesson {
+            tracing::debug!(server = %server.address, zone = %zone, "{failure}");
+            self.stats.record_failure(server.address, LAME_PENALTY);
+        }
+        Ok(lesson)
+    }
+
+    /// One question to one server within the budget: the verified reply, with
+    /// the question's own letter case restored after 0x20, or why the server
+    /// failed. Round-trip times and time-outs go into the server statistics.
+    async fn exchange(
+        &self,
+        server: &Candidate,
+        zone: &Name,
+        name: &Name,
+        qtype: RecordType,
+        budget: &mut Budget,
+    ) -> Result<Result<Message, Failure>, ResolveError> {
         let time_left = budget.spend_query()?;
         let wait = self
             .stats
             .timeout_for(&server.address, self.settings.query_timeout)
             .min(time_left);
+        let mut asked_name = name.clone();
+        if self.settings.randomize_case {
+            asked_name.randomize_label_case(); // 0x20: the reply must echo this exactly
+        }
         let ask = Ask {
-            query: Query::query(name.clone(), qtype),
+            query: Query::query(asked_name, qtype),
             recursion_desired: false,
             edns: true,
         };
@@ -470,17 +589,59 @@ impl Resolver {
             Err(error) => {
                 tracing::debug!(server = %address, zone = %zone, "{error}");
                 self.stats.record_failure(server.address, wait);
-                return Ok(Lesson::Failed(Failure::from(&error)));
+                return Ok(Err(Failure::from(&error)));
             }
         };
         budget.queries_sent += exchange.messages_sent - 1;
         self.stats.record_rtt(server.address, exchange.rtt);
-        let lesson = self.absorb(&mut exchange.reply, zone, name, qtype);
-        if let Lesson::Failed(failure) = &lesson {
-            tracing::debug!(server = %address, zone = %zone, "{failure}");
-            self.stats.record_failure(server.address, LAME_PENALTY);
+        if self.settings.randomize_case {
+            restore_case(&mut exchange.reply, name);
         }
-        Ok(lesson)
+        Ok(Ok(exchange.reply))
+    }
+
+    /// Primes the root (RFC 8109): asks the root hints for ". NS" and caches
+    /// the root delegation the answer gives (the names and their addresses),
+    /// which every resolution then starts from. Returns its TTL in seconds.
+    pub async fn prime(&self) -> Result<u32, ResolveError> {
+        let mut budget = Budget::new(&self.settings.limits);
+        let mut point = self.starting_point(&Name::root());
+        let root = Name::root();
+        let mut last = (None, Failure::NoAddress);
+        while let Some(server) = point.next(&self.stats) {
+            let mut reply = match self
+                .exchange(&server, &root, &root, RecordType::NS, &mut budget)
+                .await?
+            {
+                Ok(reply) => reply,
+                Err(failure) => {
+                    last = (Some(server.address), failure);
+                    continue;
+                }
+            };
+            scrub(&mut reply, &root);
+            if let Some((delegation, ttl)) = root_delegation(&reply) {
+                let ttl = self.cache.clamp_ttl(ttl);
+                tracing::info!(
+                    "primed the root from {}: {} servers, for {ttl} s",
+                    server.address,
+                    delegation.name_servers.len()
+                );
+                self.cache
+                    .insert_delegation(delegation, ttl, Instant::now());
+                return Ok(ttl);
+            }
+            self.stats.record_failure(server.address, LAME_PENALTY);
+            last = (
+                Some(server.address),
+                Failure::Lame(Lameness::NotAuthoritative),
+            );
+        }
+        Err(ResolveError::ServersFailed {
+            zone: root,
+            server: last.0,
+            failure: last.1,
+        })
     }
 
     /// Learns from one reply of a server for `zone` to `name`/`qtype`:
@@ -576,6 +737,59 @@ impl Resolver {
         let mut soa = soa.clone();
         soa.ttl = self.cache.negative_ttl(&soa);
         soa
+    }
+}
+
+/// The root delegation in a priming reply: an authoritative NS set for the
+/// root in the answer, and the addresses of those names in the additional section.
+fn root_delegation(reply: &Message) -> Option<(Delegation, u32)> {
+    if !reply.authoritative || reply.response_code != hickory_proto::op::ResponseCode::NoError {
+        return None;
+    }
+    let ns: Vec<&Record> = reply
+        .answers
+        .iter()
+        .filter(|r| r.name.is_root() && r.record_type() == RecordType::NS)
+        .collect();
+    let name_servers: Vec<Name> = ns
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::NS(target) => Some(target.0.to_lowercase()),
+            _ => None,
+        })
+        .take(super::reply::MAX_NS_PER_REFERRAL)
+        .collect();
+    if name_servers.is_empty() {
+        return None;
+    }
+    let glue = reply
+        .additionals
+        .iter()
+        .filter(|r| name_servers.contains(&r.name))
+        .filter_map(|r| address_of(r).map(|address| (r.name.to_lowercase(), address)))
+        .collect();
+    let ttl = ns.iter().map(|r| r.ttl).min().unwrap_or(0);
+    let delegation = Delegation {
+        zone: Name::root(),
+        name_servers,
+        glue,
+    };
+    Some((delegation, ttl))
+}
+
+/// Gives the names of a 0x20 reply that match `name` back its own case, so
+/// that what is cached and served reads as asked.
+fn restore_case(reply: &mut Message, name: &Name) {
+    for query in &mut reply.queries {
+        query.name = name.clone();
+    }
+    let sections = reply
+        .answers
+        .iter_mut()
+        .chain(reply.authorities.iter_mut())
+        .chain(reply.additionals.iter_mut());
+    for record in sections.filter(|record| record.name == *name) {
+        record.name = name.clone();
     }
 }
 

@@ -9,6 +9,7 @@
 //!                                                  ◀── scrub + classify ◀──┘
 //! ```
 
+pub mod addresses;
 pub mod cache;
 pub mod delegation;
 pub mod hints;
@@ -39,6 +40,12 @@ pub struct Settings {
     pub query_timeout: Duration,
     /// Whether IPv6 nameserver addresses are used.
     pub ipv6: bool,
+    /// Whether referrals may lead to loopback, private or link-local addresses.
+    pub private_nameservers: bool,
+    /// QNAME minimisation (RFC 9156): ask each server only for the next label.
+    pub qname_minimisation: bool,
+    /// 0x20: random letter case in upstream questions, checked in the reply.
+    pub randomize_case: bool,
     /// The budget of one client question.
     pub limits: Limits,
 }
@@ -73,7 +80,19 @@ impl Resolver {
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
-                ipv6: false,
+                ipv6: config
+                    .resolver
+                    .ipv6
+                    .unwrap_or_else(addresses::host_has_ipv6),
+                private_nameservers: config
+                    .resolver
+                    .private_nameservers
+                    .unwrap_or(*roots != Roots::Iana),
+                qname_minimisation: config
+                    .resolver
+                    .qname_minimisation
+                    .unwrap_or(*roots == Roots::Iana),
+                randomize_case: config.resolver.randomize_case,
                 limits: Limits::from(&config.limits),
             },
         }
