@@ -53,9 +53,9 @@ pub fn lab_settings(
 
 /// `resolver auth`: serve every zone of the folder on its nameservers'
 /// addresses until SIGINT or SIGTERM.
-pub async fn auth(zones_dir: &Path, port: u16) -> Result<()> {
+pub async fn auth(config: &Config, zones_dir: &Path, port: u16) -> Result<()> {
     let zones = ZoneSet::load_dir(zones_dir)?;
-    let lab = BoundLab::bind(&zones, port)?;
+    let lab = BoundLab::bind(&zones, port, &server_limits(config))?;
     for (address, origins) in lab.addresses() {
         tracing::info!("serving {} on {address} (UDP and TCP)", origins.join(" "));
     }
@@ -83,9 +83,13 @@ async fn stop(shutdown: &CancellationToken, tasks: &TaskTracker) {
 /// The server limits of `[server]`.
 pub fn server_limits(config: &Config) -> Limits {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match config.server.threads {
+        0 => cpus,
+        n => n,
+    };
     Limits {
         udp_sockets: match config.server.udp_sockets {
-            0 => cpus,
+            0 => threads,
             n => n,
         },
         pending_answers: config.server.pending_answers,
@@ -111,7 +115,7 @@ fn start_lab(
         return Ok((ZoneSet::default(), None));
     };
     let zones = ZoneSet::load_dir(&lab.zones)?;
-    match BoundLab::bind(&zones, lab.port) {
+    match BoundLab::bind(&zones, lab.port, &server_limits(config)) {
         Ok(bound) => {
             for (address, origins) in bound.addresses() {
                 tracing::info!(

@@ -42,7 +42,9 @@ pub struct ServerConfig {
     pub listen: Vec<SocketAddr>,
     /// Client prefixes that may query; anyone else gets REFUSED.
     pub allow: Vec<IpNet>,
-    /// UDP sockets per listen address (SO_REUSEPORT); 0 means one per CPU.
+    /// Worker threads answering queries; 0 means one per CPU.
+    pub threads: usize,
+    /// UDP sockets per listen address (SO_REUSEPORT); 0 means one per thread.
     pub udp_sockets: usize,
     /// TCP connections open at once.
     pub tcp_connections: usize,
@@ -68,6 +70,7 @@ impl Default for ServerConfig {
                 "127.0.0.0/8".parse().expect("a valid prefix"),
                 "::1/128".parse().expect("a valid prefix"),
             ],
+            threads: 0,
             udp_sockets: 0,
             tcp_connections: 128,
             tcp_idle_timeout: 10.0,

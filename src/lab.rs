@@ -42,30 +42,34 @@ pub struct BoundLab {
     servers: Vec<(Listener, Authority)>,
     zones: ZoneSet,
     port: u16,
+    limits: Limits,
 }
 
 impl BoundLab {
-    /// Binds one listener per address that serves a zone, on `port`.
-    pub fn bind(zones: &ZoneSet, port: u16) -> Result<Self, LabError> {
+    /// Binds one listener per address that serves a zone, on `port`, each
+    /// server with these limits (and `limits.udp_sockets` UDP sockets).
+    pub fn bind(zones: &ZoneSet, port: u16, limits: &Limits) -> Result<Self, LabError> {
         let mut servers = Vec::new();
         for (address, served) in zones.by_address() {
             let socket_address = SocketAddr::new(address, port);
-            let listener = Listener::bind(socket_address, 1).map_err(|source| {
-                if source.kind() == io::ErrorKind::AddrInUse {
-                    LabError::InUse(socket_address)
-                } else {
-                    LabError::Bind {
-                        address: socket_address,
-                        source,
+            let listener =
+                Listener::bind(socket_address, limits.udp_sockets).map_err(|source| {
+                    if source.kind() == io::ErrorKind::AddrInUse {
+                        LabError::InUse(socket_address)
+                    } else {
+                        LabError::Bind {
+                            address: socket_address,
+                            source,
+                        }
                     }
-                }
-            })?;
+                })?;
             servers.push((listener, Authority::new(Catalog::new(served))));
         }
         Ok(BoundLab {
             servers,
             zones: zones.clone(),
             port,
+            limits: limits.clone(),
         })
     }
 
@@ -111,13 +115,18 @@ impl BoundLab {
                 }
                 None => authority,
             };
-            tasks.spawn(server::serve(
+            let address = listener.local_addr();
+            let served = server::serve(
                 listener,
                 Arc::new(authority),
-                Limits::default(),
+                self.limits.clone(),
                 None,
                 shutdown.clone(),
-            ));
+            );
+            tasks.spawn(async move {
+                let served = served.await;
+                tracing::info!("{address}: {} queries received", served.messages);
+            });
         }
         RunningLab { catalogs }
     }

@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { config } => {
             let config = Config::load(&config)?;
             resolver::logging::init(&config.log);
-            runtime()?.block_on(commands::serve(&config))
+            runtime(&config)?.block_on(commands::serve(&config))
         }
         Command::Trace {
             names,
@@ -172,7 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
                 mode,
             };
-            let run = runtime()?.block_on(commands::trace(&config, &options))?;
+            let run = runtime(&config)?.block_on(commands::trace(&config, &options))?;
             print_trace(&run, json)
         }
         Command::Auth {
@@ -183,7 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(&config)?;
             resolver::logging::init(&config.log);
             let (zones, port) = commands::lab_settings(&config, zones, port)?;
-            runtime()?.block_on(commands::auth(&zones, port))
+            runtime(&config)?.block_on(commands::auth(&config, &zones, port))
         }
     }
 }
@@ -250,8 +250,11 @@ fn trace_text(run: &TraceRun) -> String {
     text
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+/// The tokio runtime, with `[server] threads` workers (0: one per CPU).
+fn runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if config.server.threads > 0 {
+        builder.worker_threads(config.server.threads);
+    }
+    builder.enable_all().build()
 }

@@ -475,3 +475,58 @@ fn sigterm_stops_the_server_cleanly() {
     };
     assert!(exit.success(), "a clean exit: {exit:?}");
 }
+
+#[tokio::test]
+async fn wildcards_synthesise_answers_for_names_that_do_not_exist() {
+    let dir = zone_dir(&[(
+        "w.toml",
+        &served_zone(
+            "w.test.",
+            "127.0.9.3",
+            &[
+                ("*", "A", "192.0.2.9", 300),
+                ("real", "A", "192.0.2.1", 300),
+                ("*.deep", "CNAME", "real", 300),
+            ],
+        ),
+    )]);
+    let lab = Lab::start_dir(dir.path());
+    let server = lab.at("127.0.9.3");
+    let reply = ask(server, "anything.w.test.", RecordType::A).await;
+    assert!(reply.authoritative);
+    assert_eq!(
+        summary(&reply.answers),
+        ["anything.w.test. 300 A"],
+        "owner = the name asked"
+    );
+    assert_eq!(addresses(&reply.answers), ["192.0.2.9"]);
+    let reply = ask(server, "a.b.w.test.", RecordType::A).await;
+    assert_eq!(
+        addresses(&reply.answers),
+        ["192.0.2.9"],
+        "the closest encloser is w.test."
+    );
+    let reply = ask(server, "anything.w.test.", RecordType::MX).await;
+    assert_eq!(
+        (reply.response_code, reply.answers.len()),
+        (ResponseCode::NoError, 0),
+        "NODATA"
+    );
+    let reply = ask(server, "real.w.test.", RecordType::TXT).await;
+    assert_eq!(
+        (reply.response_code, reply.answers.len()),
+        (ResponseCode::NoError, 0),
+        "no wildcard for a name that exists"
+    );
+    let reply = ask(server, "sub.real.w.test.", RecordType::A).await;
+    assert_eq!(
+        reply.response_code,
+        ResponseCode::NXDomain,
+        "*.real.w.test. does not exist"
+    );
+    let reply = ask(server, "x.deep.w.test.", RecordType::A).await;
+    assert_eq!(
+        summary(&reply.answers),
+        ["x.deep.w.test. 300 CNAME", "real.w.test. 300 A"]
+    );
+}

@@ -156,33 +156,63 @@ enum Step {
     NxDomain,
 }
 
-/// RFC 1034 §4.3.2 step 3 on one zone: match down label by label.
+/// RFC 1034 §4.3.2 step 3 on one zone: match down label by label; a name
+/// that does not exist may be synthesised from a wildcard (RFC 4592).
 fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
     if let Some(cut) = zone.zone_cut(name) {
         return Step::Referral(cut.clone());
     }
-    let Some(node) = zone.node(name) else {
-        return Step::NxDomain;
+    let (node, synthesised) = match zone.node(name) {
+        Some(node) => (node, false),
+        None => match wildcard(zone, name) {
+            Some(node) => (node, true),
+            None => return Step::NxDomain,
+        },
+    };
+    // Records synthesised from a wildcard take the name asked (RFC 4592 §3.4.1).
+    let owned = |records: &[Record]| -> Vec<Record> {
+        records
+            .iter()
+            .map(|record| {
+                let mut record = record.clone();
+                if synthesised {
+                    record.name = name.clone();
+                }
+                record
+            })
+            .collect()
     };
     if qtype == RecordType::ANY && !node.is_empty() {
         let records = node
             .rrsets()
             .iter()
-            .flat_map(|rrset| rrset.records.iter().cloned())
+            .flat_map(|rrset| owned(&rrset.records))
             .collect();
         return Step::Data(records);
     }
     if let Some(rrset) = node.rrset(qtype) {
-        return Step::Data(rrset.records.clone());
+        return Step::Data(owned(&rrset.records));
     }
     if let Some(cname) = node.rrset(RecordType::CNAME) {
-        let record = cname.records[0].clone();
+        let record = owned(&cname.records[..1]).remove(0);
         if let RData::CNAME(target) = &record.data {
             let target = target.0.clone();
             return Step::Alias(Box::new(record), target);
         }
     }
     Step::NoData
+}
+
+/// The wildcard node that covers a name that does not exist: `*.` the
+/// closest encloser, the nearest existing ancestor (RFC 4592 §3.3.1).
+fn wildcard<'z>(zone: &'z Zone, name: &Name) -> Option<&'z crate::zone::Node> {
+    let apex = label_count(zone.origin());
+    let closest_encloser = (apex..label_count(name))
+        .rev()
+        .map(|labels| name.trim_to(labels))
+        .find(|ancestor| zone.node(ancestor).is_some())?;
+    let source = closest_encloser.prepend_label("*").ok()?;
+    zone.node(&source)
 }
 
 fn data(answers: Vec<Record>, additionals: Vec<Record>) -> Answer {

@@ -18,6 +18,7 @@ mod udp;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -182,6 +183,7 @@ struct Shared<H> {
     tap: Option<Tap>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    received: AtomicU64,
 }
 
 /// The reply to one message from a client, as bytes.
@@ -197,6 +199,7 @@ enum Reply {
 impl<H: Handler> Shared<H> {
     /// Decodes a client's message and decides the reply: the one path for UDP and TCP.
     fn reply_to(&self, bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Reply {
+        self.received.fetch_add(1, Ordering::Relaxed);
         let rate = match (&self.rate_limiter, protocol) {
             (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
             _ => RateDecision::Answer,
@@ -238,6 +241,13 @@ impl<H: Handler> Shared<H> {
     }
 }
 
+/// What a server did, reported when it stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Messages received from clients (UDP and TCP), well-formed or not.
+    pub messages: u64,
+}
+
 /// Serves a bound listener until `shutdown` is cancelled, then lets answers
 /// in progress finish (bounded by the handler's own deadlines).
 pub async fn serve<H: Handler>(
@@ -246,7 +256,7 @@ pub async fn serve<H: Handler>(
     limits: Limits,
     tap: Option<Tap>,
     shutdown: CancellationToken,
-) {
+) -> Served {
     let shared = Arc::new(Shared {
         handler,
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
@@ -258,6 +268,7 @@ pub async fn serve<H: Handler>(
         tap,
         shutdown,
         tasks: TaskTracker::new(),
+        received: AtomicU64::new(0),
     });
     let mut loops = Vec::new();
     for socket in listener.udp {
@@ -273,4 +284,7 @@ pub async fn serve<H: Handler>(
     }
     shared.tasks.close();
     shared.tasks.wait().await;
+    Served {
+        messages: shared.received.load(Ordering::Relaxed),
+    }
 }

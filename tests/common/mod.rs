@@ -78,7 +78,8 @@ impl Lab {
 
     /// Serves loaded zones on a free port.
     pub fn start_zones(zones: ZoneSet) -> Lab {
-        let (bound, port) = bind_on_free_port(|port| BoundLab::bind(&zones, port));
+        let (bound, port) =
+            bind_on_free_port(|port| BoundLab::bind(&zones, port, &Default::default()));
         let running = Running::new();
         bound.serve(None, &running.shutdown, &running.tasks);
         Lab {
@@ -334,7 +335,7 @@ pub fn shipped_config_on_free_port() -> resolver::config::Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("resolver.toml");
     let mut config = resolver::config::Config::load(&path).expect("resolver.toml loads");
     let zones = ZoneSet::load_dir(&lab_zones_dir()).expect("lab zones");
-    let (bound, port) = bind_on_free_port(|port| BoundLab::bind(&zones, port));
+    let (bound, port) = bind_on_free_port(|port| BoundLab::bind(&zones, port, &Default::default()));
     drop(bound); // free again for the code under test to bind
     config
         .lab
