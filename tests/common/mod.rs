@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod mock;
+pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,162 @@
+//! The resolver under test: the real `resolver serve` binary, one fresh
+//! process per scenario, configured from the scenario, killed (by its PID)
+//! when dropped, its log kept for failure reports.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, Query};
+use hickory_proto::rr::{Name, RecordType};
+use tempfile::TempDir;
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, sleep, timeout};
+
+/// How long the resolver may take to start answering.
+const STARTUP: Duration = Duration::from_secs(10);
+/// The `[resolver] query_timeout` of the scenarios, in seconds: fake
+/// servers answer at once or never.
+const QUERY_TIMEOUT: f64 = 0.3;
+
+/// What the resolver's configuration file says.
+pub struct Settings {
+    /// The port it listens on at 127.0.0.1.
+    pub listen_port: u16,
+    /// The port it sends every upstream query to.
+    pub upstream_port: u16,
+    /// The root servers (the scenario's stub for ".").
+    pub roots: Vec<IpAddr>,
+    /// `[cache] min_ttl`, when the scenario sets it.
+    pub min_ttl: Option<u32>,
+    /// `[cache] max_ttl`, when the scenario sets it.
+    pub max_ttl: Option<u32>,
+    /// `[cache] max_negative_ttl`, when the scenario sets it.
+    pub max_negative_ttl: Option<u32>,
+}
+
+impl Settings {
+    /// `resolver.toml` for these settings (every key this runner relies on is spelled out).
+    fn toml(&self) -> String {
+        let roots: Vec<String> = self.roots.iter().map(|a| format!("\"{a}\"")).collect();
+        let mut text = format!(
+            "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\n\
+             [resolver]\nroots = [{}]\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\n\
+             [log]\nqueries = true\nlevel = \"debug\"\n\n[cache]\n",
+            self.listen_port,
+            roots.join(", "),
+            self.upstream_port,
+        );
+        let bounds = [
+            ("min_ttl", self.min_ttl),
+            ("max_ttl", self.max_ttl),
+            ("max_negative_ttl", self.max_negative_ttl),
+        ];
+        for (key, value) in bounds {
+            if let Some(value) = value {
+                let _ = writeln!(text, "{key} = {value}"); // writing to a String cannot fail
+            }
+        }
+        text
+    }
+}
+
+/// A running `resolver serve`; killed when dropped.
+pub struct ResolverProcess {
+    child: Child,
+    address: SocketAddr,
+    log_path: PathBuf,
+    _folder: TempDir,
+}
+
+impl ResolverProcess {
+    /// Writes the configuration to a temporary folder and starts the binary,
+    /// its stderr (the log) going to a file beside it.
+    pub fn start(settings: &Settings) -> io::Result<Self> {
+        let folder = tempfile::tempdir()?;
+        let config_path = folder.path().join("resolver.toml");
+        std::fs::write(&config_path, settings.toml())?;
+        let log_path = folder.path().join("resolver.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log_path)?)
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .spawn()?;
+        Ok(ResolverProcess {
+            child,
+            address: SocketAddr::from(([127, 0, 0, 1], settings.listen_port)),
+            log_path,
+            _folder: folder,
+        })
+    }
+
+    /// Waits until the resolver answers a query it can answer without
+    /// sending any (no RD, nothing cached: REFUSED at once).
+    pub async fn wait_until_answering(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + STARTUP;
+        let mut probe = Message::query();
+        probe.add_query(Query::query(Name::root(), RecordType::SOA));
+        let probe = probe.to_vec().map_err(|e| e.to_string())?;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("the resolver exited at start-up: {status}"));
+            }
+            if self.ask(&probe, Duration::from_millis(100)).await.is_ok() {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!("the resolver did not answer within {STARTUP:?}"))
+    }
+
+    /// Sends a query over UDP and waits up to `wait` for the reply.
+    pub async fn ask(&self, query: &[u8], wait: Duration) -> Result<Message, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot bind a client socket: {e}"))?;
+        socket
+            .send_to(query, self.address)
+            .await
+            .map_err(|e| format!("cannot send to {}: {e}", self.address))?;
+        let mut buffer = vec![0u8; 65_535];
+        let received = timeout(wait, socket.recv(&mut buffer))
+            .await
+            .map_err(|_| format!("no answer within {wait:?}"))?
+            .map_err(|e| format!("cannot receive: {e}"))?;
+        Message::from_vec(&buffer[..received])
+            .map_err(|e| format!("unreadable answer ({received} bytes): {e}"))
+    }
+
+    /// Sends a packet over UDP without waiting for anything (Deckard's RAW queries).
+    pub async fn send(&self, packet: &[u8]) -> Result<(), String> {
+        let socket = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot bind a client socket: {e}"))?;
+        socket
+            .send_to(packet, self.address)
+            .await
+            .map(drop)
+            .map_err(|e| format!("cannot send to {}: {e}", self.address))
+    }
+
+    /// What the resolver has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log_path.display()))
+    }
+}
+
+impl Drop for ResolverProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // SIGKILL to this PID; it may have exited already
+        let _ = self.child.wait();
+    }
+}
