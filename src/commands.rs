@@ -188,6 +188,7 @@ pub async fn serve(config: &Config) -> Result<()> {
     if roots == Roots::Iana {
         tasks.spawn(keep_primed(resolver.clone(), shutdown.clone()));
     }
+    tokio::spawn(crate::clock::shift_on_signal());
     let service = Arc::new(Service::new(
         resolver,
         config.server.allow.clone(),

@@ -11,6 +11,7 @@
 
 pub mod authority;
 pub mod check;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod fuzz;

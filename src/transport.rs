@@ -196,6 +196,10 @@ impl Transport {
                 let mut reply = vec![0u8; length as usize];
                 stream.read_exact(&mut reply).await?;
                 match verify(&query, &reply) {
+                    // TC over TCP makes no sense: a broken server.
+                    Verdict::Accept(message) if message.truncation => {
+                        return Err(TransportError::Malformed);
+                    }
                     Verdict::Accept(message) => {
                         self.observe(server, local, Protocol::Tcp, &reply);
                         return Ok(message);

@@ -43,9 +43,14 @@ pub struct DelegationPoint {
 }
 
 impl DelegationPoint {
-    /// Starts from a delegation, with addresses from its glue and from `known`
-    /// (addresses of NS names found elsewhere, e.g. in the cache).
-    pub fn new(delegation: &Delegation, known: impl Fn(&Name) -> Vec<IpAddr>) -> Self {
+    /// Starts from a delegation, with the addresses from its glue, else from
+    /// `known` (found elsewhere, e.g. in the cache), that the resolver may use;
+    /// NS names left without a usable address are to be looked up.
+    pub fn new(
+        delegation: &Delegation,
+        known: impl Fn(&Name) -> Vec<IpAddr>,
+        usable: impl Fn(&IpAddr) -> bool,
+    ) -> Self {
         let mut point = DelegationPoint {
             zone: delegation.zone.clone(),
             candidates: Vec::new(),
@@ -55,11 +60,11 @@ impl DelegationPoint {
             let mut addresses: Vec<IpAddr> = delegation
                 .glue
                 .iter()
-                .filter(|(owner, _)| owner == name)
+                .filter(|(owner, address)| owner == name && usable(address))
                 .map(|(_, address)| *address)
                 .collect();
             if addresses.is_empty() {
-                addresses = known(name);
+                addresses = known(name).into_iter().filter(|a| usable(a)).collect();
             }
             if addresses.is_empty() {
                 point.unresolved.push(name.clone());
@@ -232,13 +237,14 @@ mod tests {
             name_servers: vec![name("a.t."), name("b.x."), name("c.y.")],
             glue: vec![(name("a.t."), "192.0.2.1".parse().expect("valid"))],
         };
-        let mut point = DelegationPoint::new(&delegation, |n| {
+        let known = |n: &Name| {
             if *n == name("b.x.") {
                 vec!["192.0.2.2".parse().expect("valid")]
             } else {
                 vec![]
             }
-        });
+        };
+        let mut point = DelegationPoint::new(&delegation, known, |_| true);
         assert_eq!(point.unresolved(), [name("c.y.")]);
         let stats = ServerStats::default();
         let mut seen: Vec<String> = std::iter::from_fn(|| point.next(&stats))

@@ -43,7 +43,7 @@ pub fn root_point(roots: &Roots) -> DelegationPoint {
                 }
                 delegation.name_servers.push(name);
             }
-            DelegationPoint::new(&delegation, |_| Vec::new())
+            DelegationPoint::new(&delegation, |_| Vec::new(), |_| true)
         }
         Roots::Addresses(addresses) => DelegationPoint::from_addresses(Name::root(), addresses),
     }

@@ -29,6 +29,7 @@ use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
 use super::reply::{Classified, Lameness, address_of, classify, scrub};
+use crate::clock;
 use crate::names::label_count;
 use crate::transport::{Ask, TransportError};
 
@@ -377,7 +378,7 @@ impl Resolver {
 
     /// The cached answer or negative answer for a name and type, if any.
     fn cached_outcome(&self, name: &Name, qtype: RecordType) -> Option<Outcome> {
-        match self.cache.lookup(name, qtype, Instant::now())? {
+        match self.cache.lookup(name, qtype, clock::now())? {
             Cached::Records(records) => Some(Outcome::Answer(records)),
             Cached::NoData(soa) => Some(Outcome::NoData(Some(soa))),
             Cached::NxDomain(soa) => Some(Outcome::NxDomain(Some(soa))),
@@ -390,20 +391,19 @@ impl Resolver {
             return None;
         }
         self.cache
-            .rrset(name, RecordType::CNAME, Instant::now())
+            .rrset(name, RecordType::CNAME, clock::now())
             .and_then(|records| records.into_iter().next())
     }
 
     /// Where to start for `name`: the deepest cached delegation, else the root hints.
     fn starting_point(&self, name: &Name) -> DelegationPoint {
-        let now = Instant::now();
+        let now = clock::now();
         match self.cache.deepest_delegation(name, now) {
-            Some(delegation) => {
-                let mut point =
-                    DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
-                point.retain_addresses(|address| self.usable(address));
-                point
-            }
+            Some(delegation) => DelegationPoint::new(
+                &delegation,
+                |ns| self.cached_addresses(ns, now),
+                |address| self.usable(address),
+            ),
             // The configured roots are trusted as given; only the IPv6 setting applies.
             None => {
                 let mut point = self.roots.clone();
@@ -481,9 +481,12 @@ impl Resolver {
                     if referrals > budget.limits.max_referrals {
                         return Err(ResolveError::ReferralLimit(budget.limits.max_referrals));
                     }
-                    let now = Instant::now();
-                    point = DelegationPoint::new(&delegation, |ns| self.cached_addresses(ns, now));
-                    point.retain_addresses(|address| self.usable(address));
+                    let now = clock::now();
+                    point = DelegationPoint::new(
+                        &delegation,
+                        |ns| self.cached_addresses(ns, now),
+                        |address| self.usable(address),
+                    );
                     minimiser.next_zone();
                 }
                 Lesson::Step(step) if minimised => {
@@ -627,8 +630,7 @@ impl Resolver {
                     server.address,
                     delegation.name_servers.len()
                 );
-                self.cache
-                    .insert_delegation(delegation, ttl, Instant::now());
+                self.cache.insert_delegation(delegation, ttl, clock::now());
                 return Ok(ttl);
             }
             self.stats.record_failure(server.address, LAME_PENALTY);
@@ -663,10 +665,18 @@ impl Resolver {
         if scrubbed.wrong_class > 0 {
             return Lesson::Failed(Failure::Malformed); // records of a class other than IN
         }
+        let says_nothing = reply.answers.is_empty()
+            && !reply
+                .authorities
+                .iter()
+                .any(|r| r.record_type() == RecordType::SOA);
+        if scrubbed.upward_ns > 0 && says_nothing {
+            return Lesson::Failed(Failure::Lame(Lameness::UpwardReferral));
+        }
         match classify(reply, name, qtype, zone) {
             Classified::Referral { delegation, ttl } => {
                 self.cache
-                    .insert_delegation(delegation.clone(), ttl, Instant::now());
+                    .insert_delegation(delegation.clone(), ttl, clock::now());
                 Lesson::Referral(delegation)
             }
             Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
@@ -676,7 +686,7 @@ impl Resolver {
 
     /// Caches what an authoritative reply taught and turns it into a step.
     fn learn(&self, name: &Name, qtype: RecordType, classified: Classified) -> Step {
-        let now = Instant::now();
+        let now = clock::now();
         let (chain, end) = match &classified {
             Classified::Answer { chain, .. }
             | Classified::Alias { chain, .. }

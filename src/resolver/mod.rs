@@ -20,7 +20,6 @@ pub mod service;
 use std::time::Duration;
 
 use hickory_proto::rr::{Name, RecordType};
-use tokio::time::Instant;
 
 pub use cache::Cache;
 pub use iterate::{Budget, Limits, Outcome, Resolution, ResolveError};
@@ -116,7 +115,7 @@ impl Resolver {
     /// The answer from the cache alone, following cached CNAMEs; `None` if
     /// any link is missing.
     pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
-        let now = Instant::now();
+        let now = crate::clock::now();
         let mut chain = Vec::new();
         let mut name = qname.clone();
         for _ in 0..=self.settings.limits.max_cname_chain {

@@ -66,8 +66,8 @@ pub enum Lameness {
     /// An error RCODE: SERVFAIL, REFUSED, NOTIMP, FORMERR...
     #[error("answered {0}")]
     Rcode(ResponseCode),
-    /// Data without the AA bit: the server is not authoritative (a lame delegation).
-    #[error("answered without authority (AA clear)")]
+    /// Data without the AA bit from a server offering recursion: a cache, not the authority.
+    #[error("answered from a cache (RA set, AA clear)")]
     NotAuthoritative,
     /// A referral to the same zone or above it: no closer to the name.
     #[error("referred upwards or sideways")]
@@ -84,6 +84,9 @@ pub struct Scrubbed {
     pub out_of_bailiwick: usize,
     /// Records of a class other than IN: the server is broken.
     pub wrong_class: usize,
+    /// NS records in the authority section for a zone above the one asked:
+    /// an upward referral, however it is flagged.
+    pub upward_ns: usize,
 }
 
 /// Drops, from every section, the records outside the zone asked and those
@@ -101,6 +104,11 @@ pub fn scrub(reply: &mut Message, zone: &Name) -> Scrubbed {
             true
         }
     };
+    scrubbed.upward_ns = reply
+        .authorities
+        .iter()
+        .filter(|r| r.record_type() == RecordType::NS && strictly_below(zone, &r.name))
+        .count();
     reply.answers.retain(&mut keep);
     reply.authorities.retain(&mut keep);
     reply.additionals.retain(&mut keep);
@@ -115,22 +123,26 @@ pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -
         return Classified::Lame(Lameness::Rcode(rcode));
     }
     let aa = reply.authoritative;
+    // Data without AA is taken from a server that offers no recursion (RFC
+    // 1034 §5.3.3 step 4a; RFC 2181 §5.4.1 ranks it lower, as Unbound
+    // does); from one that does (RA set), it is a cache talking: lame.
+    let trusted = aa || !reply.recursion_available;
     let (chain, end) = follow_chain(&reply.answers, qname, qtype);
     let soa = negative_soa(reply, &end);
 
     let records = records_at(&reply.answers, &end, qtype);
     if !records.is_empty() {
-        return if aa {
+        return if trusted {
             Classified::Answer { chain, records }
         } else {
             Classified::Lame(Lameness::NotAuthoritative)
         };
     }
-    if !chain.is_empty() && !aa {
+    if !chain.is_empty() && !trusted {
         return Classified::Lame(Lameness::NotAuthoritative);
     }
     if rcode == ResponseCode::NXDomain {
-        return if aa || soa.is_some() {
+        return if trusted || soa.is_some() {
             Classified::NxDomain { chain, soa }
         } else {
             Classified::Lame(Lameness::NotAuthoritative)
@@ -152,7 +164,8 @@ pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -
     if has_ns_at_or_above(reply, zone) && soa.is_none() && !aa {
         return Classified::Lame(Lameness::UpwardReferral);
     }
-    if aa || soa.is_some() {
+    // NODATA: with the SOA, or (RFC 2308 §2.2, type 3) with nothing at all.
+    if trusted || soa.is_some() {
         return Classified::NoData { chain, soa };
     }
     Classified::Lame(Lameness::Empty)
@@ -385,12 +398,18 @@ mod tests {
     }
 
     #[test]
-    fn data_without_aa_is_lame() {
-        let message = reply(false, vec![a("www.t.", 1)], vec![], vec![]);
+    fn data_without_aa_is_lame_from_a_recursive_server_only() {
+        let mut message = reply(false, vec![a("www.t.", 1)], vec![], vec![]);
+        message.metadata.recursion_available = true;
         assert_eq!(
             classify(&message, &name("www.t."), RecordType::A, &name("t.")),
             Classified::Lame(Lameness::NotAuthoritative)
         );
+        message.metadata.recursion_available = false;
+        assert!(matches!(
+            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
+            Classified::Answer { .. }
+        ));
     }
 
     #[test]

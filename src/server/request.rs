@@ -61,11 +61,11 @@ pub fn parse(bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Parsed {
             } else {
                 ResponseCode::NotImp
             };
-            return Parsed::Reply(Message::error_msg(
-                header.metadata.id,
-                header.metadata.op_code,
-                code,
-            ));
+            // RD and CD are copied even when nothing else could be read (RFC 1035 §4.1.1).
+            let mut reply = Message::error_msg(header.metadata.id, header.metadata.op_code, code);
+            reply.metadata.recursion_desired = header.metadata.recursion_desired;
+            reply.metadata.checking_disabled = header.metadata.checking_disabled;
+            return Parsed::Reply(reply);
         }
     };
     let request = Request {

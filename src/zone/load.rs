@@ -231,7 +231,7 @@ pub(super) fn parse_zone(path: &Path, text: &str) -> Result<Zone, Vec<ZoneError>
     let file: ZoneFile = toml::from_str(text).map_err(|error| vec![file_error(path, error)])?;
     let mut loader = Loader {
         path,
-        text,
+        newlines: text.match_indices('\n').map(|(at, _)| at).collect(),
         errors: Vec::new(),
     };
     let zone = loader.build(file);
@@ -251,16 +251,14 @@ struct Origin {
 
 struct Loader<'a> {
     path: &'a Path,
-    text: &'a str,
+    /// Where each line ends, to turn byte offsets into line numbers.
+    newlines: Vec<usize>,
     errors: Vec<ZoneError>,
 }
 
 impl Loader<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&at| at < offset) + 1
     }
 
     fn error_at(&mut self, line: usize, kind: ZoneErrorKind) {

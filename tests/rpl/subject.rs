@@ -36,6 +36,8 @@ pub struct Settings {
     pub max_ttl: Option<u32>,
     /// `[cache] max_negative_ttl`, when the scenario sets it.
     pub max_negative_ttl: Option<u32>,
+    /// `[resolver] qname_minimisation`.
+    pub qname_minimisation: bool,
 }
 
 impl Settings {
@@ -44,11 +46,13 @@ impl Settings {
         let roots: Vec<String> = self.roots.iter().map(|a| format!("\"{a}\"")).collect();
         let mut text = format!(
             "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\n\
-             [resolver]\nroots = [{}]\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\n\
+             [resolver]\nroots = [{}]\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
+             qname_minimisation = {}\n\n\
              [log]\nqueries = true\nlevel = \"debug\"\n\n[cache]\n",
             self.listen_port,
             roots.join(", "),
             self.upstream_port,
+            self.qname_minimisation,
         );
         let bounds = [
             ("min_ttl", self.min_ttl),
@@ -69,6 +73,7 @@ pub struct ResolverProcess {
     child: Child,
     address: SocketAddr,
     log_path: PathBuf,
+    clock_path: PathBuf,
     _folder: TempDir,
 }
 
@@ -80,6 +85,7 @@ impl ResolverProcess {
         let config_path = folder.path().join("resolver.toml");
         std::fs::write(&config_path, settings.toml())?;
         let log_path = folder.path().join("resolver.log");
+        let clock_path = folder.path().join("clock");
         let child = Command::new(env!("CARGO_BIN_EXE_resolver"))
             .arg("serve")
             .arg("--config")
@@ -89,11 +95,13 @@ impl ResolverProcess {
             .stderr(File::create(&log_path)?)
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
+            .env(resolver::clock::SHIFT_FILE_VARIABLE, &clock_path)
             .spawn()?;
         Ok(ResolverProcess {
             child,
             address: SocketAddr::from(([127, 0, 0, 1], settings.listen_port)),
             log_path,
+            clock_path,
             _folder: folder,
         })
     }
@@ -145,6 +153,33 @@ impl ResolverProcess {
             .await
             .map(drop)
             .map_err(|e| format!("cannot send to {}: {e}", self.address))
+    }
+
+    /// TIME_PASSES: moves the resolver's clock ahead by the whole seconds
+    /// (written to its clock file, then SIGUSR2; it empties the file when
+    /// done) and sleeps for the fraction.
+    pub async fn pass_time(&self, seconds: f64) -> Result<(), String> {
+        let whole = seconds.trunc() as u64;
+        if whole > 0 {
+            std::fs::write(&self.clock_path, whole.to_string())
+                .map_err(|e| format!("cannot write the clock file: {e}"))?;
+            let status = Command::new("kill")
+                .args(["-USR2", &self.child.id().to_string()])
+                .status()
+                .map_err(|e| format!("cannot run kill: {e}"))?;
+            if !status.success() {
+                return Err("the resolver did not take SIGUSR2".to_string());
+            }
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while std::fs::read_to_string(&self.clock_path).is_ok_and(|t| !t.is_empty()) {
+                if Instant::now() > deadline {
+                    return Err("the resolver did not move its clock".to_string());
+                }
+                sleep(Duration::from_millis(5)).await;
+            }
+        }
+        sleep(Duration::from_secs_f64(seconds.fract())).await;
+        Ok(())
     }
 
     /// What the resolver has logged so far.
