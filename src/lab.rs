@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::authority::recurse::Recursion;
-use crate::authority::{Authority, Catalog, SharedCatalog};
+use crate::authority::{Authority, Catalog, Published, SharedCatalog};
 use crate::server::{self, Limits, Listener};
 use crate::trace::Tap;
 use crate::transport::Transport;
@@ -81,6 +81,7 @@ impl BoundLab {
                 let origins = authority
                     .catalog()
                     .load()
+                    .catalog
                     .origins()
                     .iter()
                     .map(ToString::to_string)
@@ -156,7 +157,7 @@ impl RunningLab {
         let mut by_address = zones.by_address();
         for (address, catalog) in &self.catalogs {
             let served = by_address.remove(address).unwrap_or_default();
-            catalog.store(Arc::new(Catalog::new(served)));
+            catalog.store(Arc::new(Published::new(Catalog::new(served))));
         }
         Ok(Reloaded {
             zones: zones.zones().count(),

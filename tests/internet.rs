@@ -164,8 +164,11 @@ fn qname_minimisation_shows_each_server_only_what_it_needs() {
             assert_eq!(reply.response_code, ResponseCode::NoError);
             let reply = local.ask("host.dept.example.com.", RecordType::A).await;
             assert_eq!(addresses(&reply.answers), ["203.0.113.81"]);
+            // Hints with no host in the namespace fail at once: count only the servers that exist.
+            let hosts = world_addresses();
             let asked: Vec<(String, RecordType)> = upstream_questions(&local)
                 .into_iter()
+                .filter(|(to, _, _)| hosts.contains(to))
                 .map(|(_, name, qtype)| (name, qtype))
                 .collect();
             assert_eq!(

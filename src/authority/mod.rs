@@ -5,13 +5,17 @@
 //!                         │ no zone here: REFUSED
 //! ```
 //!
-//! Answering is a lookup in in-memory maps: no disk, no lock per query.
+//! Answering is a lookup in in-memory maps: no disk, no lock per query; an
+//! answer given once is replayed byte for byte to the same question.
 
 pub mod answer;
 pub mod lookup;
 pub mod recurse;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+
+use tokio::time::Instant;
 
 use arc_swap::ArcSwap;
 
@@ -21,11 +25,32 @@ use hickory_proto::rr::{DNSClass, RecordType};
 pub use lookup::{Answer, Catalog, Outcome};
 use recurse::Recursion;
 
-use crate::server::{Handler, Request, Response};
+use crate::server::replay::{AnswerCache, Lifetime};
+use crate::server::{Handler, QuickQuery, Request, Response};
 
-/// The zones one server answers from, replaceable while it serves
-/// (a reload swaps the whole catalog at once; queries never wait for it).
-pub type SharedCatalog = Arc<ArcSwap<Catalog>>;
+/// The answers remembered per server (encoded answers of its zones).
+const REMEMBERED_ANSWERS: u64 = 100_000;
+
+/// What one server answers from: its zones and the answers already given from them.
+pub struct Published {
+    /// The zones.
+    pub catalog: Catalog,
+    answers: AnswerCache,
+}
+
+impl Published {
+    /// Zones to publish, with no answer remembered yet.
+    pub fn new(catalog: Catalog) -> Self {
+        Published {
+            catalog,
+            answers: AnswerCache::new(REMEMBERED_ANSWERS),
+        }
+    }
+}
+
+/// What one server answers from, replaceable while it serves (a reload
+/// swaps zones and remembered answers at once; queries never wait for it).
+pub type SharedCatalog = Arc<ArcSwap<Published>>;
 
 /// The handler of an authoritative server: one catalog of zones.
 #[derive(Clone)]
@@ -38,7 +63,7 @@ impl Authority {
     /// An authoritative server for the zones of `catalog`.
     pub fn new(catalog: Catalog) -> Self {
         Authority {
-            catalog: Arc::new(ArcSwap::from_pointee(catalog)),
+            catalog: Arc::new(ArcSwap::from_pointee(Published::new(catalog))),
             recursion: None,
         }
     }
@@ -69,6 +94,7 @@ impl Authority {
         }
         self.catalog
             .load()
+            .catalog
             .lookup(&query.name, query.query_type)
             .ok_or(ResponseCode::Refused)
     }
@@ -83,6 +109,22 @@ impl Authority {
 }
 
 impl Handler for Authority {
+    fn replay(&self, query: &QuickQuery, _source: SocketAddr) -> Option<Vec<u8>> {
+        if self.recursion.is_some() {
+            return None; // the recursive figure passes queries on every time
+        }
+        self.catalog.load().answers.get(query, Instant::now())
+    }
+
+    fn remember(&self, query: &QuickQuery, _response: &Message, encoded: &[u8]) {
+        if self.recursion.is_none() {
+            let published = self.catalog.load();
+            published
+                .answers
+                .put(query, encoded, Lifetime::Static, Instant::now());
+        }
+    }
+
     fn handle(&self, request: &Request) -> Response {
         let answer = match self.lookup(request) {
             Ok(answer) => answer,

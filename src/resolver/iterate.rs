@@ -28,7 +28,7 @@ use super::Resolver;
 use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
-use super::reply::{Classified, Lameness, address_of, classify, scrub};
+use super::reply::{Classified, Lameness, address_of, classify, follows_no_alias, scrub};
 use crate::clock;
 use crate::names::label_count;
 use crate::transport::{Ask, TransportError};
@@ -315,6 +315,11 @@ impl Minimiser {
         (self.name.trim_to(labels), RecordType::A)
     }
 
+    /// No more minimising: the whole question from now on.
+    fn stop(&mut self) {
+        self.extra = None;
+    }
+
     /// A referral: start again one label below the new zone.
     fn next_zone(&mut self) {
         if self.extra.is_some() {
@@ -387,7 +392,7 @@ impl Resolver {
 
     /// A cached CNAME at `name` (unless CNAME itself is asked).
     fn cached_alias(&self, name: &Name, qtype: RecordType) -> Option<Record> {
-        if qtype == RecordType::CNAME {
+        if follows_no_alias(qtype) {
             return None;
         }
         self.cache
@@ -495,6 +500,13 @@ impl Resolver {
                     point.retry_all();
                 }
                 Lesson::Step(step) => return Ok(step),
+                Lesson::Failed(failure @ (Failure::Lame(_) | Failure::Malformed)) if minimised => {
+                    // A server that answers a minimised question badly may
+                    // still answer the whole one (RFC 9156 §2.3): ask it that.
+                    last_failure = failure;
+                    minimiser.stop();
+                    point.retry_all();
+                }
                 Lesson::Failed(failure) => last_failure = failure,
             }
         }

@@ -29,6 +29,7 @@ use crate::config::{Config, Roots};
 use crate::trace::Tap;
 use crate::transport::Transport;
 use delegation::{DelegationPoint, ServerStats};
+use reply::follows_no_alias;
 
 /// How the resolver talks to nameservers.
 #[derive(Debug, Clone)]
@@ -128,7 +129,7 @@ impl Resolver {
             if let Some(outcome) = outcome {
                 return Some(Resolution { chain, outcome });
             }
-            if qtype == RecordType::CNAME {
+            if follows_no_alias(qtype) {
                 return None;
             }
             let cname = self

@@ -175,7 +175,7 @@ pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -
 fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Record>, Name) {
     let mut chain: Vec<Record> = Vec::new();
     let mut name = qname.clone();
-    if qtype == RecordType::CNAME {
+    if follows_no_alias(qtype) {
         return (chain, name);
     }
     while chain.len() < answers.len() {
@@ -201,6 +201,12 @@ fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Rec
         name = target.0.clone();
     }
     (chain, name)
+}
+
+/// True for the types a CNAME answers itself: CNAME, and ANY, which matches
+/// every type (RFC 1034 §4.3.2 step 3a restarts only when the type does not match).
+pub fn follows_no_alias(qtype: RecordType) -> bool {
+    matches!(qtype, RecordType::CNAME | RecordType::ANY)
 }
 
 /// The records at `name` of the asked type (every type for ANY).

@@ -2,7 +2,7 @@
 //! once, and one shared resolution per question in progress.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
@@ -14,8 +14,10 @@ use ipnet::IpNet;
 use tokio::time::Instant;
 
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
+use crate::clock;
 use crate::names::canonical;
-use crate::server::{Handler, Request, Response};
+use crate::server::replay::{AnswerCache, Lifetime};
+use crate::server::{Handler, QuickQuery, Request, Response};
 
 /// A resolution in progress that several clients may wait on.
 type InFlight = Shared<BoxFuture<'static, Arc<Resolved>>>;
@@ -26,7 +28,11 @@ pub struct Service {
     allow: Vec<IpNet>,
     log_queries: bool,
     in_flight: InFlightMap,
+    answers: AnswerCache,
 }
+
+/// Answers remembered for replay at most (encoded answers to frequent questions).
+const REMEMBERED_ANSWERS: u64 = 100_000;
 
 impl Service {
     /// Serves `resolver` to clients whose address is inside `allow`.
@@ -36,6 +42,7 @@ impl Service {
             allow,
             log_queries,
             in_flight: Arc::new(Mutex::new(HashMap::new())),
+            answers: AnswerCache::new(REMEMBERED_ANSWERS),
         }
     }
 
@@ -101,6 +108,27 @@ impl Drop for InFlightEntry {
 }
 
 impl Handler for Service {
+    /// Answers given from the cache are replayed, their TTLs counted down,
+    /// to allowed clients (not while every query is logged).
+    fn replay(&self, query: &QuickQuery, source: SocketAddr) -> Option<Vec<u8>> {
+        if self.log_queries || !self.allowed(source.ip()) {
+            return None;
+        }
+        self.answers.get(query, clock::now())
+    }
+
+    /// Only answers that came from the cache are remembered: a question
+    /// asked once is not worth the memory.
+    fn remember(&self, query: &QuickQuery, response: &Message, encoded: &[u8]) {
+        if matches!(
+            response.response_code,
+            ResponseCode::NoError | ResponseCode::NXDomain
+        ) {
+            self.answers
+                .put(query, encoded, Lifetime::CountingDown, clock::now());
+        }
+    }
+
     fn handle(&self, request: &Request) -> Response {
         let started = Instant::now();
         if !self.allowed(request.source.ip()) {

@@ -11,6 +11,7 @@
 //! The same code runs the authoritative servers and the resolver.
 
 pub mod guard;
+pub mod replay;
 pub mod request;
 mod tcp;
 mod udp;
@@ -29,6 +30,7 @@ use tokio_util::task::TaskTracker;
 
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
+pub use replay::QuickQuery;
 pub use request::{Parsed, Protocol, Request};
 
 use crate::trace::Tap;
@@ -47,6 +49,16 @@ pub enum Response {
 pub trait Handler: Send + Sync + 'static {
     /// Decides the answer to one well-formed query.
     fn handle(&self, request: &Request) -> Response;
+
+    /// The remembered answer to a question, ready to send to `source`, if
+    /// the handler keeps one ([`replay`]); asked before anything else.
+    fn replay(&self, _query: &QuickQuery, _source: SocketAddr) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// A ready answer was just encoded for this question: the handler may
+    /// remember it for [`Handler::replay`].
+    fn remember(&self, _query: &QuickQuery, _response: &Message, _encoded: &[u8]) {}
 }
 
 /// The bounds of one server, each driven by the network and each capped.
@@ -147,6 +159,14 @@ pub fn decide<H: Handler + ?Sized>(
     if rate == RateDecision::Drop {
         return Decision::Nothing;
     }
+    let quick = (rate == RateDecision::Answer)
+        .then(|| replay::quick(bytes, protocol))
+        .flatten();
+    if let Some(quick) = &quick
+        && let Some(reply) = handler.replay(quick, source)
+    {
+        return Decision::Now(reply);
+    }
     let request = match request::parse(bytes, source, protocol) {
         Parsed::Request(request) => request,
         Parsed::Reply(message) if rate == RateDecision::Answer => {
@@ -161,7 +181,16 @@ pub fn decide<H: Handler + ?Sized>(
         return Decision::Now(request::encode(&slip, limit));
     }
     match handler.handle(&request) {
-        Response::Ready(message) => Decision::Now(request::encode(&message, limit)),
+        Response::Ready(message) => {
+            let encoded = request::encode(&message, limit);
+            let truncated = encoded.get(2).is_some_and(|flags| flags & 0x02 != 0);
+            if let Some(quick) = &quick
+                && !truncated
+            {
+                handler.remember(quick, &message, &encoded);
+            }
+            Decision::Now(encoded)
+        }
         Response::Drop => Decision::Nothing,
         Response::Later(answer) => Decision::Later {
             request,

@@ -30,7 +30,9 @@ pub(super) fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
 
 /// Receives queries until shutdown; answers ready ones inline and runs the others as tasks.
 pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc<Shared<H>>) {
-    let local = socket.local_addr().ok();
+    let Ok(local) = socket.local_addr() else {
+        return;
+    };
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
     loop {
         let received = tokio::select! {
@@ -41,17 +43,15 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
             continue; // a transient receive error concerns one datagram, not the server
         };
         let bytes = &buffer[..length];
-        if let Some(local) = local {
-            shared.observe(source, local, Protocol::Udp, bytes);
-        }
+        shared.observe(source, local, Protocol::Udp, bytes);
         match shared.reply_to(bytes, source, Protocol::Udp) {
-            Reply::Now(reply) => send(&socket, &shared, &reply, source).await,
+            Reply::Now(reply) => send(&socket, local, &shared, &reply, source).await,
             Reply::Later(answer) => {
                 let socket = socket.clone();
                 let task_shared = shared.clone();
                 shared.tasks.spawn(async move {
                     let reply = answer.await;
-                    send(&socket, &task_shared, &reply, source).await;
+                    send(&socket, local, &task_shared, &reply, source).await;
                 });
             }
             Reply::Nothing => {}
@@ -61,13 +61,12 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
 
 async fn send<H: Handler>(
     socket: &UdpSocket,
+    local: SocketAddr,
     shared: &Shared<H>,
     reply: &[u8],
     destination: SocketAddr,
 ) {
     // Reported as it is sent, so that a tap sees it before the client can.
-    if let Ok(local) = socket.local_addr() {
-        shared.observe(local, destination, Protocol::Udp, reply);
-    }
+    shared.observe(local, destination, Protocol::Udp, reply);
     let _ = socket.send_to(reply, destination).await; // a lost reply is the client's to retry
 }

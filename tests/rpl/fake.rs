@@ -12,7 +12,11 @@
 //!
 //! These are Deckard's rules (`Scenario.reply`), except that every range
 //! valid for S is searched, not just the first (testbound's rule), which
-//! only differs where Deckard would never use the later ranges.
+//! only differs where Deckard would never use the later ranges. Ranges are
+//! searched in file order, except in testbound scenarios, where (as
+//! testbound reads them into a list, each in front of the one before) the
+//! last-written range comes first: where two ranges overlap, the later one
+//! answers.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -27,7 +31,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 
 use super::matching::{self, Context, Transport};
-use super::scenario::{Action, Adjust, Entry, Scenario};
+use super::scenario::{Action, Adjust, Entry, Range, Scenario};
 
 /// The EDNS payload size fake servers advertise (Deckard's).
 const EDNS_PAYLOAD: u16 = 4096;
@@ -198,14 +202,18 @@ impl Script {
         };
         let fits = |entry: &Entry| matching::compare(entry, query, &context).is_ok();
         let named = self.named_addresses.contains(&server).then_some(server);
-        let mut ranges = self
+        let mut ranges: Vec<&Range> = self
             .scenario
             .ranges
             .iter()
             .filter(|range| range.serves(step, named))
-            .peekable();
-        if ranges.peek().is_some() {
+            .collect();
+        if self.scenario.config.testbound {
+            ranges.reverse();
+        }
+        if !ranges.is_empty() {
             return ranges
+                .into_iter()
                 .flat_map(|range| range.entries.iter())
                 .find(|entry| fits(entry))
                 .map_or(Source::Nothing, Source::Range);
@@ -391,5 +399,32 @@ SCENARIO_END
             ResponseCode::ServFail
         );
         assert_eq!(script.traffic.lock().expect("not poisoned").len(), 5);
+    }
+
+    #[test]
+    fn where_ranges_overlap_testbound_takes_the_later_one_and_deckard_the_earlier() {
+        let range = |steps: &str, rcode: &str| {
+            format!(
+                "RANGE_BEGIN {steps}\nADDRESS 1.1.1.1\nENTRY_BEGIN\nMATCH opcode qname\n\
+                 ADJUST copy_id\nREPLY QR AA {rcode}\nSECTION QUESTION\nwww.example.com. IN A\n\
+                 ENTRY_END\nRANGE_END\n"
+            )
+        };
+        let deckard = "stub-addr: 1.1.1.1\n";
+        let testbound = "server:\nstub-zone:\n\tname: \".\"\n\tstub-addr: 1.1.1.1\n";
+        for (config, at_step_10) in [
+            (deckard, ResponseCode::NoError),
+            (testbound, ResponseCode::NXDomain),
+        ] {
+            let text = format!(
+                "{config}CONFIG_END\nSCENARIO_BEGIN overlap\n{}{}SCENARIO_END\n",
+                range("0 10", "NOERROR"),
+                range("10 20", "NXDOMAIN")
+            );
+            let scenario = Arc::new(parse(&text).expect("parses"));
+            let script = Script::new(scenario, CurrentStep::default());
+            let reply = ask(&script, "1.1.1.1", 10, RecordType::A).expect("an answer");
+            assert_eq!(reply.metadata.response_code, at_step_10, "{config}");
+        }
     }
 }

@@ -187,7 +187,11 @@ fn config_option(
     value: &str,
 ) -> Result<(), String> {
     match key {
-        "stub-zone" => stubs.push((None, Vec::new())),
+        "server" => config.testbound = true,
+        "stub-zone" => {
+            config.testbound = true;
+            stubs.push((None, Vec::new()));
+        }
         "name" => {
             let name = Name::parse(value, Some(&Name::root()))
                 .map_err(|e| format!("bad stub-zone name {value:?}: {e}"))?;

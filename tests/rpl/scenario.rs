@@ -39,6 +39,9 @@ pub struct Scenario {
 pub struct Config {
     /// `stub-zone:` blocks; Deckard's bare `stub-addr:` is a stub for the root.
     pub stub_zones: Vec<StubZone>,
+    /// Written for Unbound's testbound (it has `server:` or `stub-zone:`
+    /// clauses), which searches the ranges last-written first.
+    pub testbound: bool,
     /// `qname-minimisation:` (Unbound) or `query-minimization:` (Deckard).
     pub qname_minimisation: Option<bool>,
     /// `do-ip6:`.

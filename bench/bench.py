@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""The side-by-side benchmark: resolver vs Unbound (recursive) and vs NSD
+(authoritative), in one run, on one machine, in a network namespace of its
+own. Run through bench/run (which installs the tools and builds resolver).
+
+Every contender runs inside the namespace; dnsperf shares the machine's
+cores with it and is pinned the same way for every contender:
+  1 thread:  the server on CPU 0; dnsperf (and the lab's authoritative) on CPU 1
+  2 threads: everything on CPUs 0-1
+The authoritative servers behind both resolvers are the same: `resolver
+auth` serving bench/gen.py's world, so that upstream costs are equal and
+counted in one place.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESOLVER = os.path.join(ROOT, "target", "release", "resolver")
+LISTEN = ("127.0.0.1", 5353)
+AUTH_ADDRESS = "127.1.9.1"
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+class Namespace:
+    """A network namespace with only its loopback up; deleted on exit."""
+
+    def __init__(self):
+        self.name = f"bench-{os.getpid()}"
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True)
+        self.path = f"/var/run/netns/{self.name}"
+
+    def command(self, cpus, *args):
+        """A command line running `args` in the namespace, pinned to `cpus`."""
+        return ["nsenter", f"--net={self.path}", "taskset", "-c", cpus, *args]
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+class Process:
+    """A server started in the namespace; stopped with SIGTERM, by PID."""
+
+    def __init__(self, namespace, cpus, args, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.popen = subprocess.Popen(namespace.command(cpus, *args), stdout=self.log, stderr=subprocess.STDOUT)
+
+    def rss_kib(self):
+        with open(f"/proc/{self.popen.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.log.close()
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def dnsperf(namespace, cpus, server, query_file, *, seconds=None, runs=None, clients=10, outstanding=200, rate=None, verbose=False):
+    """Runs dnsperf and returns its statistics (and per-query latencies when verbose)."""
+    args = ["dnsperf", "-s", server[0], "-p", str(server[1]), "-d", query_file, "-c", str(clients),
+            "-q", str(outstanding), "-T", "1", "-t", "5"]
+    if seconds:
+        args += ["-l", str(seconds)]
+    if runs:
+        args += ["-n", str(runs)]
+    if rate:
+        args += ["-Q", str(rate)]
+    if verbose:
+        args += ["-v"]
+    out = subprocess.run(namespace.command(cpus, *args), capture_output=True, text=True, check=True).stdout
+
+    def number(label):
+        match = re.search(rf"{label}:\s+([0-9.]+)", out)
+        return float(match.group(1)) if match else 0.0
+    result = {
+        "qps": number("Queries per second"),
+        "latency_ms": number(r"Average Latency \(s\)") * 1000,
+        "sent": number("Queries sent"),
+        "completed": number("Queries completed"),
+        "lost": number("Queries lost"),
+        "runtime": number(r"Run time \(s\)"),
+    }
+    if verbose:
+        latencies = sorted(float(line.split()[-1]) for line in out.splitlines() if line.startswith("> "))
+        result["p99_ms"] = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0
+        result["p50_ms"] = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
+    return result
+
+
+def wait_until_answering(namespace, server, name, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        probe = subprocess.run(namespace.command("0-1", "dig", "+time=1", "+tries=1", "@" + server[0], "-p",
+                                                 str(server[1]), name), capture_output=True, text=True)
+        if "status:" in probe.stdout:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on {server}")
+
+
+class Lab:
+    """The benchmark world's authoritative servers (`resolver auth`), counting what they receive."""
+
+    def __init__(self, namespace, work, cpus):
+        self.namespace, self.work, self.cpus = namespace, work, cpus
+        self.config = os.path.join(work, "lab.toml")
+        with open(self.config, "w") as f:
+            f.write(f'[server]\nthreads = 1\nudp_sockets = 1\nrate_limit = 0\n[lab]\nzones = "{work}/toml"\nport = 53\n'
+                    '[log]\nlevel = "info"\n')
+        self.process = None
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, [RESOLVER, "auth", "--config", self.config],
+                               os.path.join(self.work, "lab.log"))
+        wait_until_answering(self.namespace, ("127.1.0.1", 53), ".")
+
+    def stop(self):
+        """Stops the servers and returns how many queries they received in all."""
+        text = self.process.stop()
+        return sum(int(n) for n in re.findall(r": (\d+) queries received", text))
+
+
+class Ours:
+    name = "resolver"
+
+    def __init__(self, namespace, work, threads, cpus):
+        self.namespace, self.work, self.threads, self.cpus = namespace, work, threads, cpus
+        self.config = os.path.join(work, f"ours-{threads}.toml")
+        with open(self.config, "w") as f:
+            f.write(f"""[server]
+listen = ["{LISTEN[0]}:{LISTEN[1]}"]
+threads = {threads}
+udp_sockets = {threads}
+pending_answers = 100000
+pending_per_client = 100000
+rate_limit = 0
+[resolver]
+roots = ["127.1.0.1"]
+port = 53
+qname_minimisation = false
+[cache]
+capacity = 4000000
+[log]
+level = "warn"
+""")
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, [RESOLVER, "serve", "--config", self.config],
+                               os.path.join(self.work, "ours.log"))
+        wait_until_answering(self.namespace, LISTEN, "bench.")
+
+    def stop(self):
+        self.process.stop()
+
+
+class Unbound:
+    name = "unbound"
+
+    def __init__(self, namespace, work, threads, cpus):
+        self.namespace, self.work, self.threads, self.cpus = namespace, work, threads, cpus
+        hints = os.path.join(work, "root.hints")
+        with open(hints, "w") as f:
+            f.write(". 518400 IN NS a.root.bench-servers.\na.root.bench-servers. 518400 IN A 127.1.0.1\n")
+        slabs = 1 << max(0, (threads - 1).bit_length())
+        self.config = os.path.join(work, f"unbound-{threads}.conf")
+        with open(self.config, "w") as f:
+            f.write(f"""server:
+    interface: {LISTEN[0]}@{LISTEN[1]}
+    port: {LISTEN[1]}
+    num-threads: {threads}
+    so-reuseport: yes
+    do-daemonize: no
+    chroot: ""
+    username: ""
+    directory: "{work}"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    do-ip6: no
+    root-hints: "{hints}"
+    module-config: "iterator"
+    qname-minimisation: no
+    minimal-responses: yes
+    prefetch: no
+    edns-buffer-size: 1232
+    num-queries-per-thread: 4096
+    outgoing-range: 8192
+    msg-cache-slabs: {slabs}
+    rrset-cache-slabs: {slabs}
+    infra-cache-slabs: {slabs}
+    key-cache-slabs: {slabs}
+    msg-cache-size: 1024m
+    rrset-cache-size: 2048m
+""")
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, ["unbound", "-d", "-c", self.config],
+                               os.path.join(self.work, "unbound.log"))
+        wait_until_answering(self.namespace, LISTEN, "bench.")
+
+    def stop(self):
+        self.process.stop()
+
+
+class OursAuth:
+    name = "resolver auth"
+
+    def __init__(self, namespace, work, threads, cpus):
+        self.namespace, self.work, self.cpus = namespace, work, cpus
+        self.config = os.path.join(work, f"ours-auth-{threads}.toml")
+        with open(self.config, "w") as f:
+            f.write(f'[server]\nthreads = {threads}\nudp_sockets = {threads}\nrate_limit = 0\n'
+                    f'[lab]\nzones = "{work}/toml-auth"\nport = 53\n[log]\nlevel = "warn"\n')
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, [RESOLVER, "auth", "--config", self.config],
+                               os.path.join(self.work, "ours-auth.log"))
+        wait_until_answering(self.namespace, (AUTH_ADDRESS, 53), "auth.bench.")
+
+    def stop(self):
+        self.process.stop()
+
+
+class Nsd:
+    name = "nsd"
+
+    def __init__(self, namespace, work, threads, cpus):
+        self.namespace, self.work, self.cpus = namespace, work, cpus
+        self.config = os.path.join(work, f"nsd-{threads}.conf")
+        with open(self.config, "w") as f:
+            f.write(f"""server:
+    ip-address: {AUTH_ADDRESS}
+    port: 53
+    server-count: {threads}
+    reuseport: yes
+    username: ""
+    chroot: ""
+    zonesdir: "{work}/nsd"
+    database: ""
+    pidfile: "{work}/nsd.pid"
+    xfrdfile: "{work}/xfrd.state"
+    xfrdir: "{work}"
+    zonelistfile: "{work}/zone.list"
+    logfile: "{work}/nsd-server.log"
+    verbosity: 0
+    hide-version: yes
+    refuse-any: no
+remote-control:
+    control-enable: no
+zone:
+    name: auth.bench
+    zonefile: auth.zone
+""")
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, ["nsd", "-d", "-c", self.config],
+                               os.path.join(self.work, "nsd.log"))
+        wait_until_answering(self.namespace, (AUTH_ADDRESS, 53), "auth.bench.")
+
+    def stop(self):
+        self.process.stop()
+
+
+def pinning(threads):
+    """(server CPUs, dnsperf and lab CPUs)."""
+    return ("0", "1") if threads == 1 else ("0-1", "0-1")
+
+
+def bench_cache_hits(namespace, work, contender_class, threads, seconds, rate):
+    server_cpus, client_cpus = pinning(threads)
+    lab = Lab(namespace, work, client_cpus)
+    lab.start()
+    contender = contender_class(namespace, work, threads, server_cpus)
+    try:
+        contender.start()
+        hits = os.path.join(work, "hits.txt")
+        dnsperf(namespace, client_cpus, LISTEN, hits, runs=1)  # warm: 1,000 names cached
+        throughput = dnsperf(namespace, client_cpus, LISTEN, hits, seconds=seconds, clients=10, outstanding=200)
+        latency = dnsperf(namespace, client_cpus, LISTEN, hits, seconds=min(seconds, 5), rate=rate, verbose=True)
+        return {"qps": throughput["qps"], "latency_ms": throughput["latency_ms"],
+                "p99_ms": latency["p99_ms"], "p50_ms": latency["p50_ms"], "lost": throughput["lost"]}
+    finally:
+        contender.stop()
+        lab.stop()
+
+
+def bench_cold(namespace, work, contender_class, threads, warm_file, names_file):
+    server_cpus, client_cpus = pinning(threads)
+    lab = Lab(namespace, work, client_cpus)
+    lab.start()
+    contender = contender_class(namespace, work, threads, server_cpus)
+    try:
+        contender.start()
+        dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, warm_file), runs=1, clients=1, outstanding=1)
+        run = dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, names_file), runs=1, clients=10, outstanding=100)
+    finally:
+        contender.stop()
+        upstream = lab.stop()
+    names = run["sent"] or 1
+    return {"qps": run["completed"] / run["runtime"] if run["runtime"] else 0.0, "latency_ms": run["latency_ms"],
+            "upstream_per_name": upstream / names, "lost": run["lost"]}
+
+
+def bench_auth(namespace, work, contender_class, threads, seconds):
+    server_cpus, client_cpus = pinning(threads)
+    contender = contender_class(namespace, work, threads, server_cpus)
+    contender.start()
+    try:
+        run = dnsperf(namespace, client_cpus, (AUTH_ADDRESS, 53), os.path.join(work, "auth.txt"), seconds=seconds,
+                      clients=10, outstanding=200)
+        return {"qps": run["qps"], "latency_ms": run["latency_ms"], "lost": run["lost"]}
+    finally:
+        contender.stop()
+
+
+def bench_memory(namespace, work, contender_class, names):
+    server_cpus, client_cpus = pinning(2)
+    lab = Lab(namespace, work, client_cpus)
+    lab.start()
+    contender = contender_class(namespace, work, 2, server_cpus)
+    try:
+        contender.start()
+        mem_file = os.path.join(work, "mem.txt")
+        subset = os.path.join(work, f"mem-{names}.txt")
+        with open(mem_file) as source, open(subset, "w") as out:
+            for i, line in enumerate(source):
+                if i >= names:
+                    break
+                out.write(line)
+        dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, "warm-zones.txt"), runs=1, clients=1, outstanding=1)
+        before = contender.process.rss_kib()
+        run = dnsperf(namespace, client_cpus, LISTEN, subset, runs=1, clients=20, outstanding=500)
+        time.sleep(1)
+        after = contender.process.rss_kib()
+    finally:
+        contender.stop()
+        lab.stop()
+    cached = run["completed"] or 1
+    return {"rss_mib": after / 1024, "bytes_per_rrset": (after - before) * 1024 / cached, "resolved": run["completed"]}
+
+
+def versions():
+    def first_line(args):
+        try:
+            out = subprocess.run(args, capture_output=True, text=True)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    return {
+        "resolver": first_line([RESOLVER, "--version"]),
+        "unbound": first_line(["unbound", "-V"]),
+        "nsd": first_line(["nsd", "-v"]),
+        "dnsperf": dnsperf_version(),
+    }
+
+
+def dnsperf_version():
+    out = subprocess.run(["dnsperf", "-h"], capture_output=True, text=True)
+    match = re.search(r"Version (\S+)", out.stdout + out.stderr)
+    return match.group(1) if match else "?"
+
+
+def ratio(ours, theirs):
+    return ours / theirs if theirs else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each throughput run")
+    parser.add_argument("--memory-names", type=int, default=1_000_000, help="RRsets cached for the memory line")
+    parser.add_argument("--rate", type=int, default=20_000, help="the fixed load (q/s) of the latency runs")
+    parser.add_argument("--skip", action="append", default=[], help="skip a part: hits, cold, auth, memory")
+    parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="resolver-bench-")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen.py"), work], check=True)
+    namespace = Namespace()
+    rows = []  # (measure, unit, ours, theirs, anchor, higher is better)
+    try:
+        for threads in (1, 2):
+            if "hits" not in args.skip:
+                log(f"cache hits, {threads} thread(s)")
+                results = {}
+                for contender in (Ours, Unbound):  # interleaved: ours, then theirs, per line
+                    results[contender.name] = bench_cache_hits(namespace, work, contender, threads, args.seconds, args.rate)
+                o, u = results["resolver"], results["unbound"]
+                rows.append((f"cache hits q/s, {threads} thr", "q/s", o["qps"], u["qps"], "unbound", True))
+                rows.append((f"cache hits p99 at {args.rate} q/s, {threads} thr", "ms", o["p99_ms"], u["p99_ms"], "unbound", False))
+            if "cold" not in args.skip:
+                for label, warm, names in (("one known zone", "warm-known.txt", "known.txt"),
+                                           ("20 delegated zones", "warm-zones.txt", "zones.txt")):
+                    log(f"cold resolution, {label}, {threads} thread(s)")
+                    results = {c.name: bench_cold(namespace, work, c, threads, warm, names) for c in (Ours, Unbound)}
+                    o, u = results["resolver"], results["unbound"]
+                    rows.append((f"cold {label} names/s, {threads} thr", "names/s", o["qps"], u["qps"], "unbound", True))
+                    rows.append((f"cold {label} mean latency, {threads} thr", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
+                    rows.append((f"cold {label} upstream msgs/name, {threads} thr", "msgs", o["upstream_per_name"], u["upstream_per_name"], "unbound", False))
+            if "auth" not in args.skip:
+                log(f"authoritative, {threads} thread(s)")
+                results = {c.name: bench_auth(namespace, work, c, threads, args.seconds) for c in (OursAuth, Nsd)}
+                rows.append((f"authoritative q/s, {threads} thr", "q/s", results["resolver auth"]["qps"], results["nsd"]["qps"], "nsd", True))
+        if "memory" not in args.skip:
+            log(f"memory, {args.memory_names} RRsets")
+            results = {c.name: bench_memory(namespace, work, c, args.memory_names) for c in (Ours, Unbound)}
+            o, u = results["resolver"], results["unbound"]
+            rows.append((f"RSS after {args.memory_names} RRsets", "MiB", o["rss_mib"], u["rss_mib"], "unbound", False))
+            rows.append(("memory per cached RRset", "bytes", o["bytes_per_rrset"], u["bytes_per_rrset"], "unbound", False))
+    finally:
+        namespace.delete()
+        shutil.rmtree(work, ignore_errors=True)
+
+    table = ["| measure | resolver | anchor | anchor's | ours / anchor | better |", "|---|---:|---|---:|---:|---|"]
+    for measure, unit, ours, theirs, anchor, higher in rows:
+        r = ratio(ours, theirs)
+        better = "higher" if higher else "lower"
+        table.append(f"| {measure} ({unit}) | {ours:,.2f} | {anchor} | {theirs:,.2f} | {r:.2f} | {better} |")
+    text = "\n".join(table)
+    print(text)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    cores = os.cpu_count()
+    v = versions()
+    with open(args.results, "a") as results:
+        results.write(f"\n## {stamp}, {platform.node()}, {cores} cores ({platform.processor() or platform.machine()})\n\n")
+        results.write(f"{v['resolver']}; {v['unbound']}; {v['nsd']}; dnsperf {v['dnsperf']}. "
+                      f"Throughput runs {args.seconds} s; dnsperf pinned as the server (see bench/README.md).\n\n")
+        results.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+//! Replaying answers: the bytes of an answer already given, sent again to
+//! the same question with the new query's ID and flags (and, for cached
+//! data, the TTLs counted down). A cache of encoded answers in front of the
+//! handler, as Unbound's message cache and NSD's precompiled answers are:
+//! the hot path does no message building and no encoding.
+//!
+//! The key is the question exactly as asked (its case included, so the
+//! question is echoed byte for byte), whether an OPT came with it, the
+//! OPT's DO bit and the size limit of the transport.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Header, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use moka::sync::Cache as MokaCache;
+use tokio::time::Instant;
+
+use super::Protocol;
+use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
+
+/// A query understood just enough to look its answer up.
+#[derive(Debug, Clone)]
+pub struct QuickQuery {
+    /// The question (exact bytes), OPT presence, DO bit and size limit.
+    pub key: Box<[u8]>,
+    /// The query's ID.
+    pub id: u16,
+    /// The query's RD bit, copied into the answer.
+    pub recursion_desired: bool,
+    /// The query's CD bit, copied into the answer.
+    pub checking_disabled: bool,
+}
+
+/// Reads the header, the one question and the optional OPT of a query, with
+/// hickory-proto's decoder; `None` for anything unusual (which then takes
+/// the ordinary path, where every rule is applied).
+pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
+    let mut decoder = BinDecoder::new(bytes);
+    let header = Header::read(&mut decoder).ok()?;
+    let counts = header.counts;
+    let metadata = header.metadata;
+    if metadata.message_type != MessageType::Query
+        || metadata.op_code != OpCode::Query
+        || counts.queries != 1
+        || counts.answers != 0
+        || counts.authorities != 0
+        || counts.additionals > 1
+    {
+        return None;
+    }
+    let question_start = decoder.index();
+    Query::read(&mut decoder).ok()?;
+    let question_end = decoder.index();
+    let edns = if counts.additionals == 1 {
+        let record = Record::read(&mut decoder).ok()?;
+        if record.record_type() != RecordType::OPT || !record.name.is_root() {
+            return None;
+        }
+        let edns = Edns::from(&record);
+        if edns.version() != 0 {
+            return None; // BADVERS: the ordinary path answers it
+        }
+        Some(edns)
+    } else {
+        None
+    };
+    if !decoder.is_empty() {
+        return None;
+    }
+    let limit: u16 = match (protocol, &edns) {
+        (Protocol::Tcp, _) => u16::MAX,
+        (Protocol::Udp, None) => CLASSIC_UDP_SIZE as u16,
+        (Protocol::Udp, Some(edns)) => edns
+            .max_payload()
+            .clamp(CLASSIC_UDP_SIZE as u16, UDP_PAYLOAD),
+    };
+    let mut key = Vec::with_capacity(question_end - question_start + 4);
+    key.extend_from_slice(&bytes[question_start..question_end]);
+    key.push(match &edns {
+        None => 0,
+        Some(edns) if edns.flags().dnssec_ok => 2,
+        Some(_) => 1,
+    });
+    key.extend_from_slice(&limit.to_be_bytes());
+    Some(QuickQuery {
+        key: key.into_boxed_slice(),
+        id: metadata.id,
+        recursion_desired: metadata.recursion_desired,
+        checking_disabled: metadata.checking_disabled,
+    })
+}
+
+/// How long an answer may be replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// As long as the data behind it does not change (authoritative zones).
+    Static,
+    /// While its TTLs last; they are counted down in every replay.
+    CountingDown,
+}
+
+/// One remembered answer.
+#[derive(Debug)]
+struct Template {
+    bytes: Box<[u8]>,
+    /// Where each TTL field is, and its value when remembered.
+    ttls: Box<[(usize, u32)]>,
+    stored: Instant,
+    expires: Option<Instant>,
+}
+
+/// Remembered answers, by question; bounded in entries.
+#[derive(Clone)]
+pub struct AnswerCache {
+    entries: MokaCache<Box<[u8]>, Arc<Template>, ahash::RandomState>,
+}
+
+impl AnswerCache {
+    /// A cache of at most `capacity` answers.
+    pub fn new(capacity: u64) -> Self {
+        AnswerCache {
+            entries: MokaCache::builder()
+                .max_capacity(capacity)
+                .build_with_hasher(ahash::RandomState::new()),
+        }
+    }
+
+    /// The remembered answer to this question, patched for this query, if
+    /// any and still alive at `now`.
+    pub fn get(&self, query: &QuickQuery, now: Instant) -> Option<Vec<u8>> {
+        let template = self.entries.get(&query.key)?;
+        if template.expires.is_some_and(|expires| now >= expires) {
+            self.entries.invalidate(&query.key);
+            return None;
+        }
+        let mut bytes = template.bytes.to_vec();
+        bytes[..2].copy_from_slice(&query.id.to_be_bytes());
+        set_bit(&mut bytes[2], 0x01, query.recursion_desired);
+        set_bit(&mut bytes[3], 0x10, query.checking_disabled);
+        if !template.ttls.is_empty() {
+            let elapsed = now.saturating_duration_since(template.stored).as_secs() as u32;
+            for &(offset, ttl) in template.ttls.iter() {
+                let remaining = ttl.saturating_sub(elapsed);
+                bytes[offset..offset + 4].copy_from_slice(&remaining.to_be_bytes());
+            }
+        }
+        Some(bytes)
+    }
+
+    /// Remembers an answer just sent to this question.
+    pub fn put(&self, query: &QuickQuery, encoded: &[u8], lifetime: Lifetime, now: Instant) {
+        let Some(ttls) = ttl_fields(encoded) else {
+            return;
+        };
+        let (ttls, expires) = match lifetime {
+            Lifetime::Static => (Vec::new(), None),
+            Lifetime::CountingDown => {
+                let Some(least) = ttls.iter().map(|&(_, ttl)| ttl).min() else {
+                    return; // nothing to count down: nothing to remember
+                };
+                if least == 0 {
+                    return;
+                }
+                (ttls, Some(now + Duration::from_secs(u64::from(least))))
+            }
+        };
+        let template = Template {
+            bytes: encoded.into(),
+            ttls: ttls.into_boxed_slice(),
+            stored: now,
+            expires,
+        };
+        self.entries.insert(query.key.clone(), Arc::new(template));
+    }
+
+    /// Forgets everything (the data behind the answers changed).
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
+    }
+}
+
+fn set_bit(byte: &mut u8, mask: u8, on: bool) {
+    if on {
+        *byte |= mask;
+    } else {
+        *byte &= !mask;
+    }
+}
+
+/// The offset and value of every record's TTL field in an encoded message
+/// (the OPT's is not a TTL), read with hickory-proto's decoder.
+fn ttl_fields(bytes: &[u8]) -> Option<Vec<(usize, u32)>> {
+    let mut decoder = BinDecoder::new(bytes);
+    let header = Header::read(&mut decoder).ok()?;
+    for _ in 0..header.counts.queries {
+        Query::read(&mut decoder).ok()?;
+    }
+    let records = u32::from(header.counts.answers)
+        + u32::from(header.counts.authorities)
+        + u32::from(header.counts.additionals);
+    let mut fields = Vec::new();
+    for _ in 0..records {
+        Name::read(&mut decoder).ok()?;
+        let record_type = decoder.read_u16().ok()?.unverified();
+        decoder.read_u16().ok()?; // class
+        let offset = decoder.index();
+        let ttl = decoder.read_u32().ok()?.unverified();
+        let length = decoder.read_u16().ok()?.unverified();
+        decoder.read_slice(length as usize).ok()?;
+        if RecordType::from(record_type) != RecordType::OPT {
+            fields.push((offset, ttl));
+        }
+    }
+    Some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::Message;
+    use hickory_proto::rr::RData;
+    use hickory_proto::rr::rdata::A;
+
+    fn query(name: &str, id: u16) -> Vec<u8> {
+        let mut message = Message::query();
+        message.metadata.id = id;
+        message.metadata.recursion_desired = true;
+        message.add_query(Query::query(
+            Name::from_ascii(name).expect("valid"),
+            RecordType::A,
+        ));
+        message.to_vec().expect("encodes")
+    }
+
+    fn answer(name: &str, ttl: u32) -> Vec<u8> {
+        let mut message = Message::response(0, OpCode::Query);
+        message.add_query(Query::query(
+            Name::from_ascii(name).expect("valid"),
+            RecordType::A,
+        ));
+        message.add_answer(Record::from_rdata(
+            Name::from_ascii(name).expect("valid"),
+            ttl,
+            RData::A(A::new(192, 0, 2, 1)),
+        ));
+        message.to_vec().expect("encodes")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
+        let cache = AnswerCache::new(100);
+        let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+        cache.put(
+            &first,
+            &answer("www.example.", 600),
+            Lifetime::CountingDown,
+            Instant::now(),
+        );
+        tokio::time::advance(Duration::from_secs(100)).await;
+        let again = quick(&query("www.example.", 9), Protocol::Udp).expect("a plain query");
+        let bytes = cache.get(&again, Instant::now()).expect("remembered");
+        let message = Message::from_vec(&bytes).expect("decodes");
+        assert_eq!(message.id, 9);
+        assert!(message.recursion_desired);
+        assert_eq!(message.answers[0].ttl, 500);
+        tokio::time::advance(Duration::from_secs(500)).await;
+        assert!(cache.get(&again, Instant::now()).is_none(), "expired");
+    }
+
+    #[test]
+    fn the_key_keeps_the_case_and_the_transport() {
+        let lower = quick(&query("www.example.", 1), Protocol::Udp).expect("a plain query");
+        let upper = quick(&query("WWW.example.", 1), Protocol::Udp).expect("a plain query");
+        let tcp = quick(&query("www.example.", 1), Protocol::Tcp).expect("a plain query");
+        assert_ne!(lower.key, upper.key);
+        assert_ne!(lower.key, tcp.key);
+    }
+}
