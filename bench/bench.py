@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import signal
 import subprocess
 import sys
@@ -57,6 +58,12 @@ class Process:
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.popen = subprocess.Popen(namespace.command(cpus, *args), stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cpu_seconds(self):
+        """User and system CPU time used so far."""
+        with open(f"/proc/{self.popen.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self):
         with open(f"/proc/{self.popen.pid}/status") as status:
@@ -300,11 +307,14 @@ def bench_cache_hits(namespace, work, contender_class, threads, seconds, rate):
     try:
         contender.start()
         hits = os.path.join(work, "hits.txt")
-        dnsperf(namespace, client_cpus, LISTEN, hits, runs=1)  # warm: 1,000 names cached
+        dnsperf(namespace, client_cpus, LISTEN, hits, runs=2)  # warm: 1,000 names cached, and asked again
+        cpu_before = contender.process.cpu_seconds()
         throughput = dnsperf(namespace, client_cpus, LISTEN, hits, seconds=seconds, clients=10, outstanding=200)
+        cpu = contender.process.cpu_seconds() - cpu_before
         latency = dnsperf(namespace, client_cpus, LISTEN, hits, seconds=min(seconds, 5), rate=rate, verbose=True)
         return {"qps": throughput["qps"], "latency_ms": throughput["latency_ms"],
-                "p99_ms": latency["p99_ms"], "p50_ms": latency["p50_ms"], "lost": throughput["lost"]}
+                "p99_ms": latency["p99_ms"], "p50_ms": latency["p50_ms"], "lost": throughput["lost"],
+                "cpu_us": cpu * 1e6 / max(throughput["completed"], 1)}
     finally:
         contender.stop()
         lab.stop()
@@ -318,13 +328,15 @@ def bench_cold(namespace, work, contender_class, threads, warm_file, names_file)
     try:
         contender.start()
         dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, warm_file), runs=1, clients=1, outstanding=1)
+        cpu_before = contender.process.cpu_seconds()
         run = dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, names_file), runs=1, clients=10, outstanding=100)
+        cpu = contender.process.cpu_seconds() - cpu_before
     finally:
         contender.stop()
         upstream = lab.stop()
     names = run["sent"] or 1
     return {"qps": run["completed"] / run["runtime"] if run["runtime"] else 0.0, "latency_ms": run["latency_ms"],
-            "upstream_per_name": upstream / names, "lost": run["lost"]}
+            "upstream_per_name": upstream / names, "lost": run["lost"], "cpu_us": cpu * 1e6 / max(run["completed"], 1)}
 
 
 def bench_auth(namespace, work, contender_class, threads, seconds):
@@ -332,9 +344,13 @@ def bench_auth(namespace, work, contender_class, threads, seconds):
     contender = contender_class(namespace, work, threads, server_cpus)
     contender.start()
     try:
-        run = dnsperf(namespace, client_cpus, (AUTH_ADDRESS, 53), os.path.join(work, "auth.txt"), seconds=seconds,
-                      clients=10, outstanding=200)
-        return {"qps": run["qps"], "latency_ms": run["latency_ms"], "lost": run["lost"]}
+        queries = os.path.join(work, "auth.txt")
+        dnsperf(namespace, client_cpus, (AUTH_ADDRESS, 53), queries, runs=1)  # warm, as NSD is at start
+        cpu_before = contender.process.cpu_seconds()
+        run = dnsperf(namespace, client_cpus, (AUTH_ADDRESS, 53), queries, seconds=seconds, clients=10, outstanding=200)
+        cpu = contender.process.cpu_seconds() - cpu_before
+        return {"qps": run["qps"], "latency_ms": run["latency_ms"], "lost": run["lost"],
+                "cpu_us": cpu * 1e6 / max(run["completed"], 1)}
     finally:
         contender.stop()
 
@@ -363,6 +379,17 @@ def bench_memory(namespace, work, contender_class, names):
         lab.stop()
     cached = run["completed"] or 1
     return {"rss_mib": after / 1024, "bytes_per_rrset": (after - before) * 1024 / cached, "resolved": run["completed"]}
+
+
+def interleaved(rounds, contenders, measure):
+    """Runs `measure(contender)` for each contender in turn, `rounds` times,
+    and keeps each figure's median per contender."""
+    runs = {c.name: [] for c in contenders}
+    for _ in range(rounds):
+        for contender in contenders:
+            runs[contender.name].append(measure(contender))
+    return {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+            for name, results in runs.items()}
 
 
 def versions():
@@ -395,6 +422,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each throughput run")
     parser.add_argument("--memory-names", type=int, default=1_000_000, help="RRsets cached for the memory line")
     parser.add_argument("--rate", type=int, default=20_000, help="the fixed load (q/s) of the latency runs")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per line; medians are reported")
     parser.add_argument("--skip", action="append", default=[], help="skip a part: hits, cold, auth, memory")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = parser.parse_args()
@@ -407,25 +435,29 @@ def main():
         for threads in (1, 2):
             if "hits" not in args.skip:
                 log(f"cache hits, {threads} thread(s)")
-                results = {}
-                for contender in (Ours, Unbound):  # interleaved: ours, then theirs, per line
-                    results[contender.name] = bench_cache_hits(namespace, work, contender, threads, args.seconds, args.rate)
+                results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_cache_hits(
+                    namespace, work, c, threads, args.seconds, args.rate))
                 o, u = results["resolver"], results["unbound"]
                 rows.append((f"cache hits q/s, {threads} thr", "q/s", o["qps"], u["qps"], "unbound", True))
+                rows.append((f"cache hits server CPU per query, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
                 rows.append((f"cache hits p99 at {args.rate} q/s, {threads} thr", "ms", o["p99_ms"], u["p99_ms"], "unbound", False))
             if "cold" not in args.skip:
                 for label, warm, names in (("one known zone", "warm-known.txt", "known.txt"),
                                            ("20 delegated zones", "warm-zones.txt", "zones.txt")):
                     log(f"cold resolution, {label}, {threads} thread(s)")
-                    results = {c.name: bench_cold(namespace, work, c, threads, warm, names) for c in (Ours, Unbound)}
+                    results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_cold(
+                        namespace, work, c, threads, warm, names))
                     o, u = results["resolver"], results["unbound"]
                     rows.append((f"cold {label} names/s, {threads} thr", "names/s", o["qps"], u["qps"], "unbound", True))
                     rows.append((f"cold {label} mean latency, {threads} thr", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
                     rows.append((f"cold {label} upstream msgs/name, {threads} thr", "msgs", o["upstream_per_name"], u["upstream_per_name"], "unbound", False))
+                    rows.append((f"cold {label} server CPU per name, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
             if "auth" not in args.skip:
                 log(f"authoritative, {threads} thread(s)")
-                results = {c.name: bench_auth(namespace, work, c, threads, args.seconds) for c in (OursAuth, Nsd)}
-                rows.append((f"authoritative q/s, {threads} thr", "q/s", results["resolver auth"]["qps"], results["nsd"]["qps"], "nsd", True))
+                results = interleaved(args.rounds, (OursAuth, Nsd), lambda c: bench_auth(namespace, work, c, threads, args.seconds))
+                o, n = results["resolver auth"], results["nsd"]
+                rows.append((f"authoritative q/s, {threads} thr", "q/s", o["qps"], n["qps"], "nsd", True))
+                rows.append((f"authoritative server CPU per query, {threads} thr", "µs", o["cpu_us"], n["cpu_us"], "nsd", False))
         if "memory" not in args.skip:
             log(f"memory, {args.memory_names} RRsets")
             results = {c.name: bench_memory(namespace, work, c, args.memory_names) for c in (Ours, Unbound)}
@@ -449,7 +481,8 @@ def main():
     with open(args.results, "a") as results:
         results.write(f"\n## {stamp}, {platform.node()}, {cores} cores ({platform.processor() or platform.machine()})\n\n")
         results.write(f"{v['resolver']}; {v['unbound']}; {v['nsd']}; dnsperf {v['dnsperf']}. "
-                      f"Throughput runs {args.seconds} s; dnsperf pinned as the server (see bench/README.md).\n\n")
+                      f"Throughput runs {args.seconds} s, medians of {args.rounds} interleaved rounds; "
+                      f"dnsperf pinned as the server (see bench/README.md).\n\n")
         results.write(text + "\n")
 
 

@@ -2,11 +2,14 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
+use super::batch::{self, BATCH, Received};
 use super::{Handler, Protocol, Reply, Shared};
 
 /// The largest datagram we read: anything bigger than a DNS message can be is cut.
@@ -28,35 +31,98 @@ pub(super) fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
-/// Receives queries until shutdown; answers ready ones inline and runs the others as tasks.
+/// Receives queries until shutdown, a batch at a time; answers ready ones
+/// inline (their replies leave in one batch too) and runs the others as tasks.
 pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc<Shared<H>>) {
     let Ok(local) = socket.local_addr() else {
         return;
     };
-    let mut buffer = vec![0u8; RECEIVE_BUFFER];
+    let fd = socket.as_raw_fd();
+    let mut received = Received::default();
+    let mut replies: Vec<(SocketAddr, Vec<u8>)> = Vec::with_capacity(BATCH);
     loop {
-        let received = tokio::select! {
-            received = socket.recv_from(&mut buffer) => received,
+        tokio::select! {
+            ready = socket.readable() => if ready.is_err() { continue },
             _ = shared.shutdown.cancelled() => return,
-        };
-        let Ok((length, source)) = received else {
-            continue; // a transient receive error concerns one datagram, not the server
-        };
-        let bytes = &buffer[..length];
-        shared.observe(source, local, Protocol::Udp, bytes);
-        match shared.reply_to(bytes, source, Protocol::Udp) {
-            Reply::Now(reply) => send(&socket, local, &shared, &reply, source).await,
-            Reply::Later(answer) => {
-                let socket = socket.clone();
-                let task_shared = shared.clone();
-                shared.tasks.spawn(async move {
-                    let reply = answer.await;
-                    send(&socket, local, &task_shared, &reply, source).await;
-                });
+        }
+        match socket.try_io(Interest::READABLE, || batch::receive(fd, &mut received)) {
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                receive_one(&socket, local, &shared).await;
+                continue;
             }
-            Reply::Nothing => {}
+            Err(_) => continue, // a transient receive error concerns datagrams, not the server
+        }
+        for (bytes, source) in received.datagrams() {
+            shared.observe(source, local, Protocol::Udp, bytes);
+            match shared.reply_to(bytes, source, Protocol::Udp) {
+                Reply::Now(reply) => {
+                    // Reported as it is sent, so that a tap sees it before the client can.
+                    shared.observe(local, source, Protocol::Udp, &reply);
+                    replies.push((source, reply));
+                }
+                Reply::Later(answer) => spawn_answer(&socket, local, &shared, answer, source),
+                Reply::Nothing => {}
+            }
+        }
+        send_all(&socket, &mut replies).await;
+    }
+}
+
+/// The same, one datagram, where batches are not available.
+async fn receive_one<H: Handler>(
+    socket: &Arc<UdpSocket>,
+    local: SocketAddr,
+    shared: &Arc<Shared<H>>,
+) {
+    let mut buffer = vec![0u8; RECEIVE_BUFFER];
+    let Ok((length, source)) = socket.try_recv_from(&mut buffer) else {
+        return;
+    };
+    let bytes = &buffer[..length];
+    shared.observe(source, local, Protocol::Udp, bytes);
+    match shared.reply_to(bytes, source, Protocol::Udp) {
+        Reply::Now(reply) => send(socket, local, shared, &reply, source).await,
+        Reply::Later(answer) => spawn_answer(socket, local, shared, answer, source),
+        Reply::Nothing => {}
+    }
+}
+
+/// Runs an answer that needs work as a task; its reply goes out alone.
+fn spawn_answer<H: Handler>(
+    socket: &Arc<UdpSocket>,
+    local: SocketAddr,
+    shared: &Arc<Shared<H>>,
+    answer: futures::future::BoxFuture<'static, Vec<u8>>,
+    destination: SocketAddr,
+) {
+    let socket = socket.clone();
+    let task_shared = shared.clone();
+    shared.tasks.spawn(async move {
+        let reply = answer.await;
+        send(&socket, local, &task_shared, &reply, destination).await;
+    });
+}
+
+/// Sends a batch of replies: as many per call as the socket takes, the rest
+/// one by one once it can take more. A lost reply is the client's to retry.
+async fn send_all(socket: &UdpSocket, replies: &mut Vec<(SocketAddr, Vec<u8>)>) {
+    let fd = socket.as_raw_fd();
+    let mut sent = 0;
+    while sent < replies.len() {
+        match socket.try_io(Interest::WRITABLE, || batch::send(fd, &replies[sent..])) {
+            Ok(0) => break,
+            Ok(count) => sent += count,
+            Err(_) => {
+                for (destination, reply) in &replies[sent..] {
+                    let _ = socket.send_to(reply, destination).await;
+                }
+                break;
+            }
         }
     }
+    replies.clear();
 }
 
 async fn send<H: Handler>(

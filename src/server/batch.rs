@@ -1,0 +1,230 @@
+//! Datagrams by the batch: `recvmmsg` and `sendmmsg` (Linux), so that a busy
+//! server makes one system call for many queries, and one for many replies.
+//! Elsewhere, one datagram per call.
+//!
+//! This is the crate's only `unsafe` code: the two system calls, with the
+//! buffers and address structures they fill.
+
+use std::io;
+use std::net::SocketAddr;
+
+/// Datagrams received or sent in one call at most.
+pub const BATCH: usize = 32;
+
+/// The largest query read; a bigger datagram is truncated, and the
+/// truncation reported, so that it is dropped (no query is that big).
+const DATAGRAM: usize = 4096;
+
+/// Buffers for one batch of received datagrams.
+pub struct Received {
+    buffers: Vec<Vec<u8>>,
+    lengths: [usize; BATCH],
+    sources: [Option<SocketAddr>; BATCH],
+    count: usize,
+}
+
+impl Default for Received {
+    fn default() -> Self {
+        Received {
+            buffers: vec![vec![0u8; DATAGRAM]; BATCH],
+            lengths: [0; BATCH],
+            sources: [None; BATCH],
+            count: 0,
+        }
+    }
+}
+
+impl Received {
+    /// The datagrams of the last batch: bytes and sender (truncated ones left out).
+    pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
+        (0..self.count).filter_map(|i| {
+            let source = self.sources[i]?;
+            Some((&self.buffers[i][..self.lengths[i]], source))
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    use super::*;
+    use std::mem::{MaybeUninit, size_of, zeroed};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    use std::os::fd::RawFd;
+
+    /// Receives up to [`BATCH`] datagrams without blocking.
+    pub fn receive(fd: RawFd, batch: &mut Received) -> io::Result<usize> {
+        // SAFETY: all-zero bytes are valid for these plain C structures.
+        let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
+        let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
+        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        for i in 0..BATCH {
+            iovecs[i].iov_base = batch.buffers[i].as_mut_ptr().cast();
+            iovecs[i].iov_len = batch.buffers[i].len();
+            headers[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
+            headers[i].msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            headers[i].msg_hdr.msg_iov = &mut iovecs[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: every header points at a live buffer and address structure
+        // of the length it declares, all of which outlive the call.
+        let received = unsafe {
+            libc::recvmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        if received < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let count = received as usize;
+        for i in 0..count {
+            let header = &headers[i];
+            let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            batch.lengths[i] = header.msg_len as usize;
+            batch.sources[i] = if truncated {
+                None
+            } else {
+                from_storage(&names[i])
+            };
+        }
+        batch.count = count;
+        Ok(count)
+    }
+
+    /// Sends the replies without blocking; returns how many went.
+    pub fn send(fd: RawFd, replies: &[(SocketAddr, Vec<u8>)]) -> io::Result<usize> {
+        let count = replies.len().min(BATCH);
+        // SAFETY: all-zero bytes are valid for these plain C structures.
+        let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
+        let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
+        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        for (i, (destination, bytes)) in replies.iter().take(count).enumerate() {
+            let length = to_storage(destination, &mut names[i]);
+            iovecs[i].iov_base = bytes.as_ptr() as *mut libc::c_void;
+            iovecs[i].iov_len = bytes.len();
+            headers[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
+            headers[i].msg_hdr.msg_namelen = length;
+            headers[i].msg_hdr.msg_iov = &mut iovecs[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: every header points at a live reply and address of the
+        // length it declares; the kernel only reads them.
+        let sent = unsafe {
+            libc::sendmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                count as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(sent as usize)
+    }
+
+    fn from_storage(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+        match storage.ss_family as libc::c_int {
+            libc::AF_INET => {
+                // SAFETY: the family says this storage holds a sockaddr_in.
+                let address: libc::sockaddr_in =
+                    unsafe { *(storage as *const _ as *const libc::sockaddr_in) };
+                let ip = Ipv4Addr::from(u32::from_be(address.sin_addr.s_addr));
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(address.sin_port),
+                )))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says this storage holds a sockaddr_in6.
+                let address: libc::sockaddr_in6 =
+                    unsafe { *(storage as *const _ as *const libc::sockaddr_in6) };
+                let ip = Ipv6Addr::from(address.sin6_addr.s6_addr);
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    ip,
+                    u16::from_be(address.sin6_port),
+                    address.sin6_flowinfo,
+                    address.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+
+    fn to_storage(address: &SocketAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
+        match address {
+            SocketAddr::V4(v4) => {
+                let mut raw = MaybeUninit::<libc::sockaddr_in>::zeroed();
+                // SAFETY: zeroed bytes are a valid sockaddr_in; every field is then set.
+                let raw = unsafe { raw.assume_init_mut() };
+                raw.sin_family = libc::AF_INET as libc::sa_family_t;
+                raw.sin_port = v4.port().to_be();
+                raw.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
+                // SAFETY: sockaddr_storage is larger than sockaddr_in and suitably aligned.
+                unsafe { *(storage as *mut _ as *mut libc::sockaddr_in) = *raw };
+                size_of::<libc::sockaddr_in>() as libc::socklen_t
+            }
+            SocketAddr::V6(v6) => {
+                let mut raw = MaybeUninit::<libc::sockaddr_in6>::zeroed();
+                // SAFETY: zeroed bytes are a valid sockaddr_in6; every field is then set.
+                let raw = unsafe { raw.assume_init_mut() };
+                raw.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                raw.sin6_port = v6.port().to_be();
+                raw.sin6_addr.s6_addr = v6.ip().octets();
+                raw.sin6_flowinfo = v6.flowinfo();
+                raw.sin6_scope_id = v6.scope_id();
+                // SAFETY: sockaddr_storage is larger than sockaddr_in6 and suitably aligned.
+                unsafe { *(storage as *mut _ as *mut libc::sockaddr_in6) = *raw };
+                size_of::<libc::sockaddr_in6>() as libc::socklen_t
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub use sys::{receive, send};
+
+#[cfg(test)]
+#[cfg(target_os = "linux")]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn a_batch_goes_out_and_comes_back_whole() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = server.local_addr().expect("bound");
+        let replies: Vec<(SocketAddr, Vec<u8>)> =
+            (0..5u8).map(|i| (to, vec![i; 10 + i as usize])).collect();
+        assert_eq!(send(client.as_raw_fd(), &replies).expect("sendmmsg"), 5);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut batch = Received::default();
+        assert_eq!(
+            receive(server.as_raw_fd(), &mut batch).expect("recvmmsg"),
+            5
+        );
+        let got: Vec<(Vec<u8>, SocketAddr)> =
+            batch.datagrams().map(|(b, s)| (b.to_vec(), s)).collect();
+        assert_eq!(got.len(), 5);
+        for (i, (bytes, source)) in got.iter().enumerate() {
+            assert_eq!(bytes, &vec![i as u8; 10 + i]);
+            assert_eq!(*source, client.local_addr().expect("bound"));
+        }
+    }
+}
+
+/// Elsewhere: no batches; the caller falls back to one datagram per call.
+#[cfg(not(target_os = "linux"))]
+pub fn receive(_fd: std::os::fd::RawFd, _batch: &mut Received) -> io::Result<usize> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// Elsewhere: no batches; the caller falls back to one datagram per call.
+#[cfg(not(target_os = "linux"))]
+pub fn send(_fd: std::os::fd::RawFd, _replies: &[(SocketAddr, Vec<u8>)]) -> io::Result<usize> {
+    Err(io::ErrorKind::Unsupported.into())
+}
