@@ -3,31 +3,83 @@
 //! negative answers, each kept for its own TTL.
 //!
 //! Time is a parameter: every call takes `now`, so tests run on tokio's
-//! paused clock. moka evicts expired entries on its own clock; a read checks
-//! the entry's own expiry against `now` as well, so neither clock can serve
-//! a stale record.
+//! paused clock; a read checks the entry's own expiry against `now`, so no
+//! stale record is served whatever moka's own clock says.
+//!
+//! Entries are compact: a key of a few dozen octets (kind, type, the name
+//! in wire form) and records in wire form, decoded when read.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_proto::rr::rdata::{A, AAAA, NS};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use moka::Expiry;
+use hickory_proto::serialize::binary::{
+    BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding,
+};
 use moka::sync::Cache as MokaCache;
 use tokio::time::Instant;
 
 use super::delegation::Delegation;
 use crate::config::CacheConfig;
-use crate::names::{canonical, label_count};
+use crate::names::label_count;
 
-/// What an entry is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Key {
+/// What an entry is about: the first byte of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
     /// The RRset (or NODATA) of one name and type.
-    RRset(Name, RecordType),
+    RRset = 1,
     /// The name does not exist, whatever the type (RFC 2308 §5).
-    NxDomain(Name),
+    NxDomain = 2,
     /// The delegation (NS names and glue) of a zone, from its parent's referral.
-    Delegation(Name),
+    Delegation = 3,
+}
+
+/// The longest key: kind, type, and a name of at most 255 octets.
+const KEY_CAPACITY: usize = 3 + 255;
+
+/// A key built on the stack: kind, type (RRsets), then the name in wire
+/// form, lower case. Looked up as a byte slice, so a lookup allocates nothing.
+struct KeyBuf {
+    bytes: [u8; KEY_CAPACITY],
+    length: usize,
+}
+
+impl KeyBuf {
+    fn new(kind: Kind, record_type: RecordType, name: &Name) -> Self {
+        let mut key = KeyBuf {
+            bytes: [0; KEY_CAPACITY],
+            length: 0,
+        };
+        key.push(kind as u8);
+        key.extend(&u16::from(record_type).to_be_bytes());
+        for label in name.iter() {
+            key.push(label.len() as u8);
+            for byte in label {
+                key.push(byte.to_ascii_lowercase());
+            }
+        }
+        key.push(0);
+        key
+    }
+
+    fn push(&mut self, byte: u8) {
+        // A name is at most 255 octets in wire form, so the buffer never overflows.
+        if self.length < KEY_CAPACITY {
+            self.bytes[self.length] = byte;
+            self.length += 1;
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&byte| self.push(byte));
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.length]
+    }
 }
 
 /// A cached answer for one name and type.
@@ -41,61 +93,86 @@ pub enum Cached {
     NxDomain(Record),
 }
 
-#[derive(Debug)]
+/// Records in wire form, names uncompressed: a few dozen octets where
+/// decoded records take hundreds. Decoded (by hickory-proto) when read.
+fn pack(records: &[Record], into: &mut Vec<u8>) -> Option<()> {
+    let start = into.len() as u32; // after what `into` already holds
+    let mut encoder = BinEncoder::with_offset(into, start);
+    encoder.set_name_encoding(NameEncoding::Uncompressed);
+    for record in records {
+        record.emit(&mut encoder).ok()?;
+    }
+    Some(())
+}
+
+/// The records packed in `bytes`, each with `ttl`.
+fn unpack(bytes: &[u8], ttl: u32) -> Vec<Record> {
+    let mut decoder = BinDecoder::new(bytes);
+    let mut records = Vec::new();
+    while !decoder.is_empty() {
+        // What was encoded decodes; stop quietly if it ever did not.
+        let Ok(mut record) = Record::read(&mut decoder) else {
+            break;
+        };
+        record.ttl = ttl;
+        records.push(record);
+    }
+    records
+}
+
+/// What an entry holds: the byte after its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Content {
-    RRset(Vec<Record>),
-    NoData(Record),
-    NxDomain(Record),
-    Delegation(Delegation),
+    /// The RRset's records.
+    RRset = 1,
+    /// The SOA of a NODATA answer.
+    NoData = 2,
+    /// The SOA of an NXDOMAIN answer.
+    NxDomain = 3,
+    /// A delegation: the NS records, then the glue.
+    Delegation = 4,
 }
 
-#[derive(Debug)]
-struct Entry {
-    expires: Instant,
-    lifetime: Duration,
-    content: Content,
-}
-
-/// Tells moka each entry's own lifetime, on insert and on replacement.
-struct EntryExpiry;
-
-impl Expiry<Key, Arc<Entry>> for EntryExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &Key,
-        entry: &Arc<Entry>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(entry.lifetime)
-    }
-
-    fn expire_after_update(
-        &self,
-        _key: &Key,
-        entry: &Arc<Entry>,
-        _updated_at: std::time::Instant,
-        _duration_until_expiry: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.lifetime)
+impl Content {
+    fn from_byte(byte: u8) -> Option<Self> {
+        [
+            Content::RRset,
+            Content::NoData,
+            Content::NxDomain,
+            Content::Delegation,
+        ]
+        .into_iter()
+        .find(|content| *content as u8 == byte)
     }
 }
+
+/// Where an entry's records start: after its expiry (8 octets) and its content byte.
+const HEADER: usize = 9;
 
 /// The resolver's cache; cheap to clone (shared).
+///
+/// Each entry is one allocation for the key and one for the value: the
+/// expiry (milliseconds since the cache was made), what it holds, and the
+/// records in wire form.
 #[derive(Clone)]
 pub struct Cache {
-    entries: MokaCache<Key, Arc<Entry>>,
+    entries: MokaCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>,
+    epoch: Instant,
     config: CacheConfig,
 }
 
 impl Cache {
-    /// An empty cache holding at most `config.capacity` entries.
+    /// An empty cache holding at most `config.capacity` entries; moka evicts
+    /// the least useful ones past the capacity. Every read checks the
+    /// entry's own expiry.
     pub fn new(config: &CacheConfig) -> Self {
         let entries = MokaCache::builder()
             .max_capacity(config.capacity)
-            .expire_after(EntryExpiry)
-            .build();
+            .build_with_hasher(ahash::RandomState::new());
         Cache {
             entries,
+            epoch: Instant::now(),
             config: config.clone(),
         }
     }
@@ -122,80 +199,107 @@ impl Cache {
             return;
         };
         let ttl = self.clamp_ttl(records.iter().map(|r| r.ttl).min().unwrap_or(0));
-        let key = Key::RRset(canonical(&first.name), first.record_type());
-        let records = records
+        let key = KeyBuf::new(Kind::RRset, first.record_type(), &first.name);
+        // The owner is in the key: the packed records carry the root instead.
+        let ownerless: Vec<Record> = records
             .iter()
-            .map(|record| {
-                let mut record = record.clone();
-                record.ttl = ttl;
-                record
-            })
+            .map(|record| Record::from_rdata(Name::root(), 0, record.data.clone()))
             .collect();
-        self.insert(key, ttl, Content::RRset(records), now);
+        self.insert(&key, ttl, Content::RRset, &ownerless, now);
     }
 
     /// Caches NODATA for `name`/`record_type` (RFC 2308 §5).
     pub fn insert_no_data(&self, name: &Name, record_type: RecordType, soa: &Record, now: Instant) {
-        let ttl = self.negative_ttl(soa);
-        let key = Key::RRset(canonical(name), record_type);
-        self.insert(key, ttl, Content::NoData(with_ttl(soa, ttl)), now);
+        let key = KeyBuf::new(Kind::RRset, record_type, name);
+        self.insert(
+            &key,
+            self.negative_ttl(soa),
+            Content::NoData,
+            std::slice::from_ref(soa),
+            now,
+        );
     }
 
     /// Caches NXDOMAIN for `name`: it holds for every type (RFC 2308 §5).
     pub fn insert_nx_domain(&self, name: &Name, soa: &Record, now: Instant) {
-        let ttl = self.negative_ttl(soa);
-        let key = Key::NxDomain(canonical(name));
-        self.insert(key, ttl, Content::NxDomain(with_ttl(soa, ttl)), now);
+        let key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
+        self.insert(
+            &key,
+            self.negative_ttl(soa),
+            Content::NxDomain,
+            std::slice::from_ref(soa),
+            now,
+        );
     }
 
-    /// Caches a zone's delegation for `ttl` seconds.
+    /// Caches a zone's delegation for `ttl` seconds: its NS records and glue.
     pub fn insert_delegation(&self, delegation: Delegation, ttl: u32, now: Instant) {
         let ttl = self.clamp_ttl(ttl);
-        let key = Key::Delegation(canonical(&delegation.zone));
-        self.insert(key, ttl, Content::Delegation(delegation), now);
+        let key = KeyBuf::new(Kind::Delegation, RecordType::NS, &delegation.zone);
+        let ns = delegation.name_servers.iter().map(|name| {
+            Record::from_rdata(delegation.zone.clone(), 0, RData::NS(NS(name.clone())))
+        });
+        let glue = delegation.glue.iter().map(|(name, address)| {
+            let data = match address {
+                IpAddr::V4(v4) => RData::A(A(*v4)),
+                IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+            };
+            Record::from_rdata(name.clone(), 0, data)
+        });
+        let records: Vec<Record> = ns.chain(glue).collect();
+        self.insert(&key, ttl, Content::Delegation, &records, now);
     }
 
-    fn insert(&self, key: Key, ttl: u32, content: Content, now: Instant) {
+    fn insert(&self, key: &KeyBuf, ttl: u32, content: Content, records: &[Record], now: Instant) {
         if ttl == 0 {
             return; // zero TTL: for the transaction in progress only (RFC 1035 §3.2.1)
         }
-        let lifetime = Duration::from_secs(u64::from(ttl));
-        let entry = Entry {
-            expires: now + lifetime,
-            lifetime,
-            content,
-        };
-        self.entries.insert(key, Arc::new(entry));
+        let expires = now + Duration::from_secs(u64::from(ttl));
+        let millis = expires.saturating_duration_since(self.epoch).as_millis() as u64;
+        let mut value = Vec::with_capacity(HEADER + 64);
+        value.extend_from_slice(&millis.to_be_bytes());
+        value.push(content as u8);
+        if pack(records, &mut value).is_some() {
+            self.entries.insert(key.as_slice().into(), value.into());
+        }
     }
 
-    fn live(&self, key: &Key, now: Instant) -> Option<(Arc<Entry>, u32)> {
-        let entry = self.entries.get(key)?;
-        let remaining = entry.expires.checked_duration_since(now)?;
+    /// The content and records under `key` while they live, with their remaining TTL.
+    fn live(&self, key: &KeyBuf, now: Instant) -> Option<(Content, Vec<Record>)> {
+        let value = self.entries.get(key.as_slice())?;
+        let (expiry, rest) = value.split_first_chunk::<8>()?;
+        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
+        let remaining = expires.checked_duration_since(now)?;
         // Whole seconds, rounded up: a record cached 1 ms ago still shows its full TTL.
         let seconds = remaining.as_millis().div_ceil(1000) as u32; // at most the entry's TTL
-        (seconds > 0).then_some((entry, seconds))
+        if seconds == 0 {
+            return None;
+        }
+        let (content, packed) = rest.split_first()?;
+        Some((Content::from_byte(*content)?, unpack(packed, seconds)))
     }
 
     /// What the cache knows about `name`/`record_type`, TTLs counting down.
     pub fn lookup(&self, name: &Name, record_type: RecordType, now: Instant) -> Option<Cached> {
-        let name = canonical(name);
-        if let Some((entry, remaining)) = self.live(&Key::NxDomain(name.clone()), now)
-            && let Content::NxDomain(soa) = &entry.content
-        {
-            return Some(Cached::NxDomain(with_ttl(soa, remaining)));
+        let nx_domain = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
+        if let Some((Content::NxDomain, records)) = self.live(&nx_domain, now) {
+            return records.into_iter().next().map(Cached::NxDomain);
         }
-        let (entry, remaining) = self.live(&Key::RRset(name, record_type), now)?;
-        Some(match &entry.content {
-            Content::RRset(records) => Cached::Records(
+        let (content, records) = self.live(&KeyBuf::new(Kind::RRset, record_type, name), now)?;
+        match content {
+            Content::RRset => Some(Cached::Records(
                 records
-                    .iter()
-                    .map(|record| with_ttl(record, remaining))
+                    .into_iter()
+                    .map(|mut record| {
+                        record.name = name.clone();
+                        record
+                    })
                     .collect(),
-            ),
-            Content::NoData(soa) => Cached::NoData(with_ttl(soa, remaining)),
-            Content::NxDomain(soa) => Cached::NxDomain(with_ttl(soa, remaining)),
-            Content::Delegation(_) => return None,
-        })
+            )),
+            Content::NoData => records.into_iter().next().map(Cached::NoData),
+            Content::NxDomain => records.into_iter().next().map(Cached::NxDomain),
+            Content::Delegation => None,
+        }
     }
 
     /// The cached records of an RRset, if any.
@@ -208,17 +312,29 @@ impl Cache {
 
     /// The delegation of exactly this zone, if cached.
     pub fn delegation(&self, zone: &Name, now: Instant) -> Option<Delegation> {
-        let (entry, _) = self.live(&Key::Delegation(canonical(zone)), now)?;
-        match &entry.content {
-            Content::Delegation(delegation) => Some(delegation.clone()),
-            _ => None,
+        let key = KeyBuf::new(Kind::Delegation, RecordType::NS, zone);
+        let (Content::Delegation, records) = self.live(&key, now)? else {
+            return None;
+        };
+        let mut delegation = Delegation {
+            zone: zone.to_lowercase(),
+            name_servers: Vec::new(),
+            glue: Vec::new(),
+        };
+        for record in records {
+            match record.data {
+                RData::NS(ns) => delegation.name_servers.push(ns.0),
+                RData::A(a) => delegation.glue.push((record.name, IpAddr::V4(a.0))),
+                RData::AAAA(aaaa) => delegation.glue.push((record.name, IpAddr::V6(aaaa.0))),
+                _ => {}
+            }
         }
+        Some(delegation)
     }
 
     /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3 step 2).
     pub fn deepest_delegation(&self, name: &Name, now: Instant) -> Option<Delegation> {
-        let name = canonical(name);
-        (0..=label_count(&name))
+        (0..=label_count(name))
             .rev()
             .find_map(|labels| self.delegation(&name.trim_to(labels), now))
     }
@@ -233,12 +349,6 @@ impl Cache {
     pub fn clear(&self) {
         self.entries.invalidate_all();
     }
-}
-
-fn with_ttl(record: &Record, ttl: u32) -> Record {
-    let mut record = record.clone();
-    record.ttl = ttl;
-    record
 }
 
 #[cfg(test)]

@@ -113,6 +113,21 @@ impl Listener {
     /// A plain bind goes first, so that an address already in use is an
     /// error here instead of a silent SO_REUSEPORT share with another process.
     pub fn bind(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
+        // With port 0, another socket may take the port picked between the
+        // probe and the real binds: then pick again.
+        let attempts = if address.port() == 0 { 8 } else { 1 };
+        let mut outcome = Err(io::ErrorKind::AddrInUse.into());
+        for _ in 0..attempts {
+            outcome = Self::bind_once(address, udp_sockets);
+            match &outcome {
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse => continue,
+                _ => break,
+            }
+        }
+        outcome
+    }
+
+    fn bind_once(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
         let probe = std::net::UdpSocket::bind(address)?;
         let address = probe.local_addr()?;
         let tcp = tcp::bind(address)?;
