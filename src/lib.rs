@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod authority;
+mod batch;
 pub mod check;
 pub mod clock;
 pub mod commands;

@@ -10,7 +10,6 @@
 //! One server serves one address on UDP and TCP (RFC 1035 §4.2, RFC 7766).
 //! The same code runs the authoritative servers and the resolver.
 
-mod batch;
 pub mod guard;
 pub mod replay;
 pub mod request;

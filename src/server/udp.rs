@@ -9,8 +9,8 @@ use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
-use super::batch::{self, BATCH, Received};
 use super::{Handler, Protocol, Reply, Shared};
+use crate::batch::{self, BATCH, Received};
 
 /// The largest datagram we read: anything bigger than a DNS message can be is cut.
 const RECEIVE_BUFFER: usize = 65_535;

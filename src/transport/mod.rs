@@ -1,23 +1,27 @@
 //! One query to one nameserver and its verified reply (RFC 1035 §7.2, RFC 5452).
 //!
 //! ```text
-//! question ─▶ fresh UDP socket (random port) ─▶ random ID ─▶ send ─▶ wait: ignore every datagram
+//! question ─▶ pooled UDP socket (random port) ─▶ random ID ─▶ send ─▶ wait: ignore every datagram
 //!             that is not from the server, not our ID, not our question ─▶ reply
 //!                  └─ TC set ─▶ the same question over TCP (RFC 7766)
 //!                  └─ FORMERR/NOTIMP to EDNS ─▶ once more without EDNS (RFC 6891 §7)
 //! ```
 
+pub mod pool;
+
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, MessageType, Query, ResponseCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, UdpSocket};
+use tokio::net::TcpSocket;
 use tokio::time::{Instant, timeout_at};
 
 use crate::server::Protocol;
 use crate::trace::{Datagram, Tap};
+use pool::Pool;
 
 /// The UDP payload size we advertise upstream (RFC 6891, the 2020 DNS flag day value).
 pub const UPSTREAM_PAYLOAD: u16 = 1232;
@@ -61,9 +65,10 @@ pub struct Exchange {
 }
 
 /// Sends queries to nameservers; shared by every resolution.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Transport {
     source_address: Option<IpAddr>,
+    pool: Arc<Pool>,
     tap: Option<Tap>,
 }
 
@@ -73,6 +78,7 @@ impl Transport {
     pub fn new(source_address: Option<IpAddr>, tap: Option<Tap>) -> Self {
         Transport {
             source_address,
+            pool: Arc::new(Pool::new(source_address)),
             tap,
         }
     }
@@ -114,50 +120,55 @@ impl Transport {
         SocketAddr::new(ip, 0)
     }
 
-    /// One UDP exchange from a fresh socket: the kernel picks a random port.
+    /// One UDP exchange on a socket of the pool, with a fresh random ID.
     async fn exchange_udp(
         &self,
         server: SocketAddr,
         ask: &Ask,
         wait: Duration,
     ) -> Result<Exchange, TransportError> {
-        let socket = UdpSocket::bind(self.local_address(server)).await?;
-        // Connecting makes the kernel drop datagrams from any other address;
-        // the checks below hold anyway.
-        socket.connect(server).await?;
-        let local = socket.local_addr()?;
-        let query = query_message(ask);
+        let socket = self.pool.take(server)?;
+        let (query, mut waiting) = loop {
+            let query = query_message(ask);
+            if let Some(waiting) = socket.register(server, query.id) {
+                break (query, waiting);
+            }
+        };
         let bytes = query.to_vec().map_err(|_| TransportError::Malformed)?;
+        let local = socket.local();
         let sent_at = Instant::now();
         let deadline = sent_at + wait;
         self.observe(local, server, Protocol::Udp, &bytes);
-        socket.send(&bytes).await?;
-        let mut buffer = vec![0u8; 65_535];
+        waiting.send(&bytes).await?;
         loop {
-            let received = timeout_at(deadline, socket.recv_from(&mut buffer))
+            let Some((reply, cut)) = timeout_at(deadline, waiting.next())
                 .await
-                .map_err(|_| TransportError::Timeout(wait))?;
-            let (length, from) = received?;
-            if from != server {
-                continue;
-            }
-            match verify(&query, &buffer[..length]) {
+                .map_err(|_| TransportError::Timeout(wait))?
+            else {
+                return Err(TransportError::Timeout(wait));
+            };
+            let verdict = if cut {
+                Verdict::Malformed
+            } else {
+                verify(&query, &reply)
+            };
+            match verdict {
                 // Bigger than we said we could take (RFC 6891 §6.2.3): a broken server.
-                Verdict::Accept(_) if length > udp_limit(ask) => {
-                    self.observe(server, local, Protocol::Udp, &buffer[..length]);
+                Verdict::Accept(_) if reply.len() > udp_limit(ask) => {
+                    self.observe(server, local, Protocol::Udp, &reply);
                     return Err(TransportError::Malformed);
                 }
-                Verdict::Accept(reply) => {
-                    self.observe(server, local, Protocol::Udp, &buffer[..length]);
+                Verdict::Accept(message) => {
+                    self.observe(server, local, Protocol::Udp, &reply);
                     return Ok(Exchange {
-                        reply,
+                        reply: message,
                         rtt: sent_at.elapsed(),
                         protocol: Protocol::Udp,
                         messages_sent: 1,
                     });
                 }
                 Verdict::Malformed => {
-                    self.observe(server, local, Protocol::Udp, &buffer[..length]);
+                    self.observe(server, local, Protocol::Udp, &reply);
                     return Err(TransportError::Malformed);
                 }
                 Verdict::Ignore => continue,

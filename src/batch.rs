@@ -1,5 +1,6 @@
 //! Datagrams by the batch: `recvmmsg` and `sendmmsg` (Linux), so that a busy
-//! server makes one system call for many queries, and one for many replies.
+//! server makes one system call for many queries, and one for many replies
+//! (and the resolver's pooled upstream sockets one for many replies).
 //! Elsewhere, one datagram per call.
 //!
 //! This is the crate's only `unsafe` code: the two system calls, with the
@@ -20,6 +21,7 @@ pub struct Received {
     buffers: Vec<Vec<u8>>,
     lengths: [usize; BATCH],
     sources: [Option<SocketAddr>; BATCH],
+    truncated: [bool; BATCH],
     count: usize,
 }
 
@@ -29,6 +31,7 @@ impl Default for Received {
             buffers: vec![vec![0u8; DATAGRAM]; BATCH],
             lengths: [0; BATCH],
             sources: [None; BATCH],
+            truncated: [false; BATCH],
             count: 0,
         }
     }
@@ -37,9 +40,17 @@ impl Default for Received {
 impl Received {
     /// The datagrams of the last batch: bytes and sender (truncated ones left out).
     pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
+        self.all()
+            .filter(|(_, _, truncated)| !truncated)
+            .map(|(bytes, source, _)| (bytes, source))
+    }
+
+    /// Every datagram of the last batch, with whether it was cut to the buffer's size.
+    pub fn all(&self) -> impl Iterator<Item = (&[u8], SocketAddr, bool)> {
         (0..self.count).filter_map(|i| {
             let source = self.sources[i]?;
-            Some((&self.buffers[i][..self.lengths[i]], source))
+            let length = self.lengths[i].min(DATAGRAM);
+            Some((&self.buffers[i][..length], source, self.truncated[i]))
         })
     }
 }
