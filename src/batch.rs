@@ -26,18 +26,25 @@ pub struct Received {
 }
 
 impl Default for Received {
+    /// A full batch of buffers big enough for any query.
     fn default() -> Self {
+        Received::new(BATCH, DATAGRAM)
+    }
+}
+
+impl Received {
+    /// Buffers for `slots` datagrams (at most [`BATCH`]) of `size` octets;
+    /// a bigger datagram is flagged as truncated.
+    pub fn new(slots: usize, size: usize) -> Self {
         Received {
-            buffers: vec![vec![0u8; DATAGRAM]; BATCH],
+            buffers: vec![vec![0u8; size]; slots.clamp(1, BATCH)],
             lengths: [0; BATCH],
             sources: [None; BATCH],
             truncated: [false; BATCH],
             count: 0,
         }
     }
-}
 
-impl Received {
     /// The datagrams of the last batch: bytes and sender (truncated ones left out).
     pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
         self.all()
@@ -49,7 +56,7 @@ impl Received {
     pub fn all(&self) -> impl Iterator<Item = (&[u8], SocketAddr, bool)> {
         (0..self.count).filter_map(|i| {
             let source = self.sources[i]?;
-            let length = self.lengths[i].min(DATAGRAM);
+            let length = self.lengths[i].min(self.buffers[i].len());
             Some((&self.buffers[i][..length], source, self.truncated[i]))
         })
     }
@@ -68,7 +75,8 @@ mod sys {
         let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
         let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
         let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        for i in 0..BATCH {
+        let slots = batch.buffers.len();
+        for i in 0..slots {
             iovecs[i].iov_base = batch.buffers[i].as_mut_ptr().cast();
             iovecs[i].iov_len = batch.buffers[i].len();
             headers[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
@@ -82,7 +90,7 @@ mod sys {
             libc::recvmmsg(
                 fd,
                 headers.as_mut_ptr(),
-                BATCH as libc::c_uint,
+                slots as libc::c_uint,
                 libc::MSG_DONTWAIT,
                 std::ptr::null_mut(),
             )

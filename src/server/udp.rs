@@ -8,6 +8,7 @@ use std::sync::Arc;
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 
 use super::{Handler, Protocol, Reply, Shared};
 use crate::batch::{self, BATCH, Received};
@@ -31,8 +32,13 @@ pub(super) fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
+/// Replies of finished answers waiting for the receive loop to send them.
+type Finished = mpsc::Sender<(SocketAddr, Vec<u8>)>;
+
 /// Receives queries until shutdown, a batch at a time; answers ready ones
-/// inline (their replies leave in one batch too) and runs the others as tasks.
+/// inline and runs the others as tasks. Replies leave in batches: those of
+/// one batch of queries together, and those of answers that finished
+/// around the same time together.
 pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc<Shared<H>>) {
     let Ok(local) = socket.local_addr() else {
         return;
@@ -40,16 +46,27 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
     let fd = socket.as_raw_fd();
     let mut received = Received::default();
     let mut replies: Vec<(SocketAddr, Vec<u8>)> = Vec::with_capacity(BATCH);
+    let (finished, mut finished_replies) = mpsc::channel(BATCH * 4);
     loop {
         tokio::select! {
             ready = socket.readable() => if ready.is_err() { continue },
+            Some(reply) = finished_replies.recv() => {
+                replies.push(reply);
+                while replies.len() < BATCH
+                    && let Ok(reply) = finished_replies.try_recv()
+                {
+                    replies.push(reply);
+                }
+                send_all(&socket, &mut replies).await;
+                continue;
+            }
             _ = shared.shutdown.cancelled() => return,
         }
         match socket.try_io(Interest::READABLE, || batch::receive(fd, &mut received)) {
             Ok(_) => {}
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
             Err(error) if error.kind() == io::ErrorKind::Unsupported => {
-                receive_one(&socket, local, &shared).await;
+                receive_one(&socket, local, &shared, &finished).await;
                 continue;
             }
             Err(_) => continue, // a transient receive error concerns datagrams, not the server
@@ -62,7 +79,9 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
                     shared.observe(local, source, Protocol::Udp, &reply);
                     replies.push((source, reply));
                 }
-                Reply::Later(answer) => spawn_answer(&socket, local, &shared, answer, source),
+                Reply::Later(answer) => {
+                    spawn_answer(&socket, local, &shared, &finished, answer, source)
+                }
                 Reply::Nothing => {}
             }
         }
@@ -75,6 +94,7 @@ async fn receive_one<H: Handler>(
     socket: &Arc<UdpSocket>,
     local: SocketAddr,
     shared: &Arc<Shared<H>>,
+    finished: &Finished,
 ) {
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
     let Ok((length, source)) = socket.try_recv_from(&mut buffer) else {
@@ -84,24 +104,32 @@ async fn receive_one<H: Handler>(
     shared.observe(source, local, Protocol::Udp, bytes);
     match shared.reply_to(bytes, source, Protocol::Udp) {
         Reply::Now(reply) => send(socket, local, shared, &reply, source).await,
-        Reply::Later(answer) => spawn_answer(socket, local, shared, answer, source),
+        Reply::Later(answer) => spawn_answer(socket, local, shared, finished, answer, source),
         Reply::Nothing => {}
     }
 }
 
-/// Runs an answer that needs work as a task; its reply goes out alone.
+/// Runs an answer that needs work as a task; its reply goes to the receive
+/// loop to leave with others, or alone once the loop has stopped (shutdown).
 fn spawn_answer<H: Handler>(
     socket: &Arc<UdpSocket>,
     local: SocketAddr,
     shared: &Arc<Shared<H>>,
+    finished: &Finished,
     answer: futures::future::BoxFuture<'static, Vec<u8>>,
     destination: SocketAddr,
 ) {
     let socket = socket.clone();
     let task_shared = shared.clone();
+    let finished = finished.clone();
     shared.tasks.spawn(async move {
         let reply = answer.await;
-        send(&socket, local, &task_shared, &reply, destination).await;
+        task_shared.observe(local, destination, Protocol::Udp, &reply);
+        if let Err(mpsc::error::SendError((destination, reply))) =
+            finished.send((destination, reply)).await
+        {
+            let _ = socket.send_to(&reply, destination).await; // a lost reply is the client's to retry
+        }
     });
 }
 

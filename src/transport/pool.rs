@@ -30,6 +30,14 @@ pub const SOCKETS: usize = 256;
 /// Queries a socket carries before it is replaced by one on a new port.
 pub const USES: u32 = 16;
 
+/// Replies read per system call: a socket carries few queries at a time.
+const REPLIES_PER_CALL: usize = 8;
+
+/// The largest reply read whole: above our advertised payload (1232), so
+/// that an oversized reply is seen for what it is; bigger ones are cut and
+/// count as broken.
+const REPLY_BUFFER: usize = 2048;
+
 /// Replies a waiting query holds at most (the real one and a few spoofs).
 const WAITING_REPLIES: usize = 8;
 
@@ -130,8 +138,8 @@ impl Drop for Waiting {
 /// Delivers every datagram to the query waiting for its server and ID, if any.
 async fn receive(socket: Arc<UdpSocket>, waiters: Waiters, stop: CancellationToken) {
     let fd = socket.as_raw_fd();
-    let mut received = Received::default();
-    let mut single = vec![0u8; 65_535];
+    let mut received = Received::new(REPLIES_PER_CALL, REPLY_BUFFER);
+    let mut single = vec![0u8; REPLY_BUFFER];
     loop {
         tokio::select! {
             ready = socket.readable() => if ready.is_err() { return },
