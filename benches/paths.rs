@@ -1,0 +1,169 @@
+//! Micro-benchmarks of the hot paths, so that a regression shows before the
+//! end-to-end run of bench/: a replayed answer, a cache hit built and
+//! encoded, an authoritative lookup, a cache lookup.
+//!
+//! `cargo bench` runs them (criterion).
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use resolver::authority::{Authority, Catalog};
+use resolver::config::{CacheConfig, Config, Roots};
+use resolver::resolver::{Cache, Resolver, Service};
+use resolver::server::{Decision, Protocol, RateDecision, decide};
+use resolver::zone::ZoneSet;
+
+fn name(text: &str) -> Name {
+    Name::from_ascii(text).expect("a valid name")
+}
+
+fn query(qname: &str) -> Vec<u8> {
+    let mut message = Message::query();
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(name(qname), RecordType::A));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    message.edns = Some(edns);
+    message.to_vec().expect("encodes")
+}
+
+fn source() -> SocketAddr {
+    "127.0.0.1:40000".parse().expect("an address")
+}
+
+fn bytes_of(decision: Decision) -> usize {
+    match decision {
+        Decision::Now(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
+
+/// The lab's zones in one authoritative server.
+fn authority() -> Authority {
+    let zones = ZoneSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("zones"))
+        .expect("the lab's zones");
+    Authority::new(Catalog::new(zones.zones().cloned()))
+}
+
+/// A resolver whose cache holds gaia.cs.umass.edu. A; with `log_queries`
+/// its answers are never replayed (and, with no tracing subscriber, the log
+/// line costs nothing), so every query takes the whole path.
+fn warmed_service(log_queries: bool) -> Service {
+    let config = Config::parse("").expect("the defaults");
+    let roots = Roots::Addresses(vec!["127.0.0.1".parse().expect("an address")]);
+    let resolver = Arc::new(Resolver::new(&config, &roots, None));
+    let record = Record::from_rdata(
+        name("gaia.cs.umass.edu."),
+        600,
+        RData::A(A::new(128, 119, 245, 12)),
+    );
+    resolver
+        .cache()
+        .insert_rrset(&[record], tokio::time::Instant::now());
+    Service::new(resolver, config.server.allow.clone(), log_queries)
+}
+
+fn hot_paths(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let _inside = runtime.enter();
+    let bytes = query("gaia.cs.umass.edu.");
+
+    let authority = authority();
+    let miss_once = decide(
+        &authority,
+        &bytes,
+        source(),
+        Protocol::Udp,
+        RateDecision::Answer,
+    );
+    black_box(bytes_of(miss_once)); // the first answer is remembered
+    c.bench_function("authoritative: replayed answer", |b| {
+        b.iter(|| {
+            bytes_of(decide(
+                &authority,
+                black_box(&bytes),
+                source(),
+                Protocol::Udp,
+                RateDecision::Answer,
+            ))
+        })
+    });
+
+    let service = warmed_service(true);
+    c.bench_function("resolver: cache hit, built and encoded", |b| {
+        b.iter(|| {
+            bytes_of(decide(
+                &service,
+                black_box(&bytes),
+                source(),
+                Protocol::Udp,
+                RateDecision::Answer,
+            ))
+        })
+    });
+    let service = warmed_service(false);
+    let _ = decide(
+        &service,
+        &bytes,
+        source(),
+        Protocol::Udp,
+        RateDecision::Answer,
+    );
+    c.bench_function("resolver: replayed answer", |b| {
+        b.iter(|| {
+            bytes_of(decide(
+                &service,
+                black_box(&bytes),
+                source(),
+                Protocol::Udp,
+                RateDecision::Answer,
+            ))
+        })
+    });
+
+    let catalog = Catalog::new(
+        ZoneSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("zones"))
+            .expect("the lab's zones")
+            .zones()
+            .cloned(),
+    );
+    let gaia = name("gaia.cs.umass.edu.");
+    c.bench_function("zone lookup (RFC 1034 4.3.2)", |b| {
+        b.iter(|| {
+            catalog
+                .lookup(black_box(&gaia), RecordType::A)
+                .map(|answer| answer.answers.len())
+        })
+    });
+
+    let cache = Cache::new(&CacheConfig::default());
+    let now = tokio::time::Instant::now();
+    for i in 0..10_000 {
+        let owner = name(&format!("h{i}.example.com."));
+        cache.insert_rrset(
+            &[Record::from_rdata(
+                owner,
+                600,
+                RData::A(A::new(192, 0, 2, 1)),
+            )],
+            now,
+        );
+    }
+    let h5000 = name("h5000.example.com.");
+    c.bench_function("cache lookup (10,000 RRsets)", |b| {
+        b.iter(|| {
+            cache
+                .rrset(black_box(&h5000), RecordType::A, now)
+                .map(|records| records.len())
+        })
+    });
+}
+
+criterion_group!(benches, hot_paths);
+criterion_main!(benches);
