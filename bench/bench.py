@@ -153,12 +153,12 @@ class Lab:
 class Ours:
     name = "resolver"
 
-    def __init__(self, namespace, work, threads, cpus):
-        self.namespace, self.work, self.threads, self.cpus = namespace, work, threads, cpus
-        self.config = os.path.join(work, f"ours-{threads}.toml")
+    def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
+        self.namespace, self.work, self.threads, self.cpus, self.listen = namespace, work, threads, cpus, listen
+        self.config = os.path.join(work, f"ours-{threads}-{listen[1]}.toml")
         with open(self.config, "w") as f:
             f.write(f"""[server]
-listen = ["{LISTEN[0]}:{LISTEN[1]}"]
+listen = ["{listen[0]}:{listen[1]}"]
 threads = {threads}
 udp_sockets = {threads}
 pending_answers = 100000
@@ -176,8 +176,8 @@ level = "warn"
 
     def start(self):
         self.process = Process(self.namespace, self.cpus, [RESOLVER, "serve", "--config", self.config],
-                               os.path.join(self.work, "ours.log"))
-        wait_until_answering(self.namespace, LISTEN, "bench.")
+                               os.path.join(self.work, f"ours-{self.listen[1]}.log"))
+        wait_until_answering(self.namespace, self.listen, "bench.")
 
     def stop(self):
         self.process.stop()
@@ -186,17 +186,17 @@ level = "warn"
 class Unbound:
     name = "unbound"
 
-    def __init__(self, namespace, work, threads, cpus):
-        self.namespace, self.work, self.threads, self.cpus = namespace, work, threads, cpus
+    def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
+        self.namespace, self.work, self.threads, self.cpus, self.listen = namespace, work, threads, cpus, listen
         hints = os.path.join(work, "root.hints")
         with open(hints, "w") as f:
             f.write(". 518400 IN NS a.root.bench-servers.\na.root.bench-servers. 518400 IN A 127.1.0.1\n")
         slabs = 1 << max(0, (threads - 1).bit_length())
-        self.config = os.path.join(work, f"unbound-{threads}.conf")
+        self.config = os.path.join(work, f"unbound-{threads}-{listen[1]}.conf")
         with open(self.config, "w") as f:
             f.write(f"""server:
-    interface: {LISTEN[0]}@{LISTEN[1]}
-    port: {LISTEN[1]}
+    interface: {listen[0]}@{listen[1]}
+    port: {listen[1]}
     num-threads: {threads}
     so-reuseport: yes
     do-daemonize: no
@@ -228,8 +228,8 @@ class Unbound:
 
     def start(self):
         self.process = Process(self.namespace, self.cpus, ["unbound", "-d", "-c", self.config],
-                               os.path.join(self.work, "unbound.log"))
-        wait_until_answering(self.namespace, LISTEN, "bench.")
+                               os.path.join(self.work, f"unbound-{self.listen[1]}.log"))
+        wait_until_answering(self.namespace, self.listen, "bench.")
 
     def stop(self):
         self.process.stop()
@@ -289,6 +289,29 @@ zone:
         self.process = Process(self.namespace, self.cpus, ["nsd", "-d", "-c", self.config],
                                os.path.join(self.work, "nsd.log"))
         wait_until_answering(self.namespace, (AUTH_ADDRESS, 53), "auth.bench.")
+
+    def stop(self):
+        self.process.stop()
+
+
+class Dnsdist:
+    """dnsdist on LISTEN, balancing over resolvers, with health checks."""
+
+    def __init__(self, namespace, work, cpus, backends):
+        self.namespace, self.work, self.cpus = namespace, work, cpus
+        self.config = os.path.join(work, "dnsdist.conf")
+        servers = "\n".join(
+            f'newServer({{address="{a}:{p}", checkName="bench.", checkType="SOA", checkInterval=1}})'
+            for a, p in backends)
+        with open(self.config, "w") as f:
+            f.write(f'setLocal("{LISTEN[0]}:{LISTEN[1]}")\nsetACL({{"127.0.0.0/8"}})\n{servers}\n'
+                    'setServerPolicy(leastOutstanding)\nsetSecurityPollSuffix("")\n')
+
+    def start(self):
+        self.process = Process(self.namespace, self.cpus, ["dnsdist", "--supervised", "--disable-syslog",
+                                                           "-C", self.config],
+                               os.path.join(self.work, "dnsdist.log"))
+        wait_until_answering(self.namespace, LISTEN, "bench.")
 
     def stop(self):
         self.process.stop()
@@ -355,6 +378,30 @@ def bench_auth(namespace, work, contender_class, threads, seconds):
         contender.stop()
 
 
+def bench_balanced(namespace, work, contender_class, seconds):
+    """Cache hits through dnsdist in front of two single-threaded resolvers
+    (everything on CPUs 0-1: dnsdist, both resolvers, dnsperf)."""
+    lab = Lab(namespace, work, "1")
+    lab.start()
+    backends = [("127.0.0.1", 5301), ("127.0.0.1", 5302)]
+    resolvers = [contender_class(namespace, work, 1, "0-1", listen=b) for b in backends]
+    balancer = Dnsdist(namespace, work, "0-1", backends)
+    try:
+        for r in resolvers:
+            r.start()
+        hits = os.path.join(work, "hits.txt")
+        for backend in backends:
+            dnsperf(namespace, "0-1", backend, hits, runs=1)  # each one's cache warm
+        balancer.start()
+        run = dnsperf(namespace, "0-1", LISTEN, hits, seconds=seconds, clients=10, outstanding=200)
+        return {"qps": run["qps"], "latency_ms": run["latency_ms"], "lost": run["lost"]}
+    finally:
+        balancer.stop()
+        for r in resolvers:
+            r.stop()
+        lab.stop()
+
+
 def bench_memory(namespace, work, contender_class, names):
     server_cpus, client_cpus = pinning(2)
     lab = Lab(namespace, work, client_cpus)
@@ -404,6 +451,7 @@ def versions():
         "unbound": first_line(["unbound", "-V"]),
         "nsd": first_line(["nsd", "-v"]),
         "dnsperf": dnsperf_version(),
+        "dnsdist": first_line(["dnsdist", "--version"]),
     }
 
 
@@ -423,7 +471,8 @@ def main():
     parser.add_argument("--memory-names", type=int, default=1_000_000, help="RRsets cached for the memory line")
     parser.add_argument("--rate", type=int, default=20_000, help="the fixed load (q/s) of the latency runs")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per line; medians are reported")
-    parser.add_argument("--skip", action="append", default=[], help="skip a part: hits, cold, auth, memory")
+    parser.add_argument("--skip", action="append", default=[],
+                        help="skip a part: hits, cold, auth, dnsdist, memory")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = parser.parse_args()
 
@@ -458,6 +507,13 @@ def main():
                 o, n = results["resolver auth"], results["nsd"]
                 rows.append((f"authoritative q/s, {threads} thr", "q/s", o["qps"], n["qps"], "nsd", True))
                 rows.append((f"authoritative server CPU per query, {threads} thr", "µs", o["cpu_us"], n["cpu_us"], "nsd", False))
+        if "dnsdist" not in args.skip:
+            log("two resolvers behind dnsdist")
+            results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_balanced(
+                namespace, work, c, args.seconds))
+            o, u = results["resolver"], results["unbound"]
+            rows.append(("cache hits through dnsdist, 2 x 1 thr", "q/s", o["qps"], u["qps"], "unbound", True))
+            rows.append(("cache hits through dnsdist, mean latency", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
         if "memory" not in args.skip:
             log(f"memory, {args.memory_names} RRsets")
             results = {c.name: bench_memory(namespace, work, c, args.memory_names) for c in (Ours, Unbound)}
@@ -480,7 +536,7 @@ def main():
     v = versions()
     with open(args.results, "a") as results:
         results.write(f"\n## {stamp}, {platform.node()}, {cores} cores ({platform.processor() or platform.machine()})\n\n")
-        results.write(f"{v['resolver']}; {v['unbound']}; {v['nsd']}; dnsperf {v['dnsperf']}. "
+        results.write(f"{v['resolver']}; {v['unbound']}; {v['nsd']}; {v['dnsdist']}; dnsperf {v['dnsperf']}. "
                       f"Throughput runs {args.seconds} s, medians of {args.rounds} interleaved rounds; "
                       f"dnsperf pinned as the server (see bench/README.md).\n\n")
         results.write(text + "\n")
