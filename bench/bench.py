@@ -60,10 +60,9 @@ class Process:
         self.popen = subprocess.Popen(namespace.command(cpus, *args), stdout=self.log, stderr=subprocess.STDOUT)
 
     def cpu_seconds(self):
-        """User and system CPU time used so far."""
-        with open(f"/proc/{self.popen.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User and system CPU time used so far by the server and every
+        process under it (NSD answers from forked children)."""
+        return sum(cpu_of(pid) for pid in [self.popen.pid, *descendants(self.popen.pid)])
 
     def rss_kib(self):
         with open(f"/proc/{self.popen.pid}/status") as status:
@@ -83,6 +82,38 @@ class Process:
         self.log.close()
         with open(self.log_path) as f:
             return f.read()
+
+
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def cpu_of(pid):
+    """User and system CPU seconds of one process (0 once it is gone)."""
+    try:
+        fields = stat_fields(pid)
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid):
+    """Every process below `pid`."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                children.setdefault(int(stat_fields(entry)[1]), []).append(int(entry))
+            except OSError:
+                continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def dnsperf(namespace, cpus, server, query_file, *, seconds=None, runs=None, clients=10, outstanding=200, rate=None, verbose=False):
@@ -448,7 +479,7 @@ def versions():
             return "?"
     return {
         "resolver": first_line([RESOLVER, "--version"]),
-        "unbound": first_line(["unbound", "-V"]),
+        "unbound": "unbound " + first_line(["unbound", "-V"]).removeprefix("Version "),
         "nsd": first_line(["nsd", "-v"]),
         "dnsperf": dnsperf_version(),
         "dnsdist": first_line(["dnsdist", "--version"]),
