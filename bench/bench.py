@@ -337,6 +337,7 @@ class Dnsdist:
         with open(self.config, "w") as f:
             f.write(f'setLocal("{LISTEN[0]}:{LISTEN[1]}")\nsetACL({{"127.0.0.0/8"}})\n{servers}\n'
                     'setServerPolicy(leastOutstanding)\nsetSecurityPollSuffix("")\n')
+        self.process = None
 
     def start(self):
         self.process = Process(self.namespace, self.cpus, ["dnsdist", "--supervised", "--disable-syslog",
@@ -345,7 +346,8 @@ class Dnsdist:
         wait_until_answering(self.namespace, LISTEN, "bench.")
 
     def stop(self):
-        self.process.stop()
+        if self.process:
+            self.process.stop()
 
 
 def pinning(threads):
