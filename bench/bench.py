@@ -159,7 +159,20 @@ def wait_until_answering(namespace, server, name, timeout=30):
     raise RuntimeError(f"nothing answers on {server}")
 
 
-class Lab:
+class Server:
+    """A server started in the namespace, ready once `address` answers `probe`."""
+    process = None
+
+    def launch(self, args, log_name, address, probe):
+        self.process = Process(self.namespace, self.cpus, args, os.path.join(self.work, log_name))
+        wait_until_answering(self.namespace, address, probe)
+
+    def stop(self):
+        """Stops the server, if it started, and returns its log."""
+        return self.process.stop() if self.process else ""
+
+
+class Lab(Server):
     """The benchmark world's authoritative servers (`resolver auth`), counting what they receive."""
 
     def __init__(self, namespace, work, cpus):
@@ -168,20 +181,17 @@ class Lab:
         with open(self.config, "w") as f:
             f.write(f'[server]\nthreads = 1\nudp_sockets = 1\nrate_limit = 0\n[lab]\nzones = "{work}/toml"\nport = 53\n'
                     '[log]\nlevel = "info"\n')
-        self.process = None
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, [RESOLVER, "auth", "--config", self.config],
-                               os.path.join(self.work, "lab.log"))
-        wait_until_answering(self.namespace, ("127.1.0.1", 53), ".")
+        self.launch([RESOLVER, "auth", "--config", self.config], "lab.log", ("127.1.0.1", 53), ".")
 
     def stop(self):
         """Stops the servers and returns how many queries they received in all."""
-        text = self.process.stop()
+        text = super().stop()
         return sum(int(n) for n in re.findall(r": (\d+) queries received", text))
 
 
-class Ours:
+class Ours(Server):
     name = "resolver"
 
     def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
@@ -206,15 +216,11 @@ level = "warn"
 """)
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, [RESOLVER, "serve", "--config", self.config],
-                               os.path.join(self.work, f"ours-{self.listen[1]}.log"))
-        wait_until_answering(self.namespace, self.listen, "bench.")
-
-    def stop(self):
-        self.process.stop()
+        self.launch([RESOLVER, "serve", "--config", self.config], f"ours-{self.listen[1]}.log",
+                    self.listen, "bench.")
 
 
-class Unbound:
+class Unbound(Server):
     name = "unbound"
 
     def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
@@ -258,15 +264,11 @@ class Unbound:
 """)
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, ["unbound", "-d", "-c", self.config],
-                               os.path.join(self.work, f"unbound-{self.listen[1]}.log"))
-        wait_until_answering(self.namespace, self.listen, "bench.")
-
-    def stop(self):
-        self.process.stop()
+        self.launch(["unbound", "-d", "-c", self.config], f"unbound-{self.listen[1]}.log",
+                    self.listen, "bench.")
 
 
-class OursAuth:
+class OursAuth(Server):
     name = "resolver auth"
 
     def __init__(self, namespace, work, threads, cpus):
@@ -277,15 +279,11 @@ class OursAuth:
                     f'[lab]\nzones = "{work}/toml-auth"\nport = 53\n[log]\nlevel = "warn"\n')
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, [RESOLVER, "auth", "--config", self.config],
-                               os.path.join(self.work, "ours-auth.log"))
-        wait_until_answering(self.namespace, (AUTH_ADDRESS, 53), "auth.bench.")
-
-    def stop(self):
-        self.process.stop()
+        self.launch([RESOLVER, "auth", "--config", self.config], "ours-auth.log",
+                    (AUTH_ADDRESS, 53), "auth.bench.")
 
 
-class Nsd:
+class Nsd(Server):
     name = "nsd"
 
     def __init__(self, namespace, work, threads, cpus):
@@ -317,15 +315,10 @@ zone:
 """)
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, ["nsd", "-d", "-c", self.config],
-                               os.path.join(self.work, "nsd.log"))
-        wait_until_answering(self.namespace, (AUTH_ADDRESS, 53), "auth.bench.")
-
-    def stop(self):
-        self.process.stop()
+        self.launch(["nsd", "-d", "-c", self.config], "nsd.log", (AUTH_ADDRESS, 53), "auth.bench.")
 
 
-class Dnsdist:
+class Dnsdist(Server):
     """dnsdist on LISTEN, balancing over resolvers, with health checks."""
 
     def __init__(self, namespace, work, cpus, backends):
@@ -337,17 +330,10 @@ class Dnsdist:
         with open(self.config, "w") as f:
             f.write(f'setLocal("{LISTEN[0]}:{LISTEN[1]}")\nsetACL({{"127.0.0.0/8"}})\n{servers}\n'
                     'setServerPolicy(leastOutstanding)\nsetSecurityPollSuffix("")\n')
-        self.process = None
 
     def start(self):
-        self.process = Process(self.namespace, self.cpus, ["dnsdist", "--supervised", "--disable-syslog",
-                                                           "-C", self.config],
-                               os.path.join(self.work, "dnsdist.log"))
-        wait_until_answering(self.namespace, LISTEN, "bench.")
-
-    def stop(self):
-        if self.process:
-            self.process.stop()
+        self.launch(["dnsdist", "--supervised", "--disable-syslog", "-C", self.config], "dnsdist.log",
+                    LISTEN, "bench.")
 
 
 def pinning(threads):

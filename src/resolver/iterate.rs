@@ -28,7 +28,9 @@ use super::Resolver;
 use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
-use super::reply::{Classified, Lameness, address_of, classify, follows_no_alias, scrub};
+use super::reply::{
+    Classified, Lameness, address_of, classify, delegation_of, follows_no_alias, scrub,
+};
 use crate::clock;
 use crate::names::label_count;
 use crate::transport::{Ask, TransportError};
@@ -773,30 +775,8 @@ fn root_delegation(reply: &Message) -> Option<(Delegation, u32)> {
         .iter()
         .filter(|r| r.name.is_root() && r.record_type() == RecordType::NS)
         .collect();
-    let name_servers: Vec<Name> = ns
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::NS(target) => Some(target.0.to_lowercase()),
-            _ => None,
-        })
-        .take(super::reply::MAX_NS_PER_REFERRAL)
-        .collect();
-    if name_servers.is_empty() {
-        return None;
-    }
-    let glue = reply
-        .additionals
-        .iter()
-        .filter(|r| name_servers.contains(&r.name))
-        .filter_map(|r| address_of(r).map(|address| (r.name.to_lowercase(), address)))
-        .collect();
-    let ttl = ns.iter().map(|r| r.ttl).min().unwrap_or(0);
-    let delegation = Delegation {
-        zone: Name::root(),
-        name_servers,
-        glue,
-    };
-    Some((delegation, ttl))
+    let (delegation, ttl) = delegation_of(reply, &Name::root(), &ns);
+    (!delegation.name_servers.is_empty()).then_some((delegation, ttl))
 }
 
 /// Gives the names of a 0x20 reply that match `name` back its own case, so

@@ -244,9 +244,17 @@ fn referral(reply: &Message, name: &Name, zone: &Name) -> Option<Classified> {
         .iter()
         .filter(|r| r.record_type() == RecordType::NS && r.name == cut)
         .collect();
+    let (delegation, ttl) = delegation_of(reply, &cut, &ns_records);
+    Some(Classified::Referral { delegation, ttl })
+}
+
+/// The delegation of `zone` that an NS RRset gives: its first
+/// [`MAX_NS_PER_REFERRAL`] distinct names, and the addresses the reply's
+/// additional section has for them; with the RRset's TTL (the least).
+pub fn delegation_of(reply: &Message, zone: &Name, ns_records: &[&Record]) -> (Delegation, u32) {
     let ttl = ns_records.iter().map(|r| r.ttl).min().unwrap_or(0);
     let mut name_servers: Vec<Name> = Vec::new();
-    for record in &ns_records {
+    for record in ns_records {
         if let RData::NS(ns) = &record.data
             && !name_servers.contains(&ns.0)
             && name_servers.len() < MAX_NS_PER_REFERRAL
@@ -260,14 +268,12 @@ fn referral(reply: &Message, name: &Name, zone: &Name) -> Option<Classified> {
         .filter(|r| name_servers.contains(&r.name))
         .filter_map(|r| address_of(r).map(|address| (r.name.to_lowercase(), address)))
         .collect();
-    Some(Classified::Referral {
-        delegation: Delegation {
-            zone: cut.to_lowercase(),
-            name_servers,
-            glue,
-        },
-        ttl,
-    })
+    let delegation = Delegation {
+        zone: zone.to_lowercase(),
+        name_servers,
+        glue,
+    };
+    (delegation, ttl)
 }
 
 /// True when the authority section has NS records for the zone asked or above it.
