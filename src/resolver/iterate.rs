@@ -289,6 +289,8 @@ struct Minimiser {
     qtype: RecordType,
     /// Labels beyond the zone to ask about; `None` once minimising stopped.
     extra: Option<usize>,
+    /// Minimised questions answered so far (each a step down the name); a
+    /// server that fails and is replaced by the next does not count.
     asked: usize,
 }
 
@@ -313,7 +315,6 @@ impl Minimiser {
             self.extra = None;
             return (self.name.clone(), self.qtype);
         }
-        self.asked += 1;
         (self.name.trim_to(labels), RecordType::A)
     }
 
@@ -325,6 +326,7 @@ impl Minimiser {
     /// A referral: start again one label below the new zone.
     fn next_zone(&mut self) {
         if self.extra.is_some() {
+            self.asked += 1;
             self.extra = Some(1);
         }
     }
@@ -333,6 +335,7 @@ impl Minimiser {
     fn learned(&mut self, step: &Step) {
         self.extra = match (step, self.extra) {
             (Step::Done(_, Outcome::Answer(_) | Outcome::NoData(_)), Some(extra)) => {
+                self.asked += 1;
                 Some(extra + 1)
             }
             _ => None, // NXDOMAIN or a CNAME: ask the whole question
