@@ -83,7 +83,7 @@ impl Transport {
         let mut received = Received::new(REPLIES_PER_CALL, REPLY_BUFFER);
         let mut garbage = 0usize;
         loop {
-            let ready = timeout_at(until, socket.readable()).await;
+            let ready = timeout_at(until, readable_or_error(&socket)).await;
             let Ok(ready) = ready else {
                 return Err(if garbage > 0 {
                     TransportError::Malformed
@@ -91,8 +91,7 @@ impl Transport {
                     TransportError::Timeout(wait)
                 });
             };
-            ready?;
-            let datagrams = match receive(&socket, &mut received) {
+            let datagrams = match receive(&socket, ready?, &mut received) {
                 Ok(datagrams) => datagrams,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(error) => return Err(error.into()), // ECONNREFUSED: nothing listens
@@ -155,11 +154,26 @@ impl Transport {
     }
 }
 
-/// The datagrams waiting on `socket`, each with whether it was cut to the
-/// buffer's size; `WouldBlock` when there are none.
-fn receive(socket: &UdpSocket, received: &mut Received) -> io::Result<Vec<(Vec<u8>, bool)>> {
+/// Waits until `socket` has a datagram or an error (an ICMP refusal is an
+/// error, not something readable); says which. (Tokio wakes a wait for one
+/// interest at a time, so the two are waited for side by side.)
+async fn readable_or_error(socket: &UdpSocket) -> io::Result<Interest> {
+    tokio::select! {
+        ready = socket.ready(Interest::READABLE) => ready.map(|_| Interest::READABLE),
+        ready = socket.ready(Interest::ERROR) => ready.map(|_| Interest::ERROR),
+    }
+}
+
+/// The datagrams waiting on `socket` (or its pending error, e.g.
+/// ECONNREFUSED), each with whether it was cut to the buffer's size;
+/// `WouldBlock` when there are none.
+fn receive(
+    socket: &UdpSocket,
+    interest: Interest,
+    received: &mut Received,
+) -> io::Result<Vec<(Vec<u8>, bool)>> {
     let fd = socket.as_raw_fd();
-    match socket.try_io(Interest::READABLE, || batch::receive(fd, received)) {
+    match socket.try_io(interest, || batch::receive(fd, received)) {
         Ok(_) => Ok(received
             .all()
             .map(|(bytes, _, cut)| (bytes.to_vec(), cut))

@@ -135,6 +135,13 @@ impl Mock {
     /// UDP, a reply bigger than 1232 octets goes out truncated (TC), as a
     /// real server's would; over TCP it goes whole.
     pub async fn start(ip: &str, port: u16, script: Script) -> Mock {
+        Self::start_split(ip, port, script.clone(), script).await
+    }
+
+    /// Starts a mock that follows `udp` for queries over UDP and `tcp` for
+    /// queries over TCP (an empty script: the connection stays open, silent).
+    pub async fn start_split(ip: &str, port: u16, udp: Script, tcp: Script) -> Mock {
+        let script = udp;
         let ip: std::net::IpAddr = ip.parse().expect("an IP");
         let socket = UdpSocket::bind((ip, port)).await.expect("bind the mock");
         let address = socket.local_addr().expect("bound");
@@ -150,7 +157,7 @@ impl Mock {
             script.clone(),
             queries.clone(),
         ));
-        let tcp = tokio::spawn(serve_tcp(listener, script, queries.clone()));
+        let tcp = tokio::spawn(serve_tcp(listener, tcp, queries.clone()));
         let task = tokio::spawn(async move {
             let _ = tokio::join!(udp, tcp);
         });
