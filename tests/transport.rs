@@ -367,38 +367,3 @@ async fn a_server_that_does_not_echo_0x20_is_asked_again_without_it_and_remember
     assert_eq!(asked.len(), 3, "the server is remembered: one query");
     assert_eq!(qname(&asked[2]).to_string(), "mail.careless.test.");
 }
-
-#[tokio::test]
-async fn with_0x20_the_servers_that_echo_the_case_are_asked_in_random_case_once() {
-    let (_dir, lab) = world(&[("careful.test.", "ns.careful.test.", Some("127.0.8.66"))]);
-    let server = Mock::start(
-        "127.0.8.66",
-        lab.port,
-        script(|q| {
-            vec![Action::Reply(authoritative(
-                q,
-                vec![mock::a(&qname(q), [192, 0, 2, 66])],
-            ))]
-        }),
-    )
-    .await;
-    let mut config = config_for(&lab);
-    config.resolver.randomize_case = Some(true);
-    let local = Local::start(&config);
-    for host in ["www.careful.test.", "mail.careful.test."] {
-        let reply = local.ask(host, RecordType::A).await;
-        assert_eq!(addresses(&reply.answers), ["192.0.2.66"]);
-        assert!(
-            reply.answers[0].name.eq_case(&name(host)),
-            "served as asked"
-        );
-    }
-    let asked = server.queries();
-    assert_eq!(asked.len(), 2, "one query each: {asked:?}");
-    assert!(
-        asked
-            .iter()
-            .all(|q| qname(q).to_string() != qname(q).to_lowercase().to_string()),
-        "each in random case: {asked:?}"
-    );
-}

@@ -160,3 +160,23 @@ pub fn roots_for(config: &Config, lab_roots: &[std::net::IpAddr]) -> Roots {
         None => Roots::Iana,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn randomize_case(setting: Option<bool>, roots: &Roots) -> bool {
+        let mut config = Config::parse("").expect("the defaults parse");
+        config.resolver.randomize_case = setting;
+        Resolver::new(&config, roots, None).settings.randomize_case
+    }
+
+    #[test]
+    fn case_randomization_is_on_for_the_internet_and_off_in_the_lab_unless_set() {
+        let lab = Roots::Addresses(vec![std::net::Ipv4Addr::LOCALHOST.into()]);
+        assert!(randomize_case(None, &Roots::Iana), "on with the IANA roots");
+        assert!(!randomize_case(None, &lab), "off in the lab");
+        assert!(!randomize_case(Some(false), &Roots::Iana), "as set");
+        assert!(randomize_case(Some(true), &lab), "as set");
+    }
+}
