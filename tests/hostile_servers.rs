@@ -59,6 +59,9 @@ fn poisoned(query: &Message, id: u16) -> Message {
     reply
 }
 
+/// The forgeries come from the attacker zone's own server, so what this
+/// proves is scrubbing (and ID checks); spoofing from off the path is
+/// tests/spoofing.rs.
 #[tokio::test(flavor = "multi_thread")]
 async fn kaminsky_style_spoofing_never_poisons_the_victim_zone() {
     let (_dir, lab) = world(
