@@ -115,9 +115,18 @@ impl Transport {
     /// A transport sending from `source_address` (any address when `None`),
     /// reporting every message to `tap` if given.
     pub fn new(source_address: Option<IpAddr>, tap: Option<Tap>) -> Self {
+        Self::with_in_flight(source_address, tap, MAX_IN_FLIGHT)
+    }
+
+    /// The same with at most `in_flight` exchanges at once instead of [`MAX_IN_FLIGHT`].
+    pub fn with_in_flight(
+        source_address: Option<IpAddr>,
+        tap: Option<Tap>,
+        in_flight: usize,
+    ) -> Self {
         Transport {
             source_address,
-            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            in_flight: Arc::new(Semaphore::new(in_flight)),
             no_case_echo: moka::sync::Cache::builder()
                 .max_capacity(CASE_FALLBACK_CAPACITY)
                 .time_to_live(CASE_FALLBACK_TTL)
@@ -273,4 +282,48 @@ fn query_for(ask: &Ask, edns: bool, randomize: bool) -> Message {
         }
     }
     query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::{Name, RecordType};
+
+    #[tokio::test]
+    async fn beyond_the_bound_in_flight_a_query_waits_and_times_out_unsent() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        silent.set_nonblocking(true).expect("non-blocking");
+        let server = silent.local_addr().expect("bound");
+        let transport = Transport::with_in_flight(None, None, 2);
+        let ask = Ask {
+            query: Query::query(
+                Name::from_ascii("www.example.").expect("valid"),
+                RecordType::A,
+            ),
+            recursion_desired: false,
+            edns: true,
+            randomize_case: false,
+        };
+        let wait = Duration::from_millis(800);
+        let (first, second, third) = tokio::join!(
+            transport.exchange(server, &ask, wait),
+            transport.exchange(server, &ask, wait),
+            transport.exchange(server, &ask, wait),
+        );
+        for result in [first, second, third] {
+            assert!(
+                matches!(result, Err(TransportError::Timeout(_))),
+                "{result:?}"
+            );
+        }
+        let mut buffer = [0u8; 512];
+        let mut received = 0;
+        while silent.recv_from(&mut buffer).is_ok() {
+            received += 1;
+        }
+        assert_eq!(
+            received, 2,
+            "the third never had a slot, so it was never sent"
+        );
+    }
 }
