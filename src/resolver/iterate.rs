@@ -112,6 +112,9 @@ pub enum ResolveError {
     /// A nameserver name whose lookup needs itself (zones served only by each other's names).
     #[error("{0} can only be resolved through itself")]
     DependencyLoop(Name),
+    /// The resolution panicked or overran its bound, and was abandoned.
+    #[error("{0}")]
+    Abandoned(#[from] super::in_flight::Abandoned),
     /// Every server of a zone failed.
     #[error(
         "no server of {zone} answered usefully (last: {})",
@@ -150,7 +153,10 @@ impl ResolveError {
     /// The Extended DNS Error (RFC 8914) that explains this failure to the client.
     pub fn extended_error(&self) -> u16 {
         match self {
-            ResolveError::Deadline(_) => ede::NO_REACHABLE_AUTHORITY,
+            ResolveError::Deadline(_)
+            | ResolveError::Abandoned(super::in_flight::Abandoned::Overran(_)) => {
+                ede::NO_REACHABLE_AUTHORITY
+            }
             ResolveError::ServersFailed { failure, .. } => match failure {
                 Failure::Unreachable => ede::NETWORK_ERROR,
                 Failure::Malformed => ede::INVALID_DATA,

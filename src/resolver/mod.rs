@@ -13,6 +13,7 @@ pub mod addresses;
 pub mod cache;
 pub mod delegation;
 pub mod hints;
+pub mod in_flight;
 pub mod iterate;
 pub mod reply;
 pub mod service;
@@ -101,6 +102,11 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The bounds of one client question.
+    pub fn limits(&self) -> &Limits {
+        &self.settings.limits
     }
 
     /// Resolves one client question with a fresh budget.

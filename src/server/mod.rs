@@ -18,10 +18,12 @@ mod udp;
 
 use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use hickory_proto::op::Message;
 use tokio::sync::Semaphore;
@@ -264,11 +266,22 @@ impl<H: Handler> Shared<H> {
     fn later(&self, request: &Request, answer: BoxFuture<'static, Message>, limit: usize) -> Reply {
         let slot = self.pending_by_client.try_acquire(request.source.ip());
         match (self.pending.clone().try_acquire_owned(), slot) {
-            (Ok(permit), Some(slot)) => Reply::Later(Box::pin(async move {
-                let message = answer.await;
-                drop((permit, slot));
-                request::encode(&message, limit)
-            })),
+            (Ok(permit), Some(slot)) => {
+                let request = request.clone();
+                Reply::Later(Box::pin(async move {
+                    // A handler's bug must not take the client's answer, or
+                    // the bounds it holds, down with it: SERVFAIL instead.
+                    let message = AssertUnwindSafe(answer)
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            tracing::error!(client = %request.source, "an answer panicked: SERVFAIL (a bug: please report it)");
+                            request.error(hickory_proto::op::ResponseCode::ServFail)
+                        });
+                    drop((permit, slot));
+                    request::encode(&message, limit)
+                }))
+            }
             _ => {
                 tracing::debug!(client = %request.source, "too many answers in progress: SERVFAIL");
                 let busy = request.error(hickory_proto::op::ResponseCode::ServFail);
