@@ -210,7 +210,7 @@ roots = ["127.1.0.1"]
 port = 53
 qname_minimisation = false
 [cache]
-capacity = 4000000
+size = "4G"
 [log]
 level = "warn"
 """)

@@ -115,7 +115,7 @@ fn hot_paths(c: &mut Criterion) {
         })
     });
 
-    let cache = Cache::new(&CacheConfig::default());
+    let cache = Cache::new(&CacheConfig::default(), 256 << 20);
     let now = tokio::time::Instant::now();
     for i in 0..10_000 {
         let owner = name(&format!("h{i}.example.com."));

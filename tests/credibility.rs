@@ -41,7 +41,10 @@ async fn a_non_authoritative_answer_does_not_replace_authoritative_data() {
     let first = local.ask("www.cred.test.", RecordType::A).await;
     assert_eq!(addresses(&first.answers), ["192.0.2.60"]);
     let alias = local.ask("alias.cred.test.", RecordType::A).await;
-    assert!(!alias.answers.is_empty(), "the alias is answered: {alias:?}");
+    assert!(
+        !alias.answers.is_empty(),
+        "the alias is answered: {alias:?}"
+    );
     let again = local.ask("www.cred.test.", RecordType::A).await;
     assert_eq!(
         addresses(&again.answers),

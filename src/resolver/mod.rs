@@ -58,6 +58,7 @@ pub struct Resolver {
     transport: Transport,
     roots: DelegationPoint,
     settings: Settings,
+    replay_bytes: u64,
 }
 
 /// A finished resolution with what it cost.
@@ -74,10 +75,11 @@ impl Resolver {
     /// upstream messages to `tap`.
     pub fn new(config: &Config, roots: &Roots, tap: Option<Tap>) -> Self {
         Resolver {
-            cache: Cache::new(&config.cache),
+            cache: Cache::new(&config.cache, config.cache.size - replay_share(config)),
             stats: ServerStats::default(),
             transport: Transport::new(config.resolver.source_address, tap),
             roots: hints::root_point(roots),
+            replay_bytes: replay_share(config),
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
@@ -102,6 +104,11 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The bytes that encoded answers to replay may take (of `[cache] size`).
+    pub fn replay_bytes(&self) -> u64 {
+        self.replay_bytes
     }
 
     /// The bounds of one client question.
@@ -151,6 +158,12 @@ impl Resolver {
         }
         None
     }
+}
+
+/// The part of `[cache] size` that encoded answers ready to replay may
+/// hold: a quarter; the records get the rest.
+pub fn replay_share(config: &Config) -> u64 {
+    config.cache.size / 4
 }
 
 /// The root servers to start from: `[resolver] roots`, else the lab's root

@@ -28,18 +28,16 @@ pub struct Service {
     answers: AnswerCache,
 }
 
-/// Answers remembered for replay at most (encoded answers to frequent questions).
-const REMEMBERED_ANSWERS: u64 = 100_000;
-
 impl Service {
-    /// Serves `resolver` to clients whose address is inside `allow`.
+    /// Serves `resolver` to clients whose address is inside `allow`,
+    /// remembering encoded answers in the resolver's share for them.
     pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, log_queries: bool) -> Self {
         Service {
+            answers: AnswerCache::new(resolver.replay_bytes()),
             resolver,
             allow,
             log_queries,
             in_flight: InFlight::default(),
-            answers: AnswerCache::new(REMEMBERED_ANSWERS),
         }
     }
 
