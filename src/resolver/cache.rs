@@ -218,7 +218,7 @@ impl Cache {
     pub fn new(config: &CacheConfig, bytes: u64) -> Self {
         let entries = MokaCache::builder()
             .max_capacity(bytes)
-            .weigher(|key: &Box<[u8]>, value: &Arc<[u8]>| entry_weight(key.len() + value.len()))
+            .weigher(|key, value: &Arc<[u8]>| entry_weight(key.len() + value.len()))
             .build_with_hasher(ahash::RandomState::new());
         Cache {
             entries,

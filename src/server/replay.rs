@@ -138,7 +138,7 @@ impl AnswerCache {
         AnswerCache {
             entries: MokaCache::builder()
                 .max_capacity(bytes)
-                .weigher(|key: &Box<[u8]>, template: &Arc<Template>| {
+                .weigher(|key, template: &Arc<Template>| {
                     let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
                     crate::resolver::cache::entry_weight(
                         key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>(),
