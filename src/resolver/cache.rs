@@ -199,6 +199,12 @@ pub fn entry_weight(payload: usize) -> u32 {
     u32::try_from(payload + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
 }
 
+/// moka's weigher for the cache's entries (its signature takes the key type by reference).
+#[allow(clippy::borrowed_box)]
+fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
+    entry_weight(key.len() + value.len())
+}
+
 /// The resolver's cache; cheap to clone (shared).
 ///
 /// Each entry is one allocation for the key and one for the value: the
@@ -218,7 +224,7 @@ impl Cache {
     pub fn new(config: &CacheConfig, bytes: u64) -> Self {
         let entries = MokaCache::builder()
             .max_capacity(bytes)
-            .weigher(|key, value: &Arc<[u8]>| entry_weight(key.len() + value.len()))
+            .weigher(weigh)
             .build_with_hasher(ahash::RandomState::new());
         Cache {
             entries,

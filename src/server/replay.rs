@@ -138,12 +138,7 @@ impl AnswerCache {
         AnswerCache {
             entries: MokaCache::builder()
                 .max_capacity(bytes)
-                .weigher(|key, template: &Arc<Template>| {
-                    let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
-                    crate::resolver::cache::entry_weight(
-                        key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>(),
-                    )
-                })
+                .weigher(weigh)
                 .build_with_hasher(ahash::RandomState::new()),
         }
     }
@@ -203,6 +198,15 @@ impl AnswerCache {
     pub fn clear(&self) {
         self.entries.invalidate_all();
     }
+}
+
+/// moka's weigher for templates: their bytes, TTL offsets and bookkeeping.
+#[allow(clippy::borrowed_box)]
+fn weigh(key: &Box<[u8]>, template: &Arc<Template>) -> u32 {
+    let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
+    crate::resolver::cache::entry_weight(
+        key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>(),
+    )
 }
 
 fn set_bit(byte: &mut u8, mask: u8, on: bool) {
