@@ -12,6 +12,7 @@
 pub mod addresses;
 pub mod cache;
 pub mod delegation;
+pub mod failures;
 pub mod hints;
 pub mod in_flight;
 pub mod iterate;

@@ -227,7 +227,7 @@ pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> M
             }
         }
         Err(error) => {
-            tracing::warn!(name = %request.query().name, qtype = %request.query().query_type, "SERVFAIL: {error}");
+            super::failures::report(request, error);
             response.metadata.response_code = ResponseCode::ServFail;
             if let Some(edns) = response.edns.as_mut() {
                 edns.options_mut()
