@@ -233,13 +233,12 @@ impl Cache {
         }
     }
 
-    /// A TTL within the configured bounds. Zero stays zero (not cached, RFC
-    /// 1035 §3.2.1), whatever `min_ttl` says; a TTL with the top bit set is
-    /// treated as zero (RFC 2181 §8).
+    /// A TTL within the configured bounds; a TTL with the top bit set is
+    /// treated as zero (RFC 2181 §8). Zero is not cached (RFC 1035 §3.2.1)
+    /// unless `min_ttl` raises it, as Unbound's `cache-min-ttl` and Knot
+    /// Resolver's `cache.min_ttl` do (Deckard's `iter_minmaxttl`).
     pub fn clamp_ttl(&self, ttl: u32) -> u32 {
-        if ttl == 0 || ttl > i32::MAX as u32 {
-            return 0;
-        }
+        let ttl = if ttl > i32::MAX as u32 { 0 } else { ttl };
         ttl.clamp(self.config.min_ttl, self.config.max_ttl)
             .min(i32::MAX as u32)
     }
@@ -641,19 +640,22 @@ mod tests {
     }
 
     #[test]
-    fn zero_and_top_bit_ttls_are_not_cached_whatever_min_ttl_says() {
-        let config = CacheConfig {
-            min_ttl: 30,
-            ..CacheConfig::default()
-        };
-        let cache = Cache::new(&config, 1 << 20);
+    fn top_bit_ttls_count_as_zero_and_only_min_ttl_raises_zero() {
+        let cache = cache();
         let now = Instant::now();
-        cache.insert_rrset(&[a("zero.t.", 0)], AUTH, now);
         cache.insert_rrset(&[a("top.t.", 0x8000_0001)], AUTH, now);
-        assert!(cache.rrset(&name("zero.t."), RecordType::A, now).is_none());
         assert!(cache.rrset(&name("top.t."), RecordType::A, now).is_none());
         assert_eq!(cache.clamp_ttl(0x8000_0001), 0, "RFC 2181 §8: as if zero");
         assert_eq!(cache.negative_ttl(&soa(0x8000_0000, 300)), 0);
+        let raised = Cache::new(
+            &CacheConfig {
+                min_ttl: 30,
+                ..CacheConfig::default()
+            },
+            1 << 20,
+        );
+        assert_eq!(raised.clamp_ttl(0), 30, "as Unbound's cache-min-ttl");
+        assert_eq!(raised.clamp_ttl(0x8000_0001), 30);
     }
 
     #[test]
