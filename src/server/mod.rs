@@ -10,6 +10,7 @@
 //! One server serves one address on UDP and TCP (RFC 1035 §4.2, RFC 7766).
 //! The same code runs the authoritative servers and the resolver.
 
+mod connections;
 pub mod guard;
 pub mod replay;
 pub mod request;
@@ -28,10 +29,12 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use connections::{IDLE_FLOOR, idle_timeout};
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
 pub use replay::QuickQuery;
 pub use request::{Parsed, Protocol, Request};
+pub use tcp::MAX_IN_FLIGHT;
 
 use crate::trace::Tap;
 
@@ -70,12 +73,14 @@ pub struct Limits {
     pub pending_answers: usize,
     /// Answers being worked on at once for one client address; beyond it, SERVFAIL.
     pub pending_per_client: usize,
-    /// TCP connections open at once; further clients wait in the listen backlog.
+    /// TCP connections open at once; when all are taken, the one idle
+    /// longest is closed for a new client (none idle: it waits in the backlog).
     pub tcp_connections: usize,
     /// TCP connections open at once from one client address; beyond, closed at once.
     pub tcp_connections_per_client: usize,
-    /// A TCP connection with no complete query for this long is closed
-    /// (RFC 7766 §6.2.3); so is one whose reply cannot be written for this long.
+    /// A TCP connection with no query in progress and none read for this
+    /// long is closed (RFC 7766 §6.2.3); shorter past half the slots used
+    /// ([`idle_timeout`]). One whose reply cannot be written for this long is closed too.
     pub tcp_idle_timeout: Duration,
     /// UDP responses per second per client network (/24, /56); 0 for no limit.
     pub rate_limit: u32,
@@ -221,7 +226,7 @@ struct Shared<H> {
     limits: Limits,
     pending: Arc<Semaphore>,
     pending_by_client: Arc<ClientCounter>,
-    tcp_slots: Arc<Semaphore>,
+    connections: Arc<connections::Connections>,
     tcp_by_client: Arc<ClientCounter>,
     rate_limiter: Option<RateLimiter>,
     tap: Option<Tap>,
@@ -305,7 +310,7 @@ pub async fn serve<H: Handler>(
         handler,
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
         pending_by_client: ClientCounter::new(limits.pending_per_client),
-        tcp_slots: Arc::new(Semaphore::new(limits.tcp_connections)),
+        connections: connections::Connections::new(limits.tcp_connections, limits.tcp_idle_timeout),
         tcp_by_client: ClientCounter::new(limits.tcp_connections_per_client),
         rate_limiter: RateLimiter::new(limits.rate_limit, limits.rate_limit_exempt.clone()),
         limits,
