@@ -190,33 +190,6 @@ async fn one_client_cannot_hold_every_tcp_connection() {
 }
 
 #[tokio::test]
-async fn a_full_server_makes_new_tcp_clients_wait_for_a_free_slot() {
-    let lab = Lab::start();
-    let mut config = config_for(&lab);
-    config.server.tcp_connections = 2;
-    let local = Local::start(&config);
-    let first = connect_from("127.0.0.1", local.address).await;
-    let _second = connect_from("127.0.0.2", local.address).await;
-    let mut third = connect_from("127.0.0.3", local.address).await;
-    let query = recursive("gaia.cs.umass.edu.", RecordType::A);
-    write_tcp_message(&mut third, &query.to_vec().expect("encodes"))
-        .await
-        .expect("write");
-    let early =
-        tokio::time::timeout(Duration::from_millis(300), read_tcp_message(&mut third)).await;
-    assert!(early.is_err(), "no slot: the third waits in the backlog");
-    drop(first);
-    let reply = tokio::time::timeout(Duration::from_secs(3), read_tcp_message(&mut third))
-        .await
-        .expect("served once a slot frees")
-        .expect("read");
-    assert_eq!(
-        addresses(&Message::from_vec(&reply).expect("decodes").answers),
-        ["128.119.245.12"]
-    );
-}
-
-#[tokio::test]
 async fn a_client_sending_a_byte_at_a_time_is_closed_and_others_are_served() {
     let lab = Lab::start();
     let mut config = config_for(&lab);

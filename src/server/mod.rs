@@ -10,6 +10,7 @@
 //! One server serves one address on UDP and TCP (RFC 1035 §4.2, RFC 7766).
 //! The same code runs the authoritative servers and the resolver.
 
+mod connections;
 pub mod guard;
 pub mod replay;
 pub mod request;
@@ -30,10 +31,12 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use connections::{IDLE_FLOOR, idle_timeout};
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
 pub use replay::QuickQuery;
 pub use request::{Parsed, Protocol, Request};
+pub use tcp::MAX_IN_FLIGHT;
 
 use crate::trace::Tap;
 
@@ -72,12 +75,14 @@ pub struct Limits {
     pub pending_answers: usize,
     /// Answers being worked on at once for one client address; beyond it, SERVFAIL.
     pub pending_per_client: usize,
-    /// TCP connections open at once; further clients wait in the listen backlog.
+    /// TCP connections open at once; when all are taken, the one idle
+    /// longest is closed for a new client (none idle: it waits in the backlog).
     pub tcp_connections: usize,
     /// TCP connections open at once from one client address; beyond, closed at once.
     pub tcp_connections_per_client: usize,
-    /// A TCP connection with no complete query for this long is closed
-    /// (RFC 7766 §6.2.3); so is one whose reply cannot be written for this long.
+    /// A TCP connection with no query in progress and none read for this
+    /// long is closed (RFC 7766 §6.2.3); shorter past half the slots used
+    /// ([`idle_timeout`]). One whose reply cannot be written for this long is closed too.
     pub tcp_idle_timeout: Duration,
     /// UDP responses per second per client network (/24, /56); 0 for no limit.
     pub rate_limit: u32,
@@ -111,8 +116,23 @@ pub struct Listener {
 impl Listener {
     /// Binds UDP and TCP at `address` (port 0 picks a free port, the same for both).
     ///
-    /// A plain bind goes first, so that an address already in use is an
-    /// error here instead of a silent SO_REUSEPORT share with another process.
+    /// A plain bind (no socket option) goes first, so that an address
+    /// already in use is an error here instead of a silent SO_REUSEPORT
+    /// share with another process. It also fails when another socket holds
+    /// the *wildcard* address on the port, as an mDNS responder
+    /// (avahi-daemon) holds `*:5353` with SO_REUSEADDR. Then, if the kernel's
+    /// table shows no socket bound to exactly `address`, our UDP sockets take
+    /// SO_REUSEADDR as well and bind beside it: Linux lets a specific-address
+    /// bind sit beside a wildcard one when both set SO_REUSEADDR. What is
+    /// shared is the port number only: a unicast datagram goes to the socket
+    /// whose bound address matches it most exactly, so queries sent to
+    /// `address` reach us and nothing else, and multicast (mDNS on
+    /// 224.0.0.251) still reaches the responder alone, as our socket's
+    /// address is not the group's. A socket already on exactly `address`
+    /// keeps it an error, as does a wildcard holder without SO_REUSEADDR.
+    ///
+    /// An address in use gives an error of kind `AddrInUse` whose message
+    /// names the address, the protocol and the settings to change.
     pub fn bind(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
         // With port 0, another socket may take the port picked between the
         // probe and the real binds: then pick again.
@@ -129,13 +149,32 @@ impl Listener {
     }
 
     fn bind_once(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
-        let probe = std::net::UdpSocket::bind(address)?;
-        let address = probe.local_addr()?;
-        let tcp = tcp::bind(address)?;
+        let (probe, address, beside_wildcard) = match std::net::UdpSocket::bind(address) {
+            Ok(probe) => {
+                let bound = probe.local_addr()?;
+                (Some(probe), bound, false)
+            }
+            Err(error)
+                if error.kind() == io::ErrorKind::AddrInUse
+                    && address.port() != 0
+                    && udp::held_exactly(address) == Some(false) =>
+            {
+                (None, address, true)
+            }
+            Err(error) => return Err(bind_error(error, address, "UDP")),
+        };
+        let tcp = tcp::bind(address).map_err(|error| bind_error(error, address, "TCP"))?;
         drop(probe);
         let udp = (0..udp_sockets.max(1))
-            .map(|_| udp::bind(address))
-            .collect::<io::Result<Vec<_>>>()?;
+            .map(|_| udp::bind(address, beside_wildcard))
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(|error| bind_error(error, address, "UDP"))?;
+        if beside_wildcard {
+            tracing::info!(
+                "{address}: UDP port shared with a socket on the wildcard address \
+                 (an mDNS responder?); queries sent to {address} come here"
+            );
+        }
         Ok(Listener { udp, tcp, address })
     }
 
@@ -143,6 +182,49 @@ impl Listener {
     pub fn local_addr(&self) -> SocketAddr {
         self.address
     }
+}
+
+/// Why a listener could not bind one of its sockets.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// Another socket holds the address and port.
+    #[error(
+        "{address} ({protocol}) is already in use by another program: stop it, or serve \
+         another address or port ([server] listen in the configuration for `resolver serve`; \
+         [lab] port, or `resolver auth --port`, for the lab)"
+    )]
+    InUse {
+        /// The address and port.
+        address: SocketAddr,
+        /// UDP or TCP.
+        protocol: &'static str,
+    },
+    /// Another failure (permission, no such address).
+    #[error("cannot bind {address} ({protocol}): {source}")]
+    Io {
+        /// The address and port.
+        address: SocketAddr,
+        /// UDP or TCP.
+        protocol: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// An I/O error from binding, with the address and protocol in its message
+/// and its kind kept, so that callers can still tell "in use" apart.
+fn bind_error(error: io::Error, address: SocketAddr, protocol: &'static str) -> io::Error {
+    let kind = error.kind();
+    let described = if kind == io::ErrorKind::AddrInUse {
+        BindError::InUse { address, protocol }
+    } else {
+        BindError::Io {
+            address,
+            protocol,
+            source: error,
+        }
+    };
+    io::Error::new(kind, described)
 }
 
 /// What a server does with one message from a client, before the bounds on
@@ -223,7 +305,7 @@ struct Shared<H> {
     limits: Limits,
     pending: Arc<Semaphore>,
     pending_by_client: Arc<ClientCounter>,
-    tcp_slots: Arc<Semaphore>,
+    connections: Arc<connections::Connections>,
     tcp_by_client: Arc<ClientCounter>,
     rate_limiter: Option<RateLimiter>,
     tap: Option<Tap>,
@@ -318,7 +400,7 @@ pub async fn serve<H: Handler>(
         handler,
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
         pending_by_client: ClientCounter::new(limits.pending_per_client),
-        tcp_slots: Arc::new(Semaphore::new(limits.tcp_connections)),
+        connections: connections::Connections::new(limits.tcp_connections, limits.tcp_idle_timeout),
         tcp_by_client: ClientCounter::new(limits.tcp_connections_per_client),
         rate_limiter: RateLimiter::new(limits.rate_limit, limits.rate_limit_exempt.clone()),
         limits,
