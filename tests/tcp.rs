@@ -5,6 +5,8 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::mock::{self, Action, Mock, authoritative, qname, script};
@@ -189,6 +191,79 @@ async fn a_full_server_sheds_stalled_connections_without_waiting_the_idle_time_o
         "a stalled client was closed within {:?}",
         started.elapsed()
     );
+}
+
+/// A handler whose answers all wait for the test to release them, counting
+/// the queries it was given.
+struct Gated {
+    asked: std::sync::atomic::AtomicUsize,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl resolver::server::Handler for Gated {
+    fn handle(&self, request: &resolver::server::Request) -> resolver::server::Response {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let gate = self.gate.clone();
+        let response = request.response();
+        resolver::server::Response::Later(Box::pin(async move {
+            // The semaphore is never closed; a permit is spent per answer.
+            gate.acquire().await.expect("open").forget();
+            response
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_connection_has_at_most_max_in_flight_queries_worked_on() {
+    use resolver::server::{Limits, Listener, MAX_IN_FLIGHT, serve};
+    let handler = Arc::new(Gated {
+        asked: 0.into(),
+        gate: Arc::new(tokio::sync::Semaphore::new(0)),
+    });
+    let listener = Listener::bind("127.0.0.1:0".parse().expect("valid"), 1).expect("bind");
+    let address = listener.local_addr();
+    let running = Running::new();
+    running.tasks.spawn(serve(
+        listener,
+        handler.clone(),
+        Limits::default(),
+        None,
+        running.shutdown.clone(),
+    ));
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    let sent = MAX_IN_FLIGHT + 8;
+    for id in 0..sent {
+        let mut query = query_message(&name("x.test."), RecordType::A, &Ask::default());
+        query.metadata.id = id as u16;
+        write_tcp_message(&mut stream, &query.to_vec().expect("encodes"))
+            .await
+            .expect("write");
+    }
+    let asked = |count: usize| {
+        let handler = handler.clone();
+        async move {
+            let started = Instant::now();
+            while handler.asked.load(Ordering::SeqCst) < count {
+                assert!(started.elapsed() < REPLY_TIMEOUT, "never reached {count}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    asked(MAX_IN_FLIGHT).await; // worked on at once, not one after another
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        handler.asked.load(Ordering::SeqCst),
+        MAX_IN_FLIGHT,
+        "no more read while {MAX_IN_FLIGHT} are in flight"
+    );
+    handler.gate.add_permits(1);
+    read_reply(&mut stream, REPLY_TIMEOUT).await;
+    asked(MAX_IN_FLIGHT + 1).await; // one answered: one more read
+    handler.gate.add_permits(sent);
+    for _ in 1..sent {
+        read_reply(&mut stream, REPLY_TIMEOUT).await;
+    }
+    assert_eq!(handler.asked.load(Ordering::SeqCst), sent);
 }
 
 /// Stalled clients from this many addresses (each within its per-client share).
