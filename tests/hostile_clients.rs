@@ -56,11 +56,17 @@ async fn connect_from(local: &str, server: SocketAddr) -> TcpStream {
 
 /// True when the server has closed the connection (EOF or reset) within `wait`.
 async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
-    let mut byte = [0u8; 1];
-    matches!(
-        tokio::time::timeout(wait, stream.read(&mut byte)).await,
-        Ok(Ok(0)) | Ok(Err(_))
-    )
+    // Replies written before the close may still be waiting: read past them.
+    let mut buffer = vec![0u8; 64 * 1024];
+    let drained = async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(wait, drained).await.is_ok()
 }
 
 /// One query over an open TCP connection, answered within `wait`?
