@@ -1,7 +1,7 @@
 //! Datagrams by the batch: `recvmmsg` and `sendmmsg` (Linux), so that a busy
-//! server makes one system call for many queries, and one for many replies
-//! (and the resolver's pooled upstream sockets one for many replies).
-//! Elsewhere, one datagram per call.
+//! server makes one system call for many queries, and one for many replies;
+//! the resolver's upstream sockets read with it too, to learn whether a
+//! reply was cut (`MSG_TRUNC`). Elsewhere, one datagram per call.
 //!
 //! This is the crate's only `unsafe` code: the two system calls, with the
 //! buffers and address structures they fill.
@@ -101,13 +101,10 @@ mod sys {
         let count = received as usize;
         for i in 0..count {
             let header = &headers[i];
-            let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            // MSG_TRUNC: the datagram was bigger than the buffer and cut to it.
+            batch.truncated[i] = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
             batch.lengths[i] = header.msg_len as usize;
-            batch.sources[i] = if truncated {
-                None
-            } else {
-                from_storage(&names[i])
-            };
+            batch.sources[i] = from_storage(&names[i]);
         }
         batch.count = count;
         Ok(count)
@@ -233,6 +230,34 @@ mod tests {
             assert_eq!(bytes, &vec![i as u8; 10 + i]);
             assert_eq!(*source, client.local_addr().expect("bound"));
         }
+    }
+
+    #[test]
+    fn a_datagram_bigger_than_the_buffer_is_flagged_cut_and_kept_from_the_server() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = server.local_addr().expect("bound");
+        client.send_to(&[7u8; 100], to).expect("send");
+        client.send_to(&[8u8; 3000], to).expect("send");
+        let mut batch = Received::new(4, 1500);
+        let (mut all, mut kept) = (Vec::new(), 0);
+        // Loopback delivers at once; the bound is there only in case it does not.
+        for _ in 0..200 {
+            if receive(server.as_raw_fd(), &mut batch).is_ok() {
+                all.extend(batch.all().map(|(b, _, cut)| (b.len(), cut)));
+                kept += batch.datagrams().count();
+            }
+            if all.len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(
+            all,
+            [(100, false), (1500, true)],
+            "the big one is cut and says so"
+        );
+        assert_eq!(kept, 1, "the server's view leaves it out");
     }
 }
 

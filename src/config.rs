@@ -117,8 +117,10 @@ pub struct ResolverConfig {
     /// QNAME minimisation (RFC 9156). Default: on with the IANA roots, off otherwise
     /// (so that the lab's trace is the textbook's).
     pub qname_minimisation: Option<bool>,
-    /// 0x20: random letter case in upstream questions, the reply must match it exactly.
-    pub randomize_case: bool,
+    /// 0x20: random letter case in upstream questions, the reply must match it
+    /// exactly; a server that does not echo the case is remembered and asked
+    /// without it. Default: on with the IANA roots, off otherwise (the lab).
+    pub randomize_case: Option<bool>,
 }
 
 impl Default for ResolverConfig {
@@ -131,7 +133,7 @@ impl Default for ResolverConfig {
             ipv6: None,
             private_nameservers: None,
             qname_minimisation: None,
-            randomize_case: false,
+            randomize_case: None,
         }
     }
 }

@@ -108,6 +108,7 @@ impl ReplyTarget {
             query: Query::query(question.name.clone(), question.query_type),
             recursion_desired: false,
             edns: true,
+            randomize_case: false,
         });
         query.metadata.id = parsed.id;
         let Verdict::Accept(mut reply) = verify(&query, bytes) else {

@@ -477,8 +477,9 @@ async fn a_silent_server_does_not_hold_up_other_clients() {
     );
 }
 
-/// Broken replies: garbage with our ID, cut short, oversized, of class CH,
-/// a compression loop.
+/// Broken replies: garbage with our ID, cut short, of class CH, a
+/// compression loop. (An oversized reply is not broken: it is asked again
+/// over TCP, tests/transport.rs.)
 fn broken(kind: usize) -> mock::Script {
     script(move |q| {
         let good = authoritative(q, vec![mock::a(&qname(q), [192, 0, 2, 42])]);
@@ -494,13 +495,6 @@ fn broken(kind: usize) -> mock::Script {
                 bytes[..bytes.len() - 3].to_vec()
             }
             2 => {
-                let mut big = good.clone();
-                for i in 0..200u8 {
-                    big.answers.push(mock::a(&qname(q), [192, 0, 2, i]));
-                }
-                big.to_vec().expect("encodes")
-            }
-            3 => {
                 let mut chaos = good.clone();
                 chaos.answers = chaos.answers.into_iter().map(mock::chaos).collect();
                 chaos.to_vec().expect("encodes")
@@ -535,7 +529,7 @@ fn broken(kind: usize) -> mock::Script {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn broken_replies_count_as_a_failed_server_and_never_crash() {
-    for kind in 0..5 {
+    for kind in 0..4 {
         let (_dir, lab) = world(
             &[
                 ("broken.test.", "ns1.broken.test.", Some("127.0.8.45")),

@@ -245,7 +245,7 @@ fn referrals_to_private_addresses_are_not_followed() {
 fn randomized_case_is_sent_checked_and_not_served() {
     inside_world("randomized_case_is_sent_checked_and_not_served", || async {
         let mut config = internet();
-        config.resolver.randomize_case = true;
+        config.resolver.randomize_case = Some(true);
         let local = Local::start(&config);
         for host in ["www.example.com.", "host.dept.example.com."] {
             let reply = local.ask(host, RecordType::A).await;
@@ -288,7 +288,7 @@ fn a_server_that_does_not_echo_the_case_fails_the_0x20_check() {
             config.resolver.roots = Some(Roots::Addresses(vec![ip("127.53.0.1")]));
             config.resolver.query_timeout = 0.2;
             config.limits.resolution_timeout = 1.0;
-            config.resolver.randomize_case = true;
+            config.resolver.randomize_case = Some(true);
             let strict = Local::start(&config);
             assert_eq!(
                 strict
@@ -298,7 +298,7 @@ fn a_server_that_does_not_echo_the_case_fails_the_0x20_check() {
                 ResponseCode::ServFail,
                 "replies whose question lost the case are not ours"
             );
-            config.resolver.randomize_case = false;
+            config.resolver.randomize_case = Some(false);
             let plain = Local::start(&config);
             assert_eq!(
                 addresses(&plain.ask("www.example.org.", RecordType::A).await.answers),

@@ -67,6 +67,7 @@ impl Recursion {
             query: request.query().clone(),
             recursion_desired: true,
             edns: true,
+            randomize_case: false,
         };
         for server in servers {
             if let Ok(exchange) = self.transport.exchange(*server, &ask, HOP_TIMEOUT).await {

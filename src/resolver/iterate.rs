@@ -33,7 +33,7 @@ use super::reply::{
 };
 use crate::clock;
 use crate::names::label_count;
-use crate::transport::{Ask, TransportError};
+use crate::transport::{Allowance, Ask, TransportError};
 
 /// What a resolution found.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +80,9 @@ impl From<&TransportError> for Failure {
         match error {
             TransportError::Timeout(_) => Failure::Timeout,
             TransportError::Io(_) => Failure::Unreachable,
-            TransportError::Malformed => Failure::Malformed,
+            TransportError::Malformed | TransportError::Encode => Failure::Malformed,
+            // The walk checks its budget itself before it gets here.
+            TransportError::OverBudget => Failure::Timeout,
         }
     }
 }
@@ -586,7 +588,9 @@ impl Resolver {
 
     /// One question to one server within the budget: the verified reply, with
     /// the question's own letter case restored after 0x20, or why the server
-    /// failed. Round-trip times and time-outs go into the server statistics.
+    /// failed. Every message (retries included) is paid for before it is
+    /// sent, and the whole exchange ends by the question's deadline.
+    /// Round-trip times and time-outs go into the server statistics.
     async fn exchange(
         &self,
         server: &Candidate,
@@ -600,17 +604,35 @@ impl Resolver {
             .stats
             .timeout_for(&server.address, self.settings.query_timeout)
             .min(time_left);
-        let mut asked_name = name.clone();
-        if self.settings.randomize_case {
-            asked_name.randomize_label_case(); // 0x20: the reply must echo this exactly
-        }
         let ask = Ask {
-            query: Query::query(asked_name, qtype),
+            query: Query::query(name.clone(), qtype),
             recursion_desired: false,
             edns: true,
+            randomize_case: self.settings.randomize_case,
         };
         let address = SocketAddr::new(server.address, self.settings.port);
-        let mut exchange = match self.transport.exchange(address, &ask, wait).await {
+        let deadline = budget.deadline;
+        let mut spent = None;
+        let mut permit = || match budget.spend_query() {
+            Ok(_) => true,
+            Err(error) => {
+                spent = Some(error);
+                false
+            }
+        };
+        let allowance = Allowance {
+            deadline,
+            wait,
+            permit: &mut permit,
+        };
+        let result = self
+            .transport
+            .exchange_within(address, &ask, allowance)
+            .await;
+        if let Some(error) = spent {
+            return Err(error); // a retry was due and the budget is spent
+        }
+        let mut exchange = match result {
             Ok(exchange) => exchange,
             Err(error) => {
                 tracing::debug!(server = %address, zone = %zone, "{error}");
@@ -618,7 +640,6 @@ impl Resolver {
                 return Ok(Err(Failure::from(&error)));
             }
         };
-        budget.queries_sent += exchange.messages_sent - 1;
         self.stats.record_rtt(server.address, exchange.rtt);
         if self.settings.randomize_case {
             restore_case(&mut exchange.reply, name);

@@ -46,7 +46,8 @@ pub struct Settings {
     pub private_nameservers: bool,
     /// QNAME minimisation (RFC 9156): ask each server only for the next label.
     pub qname_minimisation: bool,
-    /// 0x20: random letter case in upstream questions, checked in the reply.
+    /// 0x20: random letter case in upstream questions, checked in the reply
+    /// (asked without it of servers that do not echo the case).
     pub randomize_case: bool,
     /// The budget of one client question.
     pub limits: Limits,
@@ -96,7 +97,10 @@ impl Resolver {
                     .resolver
                     .qname_minimisation
                     .unwrap_or(*roots == Roots::Iana),
-                randomize_case: config.resolver.randomize_case,
+                randomize_case: config
+                    .resolver
+                    .randomize_case
+                    .unwrap_or(*roots == Roots::Iana),
                 limits: Limits::from(&config.limits),
             },
         }

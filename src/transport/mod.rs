@@ -1,30 +1,48 @@
 //! One query to one nameserver and its verified reply (RFC 1035 §7.2, RFC 5452).
 //!
 //! ```text
-//! question ─▶ pooled UDP socket (random port) ─▶ random ID ─▶ send ─▶ wait: ignore every datagram
-//!             that is not from the server, not our ID, not our question ─▶ reply
-//!                  └─ TC set ─▶ the same question over TCP (RFC 7766)
+//! question ─▶ (0x20: random letter case) ─▶ random ID ─▶ a fresh UDP socket connected to the
+//!             server, on a random port ─▶ wait: skip what is not our ID and our question ─▶ reply
+//!                  └─ TC set, or bigger than we take ─▶ the same question over TCP (RFC 7766)
 //!                  └─ FORMERR/NOTIMP to EDNS ─▶ once more without EDNS (RFC 6891 §7)
+//!                  └─ our question in another case ─▶ once more without 0x20; the server is remembered
 //! ```
+//!
+//! Everything one exchange does (every try, retry and fallback) happens
+//! before one deadline, each try waiting at most its share, and every
+//! message after the first is sent only with the caller's permission: see
+//! [`Allowance`].
 
-pub mod pool;
+mod tcp;
+mod udp;
+mod verify;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, Query, ResponseCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
+use hickory_proto::op::{Message, Query, ResponseCode};
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, timeout_at};
 
 use crate::server::Protocol;
 use crate::trace::{Datagram, Tap};
-use pool::Pool;
+use udp::Udp;
+pub use verify::{Verdict, query_message, udp_limit, verify};
 
 /// The UDP payload size we advertise upstream (RFC 6891, the 2020 DNS flag day value).
 pub const UPSTREAM_PAYLOAD: u16 = 1232;
+
+/// Upstream exchanges (each one socket at a time) in flight at once; beyond
+/// it a query waits for a free slot within its deadline.
+pub const MAX_IN_FLIGHT: usize = 4096;
+
+/// Servers remembered as not echoing the letter case of a question (0x20).
+pub const CASE_FALLBACK_CAPACITY: u64 = 10_000;
+
+/// How long such a server is asked without 0x20 before it is tried again.
+pub const CASE_FALLBACK_TTL: Duration = Duration::from_secs(3600);
 
 /// Why an exchange with a server failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +53,15 @@ pub enum TransportError {
     /// The network said no (e.g. connection refused: nothing listens there).
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// A reply with our ID from the server that is not a DNS message.
+    /// Only replies with our ID that are not DNS messages (or, over TCP, a broken one).
     #[error("a malformed reply")]
     Malformed,
+    /// Our own query could not be encoded.
+    #[error("the query cannot be encoded")]
+    Encode,
+    /// A retry was needed and the caller's budget allowed no more messages.
+    #[error("no message left in the budget for a retry")]
+    OverBudget,
 }
 
 /// How to ask one question.
@@ -49,6 +73,20 @@ pub struct Ask {
     pub recursion_desired: bool,
     /// Send an OPT record.
     pub edns: bool,
+    /// 0x20 (draft-vixie-dnsext-dns0x20): random letter case in the question,
+    /// which the reply must echo; not for servers known not to.
+    pub randomize_case: bool,
+}
+
+/// What one exchange may spend.
+pub struct Allowance<'a> {
+    /// The end of the whole exchange: every try, retry and fallback within it.
+    pub deadline: Instant,
+    /// The longest wait for one reply (less when the deadline is nearer).
+    pub wait: Duration,
+    /// Asked before every message after the first; `false` ends the
+    /// exchange with [`TransportError::OverBudget`].
+    pub permit: &'a mut (dyn FnMut() -> bool + Send),
 }
 
 /// A verified reply.
@@ -60,7 +98,7 @@ pub struct Exchange {
     pub rtt: Duration,
     /// The transport of the reply.
     pub protocol: Protocol,
-    /// The exchanges this took: 1, or 2 after TC or an EDNS fallback.
+    /// The messages this took: 1, more after a retry or TC.
     pub messages_sent: usize,
 }
 
@@ -68,7 +106,8 @@ pub struct Exchange {
 #[derive(Clone)]
 pub struct Transport {
     source_address: Option<IpAddr>,
-    pool: Arc<Pool>,
+    in_flight: Arc<Semaphore>,
+    no_case_echo: moka::sync::Cache<IpAddr, ()>,
     tap: Option<Tap>,
 }
 
@@ -78,39 +117,105 @@ impl Transport {
     pub fn new(source_address: Option<IpAddr>, tap: Option<Tap>) -> Self {
         Transport {
             source_address,
-            pool: Arc::new(Pool::new(source_address)),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            no_case_echo: moka::sync::Cache::builder()
+                .max_capacity(CASE_FALLBACK_CAPACITY)
+                .time_to_live(CASE_FALLBACK_TTL)
+                .build(),
             tap,
         }
     }
 
-    /// Asks `server` one question and returns the verified reply, retrying
-    /// over TCP when truncated and without EDNS when EDNS is refused.
+    /// Asks `server` one question, the whole exchange within `wait`, as many
+    /// retries as the exchange needs (at most three).
     pub async fn exchange(
         &self,
         server: SocketAddr,
         ask: &Ask,
         wait: Duration,
     ) -> Result<Exchange, TransportError> {
-        let mut exchange = self.exchange_udp(server, ask, wait).await?;
-        let code = exchange.reply.response_code;
-        let mut ask = ask.clone();
-        if ask.edns && matches!(code, ResponseCode::FormErr | ResponseCode::NotImp) {
-            ask.edns = false;
-            let retry = self.exchange_udp(server, &ask, wait).await?;
-            exchange = Exchange {
-                messages_sent: exchange.messages_sent + 1,
-                ..retry
-            };
-        }
-        if exchange.reply.truncation {
-            let sent = exchange.messages_sent;
-            let mut over_tcp = self.exchange_tcp(server, &ask, wait).await?;
-            over_tcp.messages_sent += sent;
-            exchange = over_tcp;
-        }
-        Ok(exchange)
+        let allowance = Allowance {
+            deadline: Instant::now() + wait,
+            wait,
+            permit: &mut || true,
+        };
+        self.exchange_within(server, ask, allowance).await
     }
 
+    /// Asks `server` one question and returns the verified reply: over TCP
+    /// when truncated or too big, without EDNS when EDNS is refused, without
+    /// 0x20 when the server does not echo the case. The caller has paid for
+    /// the first message; `allowance` says what the rest may spend.
+    pub async fn exchange_within(
+        &self,
+        server: SocketAddr,
+        ask: &Ask,
+        allowance: Allowance<'_>,
+    ) -> Result<Exchange, TransportError> {
+        let Allowance {
+            deadline,
+            wait,
+            permit,
+        } = allowance;
+        let _slot = timeout_at(deadline, self.in_flight.acquire())
+            .await
+            .map_err(|_| TransportError::Timeout(wait))?
+            .map_err(|_| TransportError::Timeout(wait))?; // never closed
+        let mut randomize = ask.randomize_case && !self.no_case_echo.contains_key(&server.ip());
+        let mut edns = ask.edns;
+        let mut messages_sent = 0;
+        // Each pass sends one UDP query; a retry turns one of its two reasons
+        // off, so there are three passes at most.
+        loop {
+            let until = next_try(deadline, wait, &mut messages_sent, permit)?;
+            let query = query_for(ask, edns, randomize);
+            let (reply, rtt) = match self
+                .try_udp(server, &query, randomize, udp_limit(edns), until)
+                .await?
+            {
+                Udp::Oversized => break,
+                Udp::Reply {
+                    echoed_case: false, ..
+                } if randomize => {
+                    tracing::debug!(%server, "the question's case is not echoed: again without 0x20");
+                    self.no_case_echo.insert(server.ip(), ());
+                    randomize = false;
+                    continue;
+                }
+                Udp::Reply { reply, rtt, .. } => (reply, rtt),
+            };
+            let refused = matches!(
+                reply.response_code,
+                ResponseCode::FormErr | ResponseCode::NotImp
+            );
+            if edns && refused {
+                edns = false;
+                continue;
+            }
+            if reply.truncation {
+                break;
+            }
+            return Ok(Exchange {
+                reply,
+                rtt,
+                protocol: Protocol::Udp,
+                messages_sent,
+            });
+        }
+        let until = next_try(deadline, wait, &mut messages_sent, permit)?;
+        let (reply, rtt) = self
+            .try_tcp(server, &query_for(ask, edns, false), until)
+            .await?;
+        Ok(Exchange {
+            reply,
+            rtt,
+            protocol: Protocol::Tcp,
+            messages_sent,
+        })
+    }
+
+    /// The local address to send to `server` from: the source address if of
+    /// its family, else any; the port is the kernel's choice.
     fn local_address(&self, server: SocketAddr) -> SocketAddr {
         let ip = match (self.source_address, server.ip()) {
             (Some(ip), _) if ip.is_ipv4() == server.is_ipv4() => ip,
@@ -120,115 +225,14 @@ impl Transport {
         SocketAddr::new(ip, 0)
     }
 
-    /// One UDP exchange on a socket of the pool, with a fresh random ID.
-    async fn exchange_udp(
-        &self,
-        server: SocketAddr,
-        ask: &Ask,
-        wait: Duration,
-    ) -> Result<Exchange, TransportError> {
-        let socket = self.pool.take(server)?;
-        let (query, mut waiting) = loop {
-            let query = query_message(ask);
-            if let Some(waiting) = socket.register(server, query.id) {
-                break (query, waiting);
-            }
-        };
-        let bytes = query.to_vec().map_err(|_| TransportError::Malformed)?;
-        let local = socket.local();
-        let sent_at = Instant::now();
-        let deadline = sent_at + wait;
-        self.observe(local, server, Protocol::Udp, &bytes);
-        waiting.send(&bytes).await?;
-        loop {
-            let Some((reply, cut)) = timeout_at(deadline, waiting.next())
-                .await
-                .map_err(|_| TransportError::Timeout(wait))?
-            else {
-                return Err(TransportError::Timeout(wait));
-            };
-            let verdict = if cut {
-                Verdict::Malformed
-            } else {
-                verify(&query, &reply)
-            };
-            match verdict {
-                // Bigger than we said we could take (RFC 6891 §6.2.3): a broken server.
-                Verdict::Accept(_) if reply.len() > udp_limit(ask) => {
-                    self.observe(server, local, Protocol::Udp, &reply);
-                    return Err(TransportError::Malformed);
-                }
-                Verdict::Accept(message) => {
-                    self.observe(server, local, Protocol::Udp, &reply);
-                    return Ok(Exchange {
-                        reply: message,
-                        rtt: sent_at.elapsed(),
-                        protocol: Protocol::Udp,
-                        messages_sent: 1,
-                    });
-                }
-                Verdict::Malformed => {
-                    self.observe(server, local, Protocol::Udp, &reply);
-                    return Err(TransportError::Malformed);
-                }
-                Verdict::Ignore => continue,
-            }
+    /// The local address of an upstream socket, for the tap only (a system
+    /// call saved when no one is watching).
+    fn local_of(&self, socket: &socket2::Socket, server: SocketAddr) -> SocketAddr {
+        let bound = || socket.local_addr().ok()?.as_socket();
+        match &self.tap {
+            Some(_) => bound().unwrap_or_else(|| self.local_address(server)),
+            None => self.local_address(server),
         }
-    }
-
-    /// One exchange over a new TCP connection (RFC 7766), within the same time-out.
-    async fn exchange_tcp(
-        &self,
-        server: SocketAddr,
-        ask: &Ask,
-        wait: Duration,
-    ) -> Result<Exchange, TransportError> {
-        let sent_at = Instant::now();
-        let deadline = sent_at + wait;
-        let socket = if server.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.bind(self.local_address(server))?;
-        let mut stream = timeout_at(deadline, socket.connect(server))
-            .await
-            .map_err(|_| TransportError::Timeout(wait))??;
-        let local = stream.local_addr()?;
-        let query = query_message(ask);
-        let bytes = query.to_vec().map_err(|_| TransportError::Malformed)?;
-        let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
-        framed.extend_from_slice(&bytes);
-        let exchange = async {
-            self.observe(local, server, Protocol::Tcp, &bytes);
-            stream.write_all(&framed).await?;
-            loop {
-                let length = stream.read_u16().await?;
-                let mut reply = vec![0u8; length as usize];
-                stream.read_exact(&mut reply).await?;
-                match verify(&query, &reply) {
-                    // TC over TCP makes no sense: a broken server.
-                    Verdict::Accept(message) if message.truncation => {
-                        return Err(TransportError::Malformed);
-                    }
-                    Verdict::Accept(message) => {
-                        self.observe(server, local, Protocol::Tcp, &reply);
-                        return Ok(message);
-                    }
-                    Verdict::Malformed => return Err(TransportError::Malformed),
-                    Verdict::Ignore => continue,
-                }
-            }
-        };
-        let reply = timeout_at(deadline, exchange)
-            .await
-            .map_err(|_| TransportError::Timeout(wait))??;
-        Ok(Exchange {
-            reply,
-            rtt: sent_at.elapsed(),
-            protocol: Protocol::Tcp,
-            messages_sent: 1,
-        })
     }
 
     fn observe(&self, from: SocketAddr, to: SocketAddr, protocol: Protocol, bytes: &[u8]) {
@@ -238,70 +242,35 @@ impl Transport {
     }
 }
 
-/// The query message: a random ID (RFC 5452 §4), our question, RD as asked, OPT if asked.
-pub fn query_message(ask: &Ask) -> Message {
-    let mut message = Message::query(); // a random ID
-    message.add_query(ask.query.clone());
-    message.metadata.recursion_desired = ask.recursion_desired;
-    if ask.edns {
-        let mut edns = Edns::new();
-        edns.set_max_payload(UPSTREAM_PAYLOAD);
-        edns.set_version(0);
-        message.edns = Some(edns);
+/// The end of the next try, after counting its message: the first is paid
+/// for by the caller, every other needs `permit`; none once the deadline passed.
+fn next_try(
+    deadline: Instant,
+    wait: Duration,
+    messages_sent: &mut usize,
+    permit: &mut (dyn FnMut() -> bool + Send),
+) -> Result<Instant, TransportError> {
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(TransportError::Timeout(wait));
     }
-    message
+    if *messages_sent > 0 && !permit() {
+        return Err(TransportError::OverBudget);
+    }
+    *messages_sent += 1;
+    Ok((now + wait).min(deadline))
 }
 
-/// The largest UDP reply we accept: our advertised payload, or 512 without EDNS.
-fn udp_limit(ask: &Ask) -> usize {
-    if ask.edns {
-        UPSTREAM_PAYLOAD as usize
-    } else {
-        512
-    }
-}
-
-/// What to make of a datagram from the server.
-#[derive(Debug)]
-pub enum Verdict {
-    /// Our reply.
-    Accept(Message),
-    /// Our ID, but not a DNS message: the server is broken.
-    Malformed,
-    /// Not ours (another ID, another question, not a response): keep waiting.
-    Ignore,
-}
-
-/// A reply is ours only with our ID and our question, exactly, case included (RFC 5452 §9.1).
-pub fn verify(query: &Message, bytes: &[u8]) -> Verdict {
-    let Ok(reply) = Message::from_vec(bytes) else {
-        let ours = bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == query.id;
-        return if ours {
-            Verdict::Malformed
-        } else {
-            Verdict::Ignore
-        };
-    };
-    if reply.id != query.id || reply.message_type != MessageType::Response {
-        return Verdict::Ignore;
-    }
-    let question = &query.queries[0];
-    let same_question = match reply.queries.as_slice() {
-        [asked] => {
-            asked.name.eq_case(&question.name)
-                && asked.query_type == question.query_type
-                && asked.query_class == question.query_class
+/// The query for one try: a fresh ID, EDNS as given, the case randomized or not.
+fn query_for(ask: &Ask, edns: bool, randomize: bool) -> Message {
+    let mut query = query_message(&Ask {
+        edns,
+        ..ask.clone()
+    });
+    if randomize {
+        for question in &mut query.queries {
+            question.name.randomize_label_case(); // the reply must echo this exactly
         }
-        // Some servers leave the question out of FORMERR and NOTIMP replies.
-        [] => matches!(
-            reply.response_code,
-            ResponseCode::FormErr | ResponseCode::NotImp
-        ),
-        _ => false,
-    };
-    if same_question {
-        Verdict::Accept(reply)
-    } else {
-        Verdict::Ignore
     }
+    query
 }

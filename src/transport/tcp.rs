@@ -1,0 +1,68 @@
+//! One TCP try: a new connection, one query, its reply (RFC 7766 §5, RFC 1035 §4.2.2).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_proto::op::Message;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
+use tokio::time::{Instant, timeout_at};
+
+use super::verify::{Verdict, verify};
+use super::{Transport, TransportError};
+use crate::server::Protocol;
+
+impl Transport {
+    /// Asks `query` over a new TCP connection to `server`, all before `until`;
+    /// returns the reply and the time from sending the query to it.
+    pub(super) async fn try_tcp(
+        &self,
+        server: SocketAddr,
+        query: &Message,
+        until: Instant,
+    ) -> Result<(Message, Duration), TransportError> {
+        let wait = until.saturating_duration_since(Instant::now());
+        let timeout = |_| TransportError::Timeout(wait);
+        let socket = if server.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(self.local_address(server))?;
+        let mut stream = timeout_at(until, socket.connect(server))
+            .await
+            .map_err(timeout)??;
+        let local = stream.local_addr()?;
+        let bytes = query.to_vec().map_err(|_| TransportError::Encode)?;
+        let length = u16::try_from(bytes.len()).map_err(|_| TransportError::Encode)?;
+        let mut framed = length.to_be_bytes().to_vec();
+        framed.extend_from_slice(&bytes);
+        let sent_at = Instant::now();
+        let exchange = async {
+            self.observe(local, server, Protocol::Tcp, &bytes);
+            stream.write_all(&framed).await?;
+            loop {
+                let length = stream.read_u16().await?;
+                let mut reply = vec![0u8; length as usize];
+                stream.read_exact(&mut reply).await?;
+                match verify(query, &reply) {
+                    // TC over TCP makes no sense: a broken server.
+                    Verdict::Accept(message) | Verdict::CaseMismatch(message)
+                        if message.truncation =>
+                    {
+                        return Err(TransportError::Malformed);
+                    }
+                    // No spoofing off the path over TCP: the case is not checked.
+                    Verdict::Accept(message) | Verdict::CaseMismatch(message) => {
+                        self.observe(server, local, Protocol::Tcp, &reply);
+                        return Ok(message);
+                    }
+                    Verdict::Malformed => return Err(TransportError::Malformed),
+                    Verdict::Ignore => continue,
+                }
+            }
+        };
+        let reply = timeout_at(until, exchange).await.map_err(timeout)??;
+        Ok((reply, sent_at.elapsed()))
+    }
+}
