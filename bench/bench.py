@@ -210,7 +210,7 @@ roots = ["127.1.0.1"]
 port = 53
 qname_minimisation = false
 [cache]
-capacity = 4000000
+size = "4G"
 [log]
 level = "warn"
 """)
@@ -449,12 +449,14 @@ def bench_memory(namespace, work, contender_class, names):
 
 def interleaved(rounds, contenders, measure):
     """Runs `measure(contender)` for each contender in turn, `rounds` times,
-    and keeps each figure's median per contender."""
+    and keeps each figure's median per contender; questions lost are added up
+    over the rounds (one lost question is one too many)."""
     runs = {c.name: [] for c in contenders}
     for _ in range(rounds):
         for contender in contenders:
             runs[contender.name].append(measure(contender))
-    return {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+    summary = (lambda key, values: sum(values) if key == "lost" else statistics.median(values))
+    return {name: {key: summary(key, [r[key] for r in results]) for key in results[0]}
             for name, results in runs.items()}
 
 
@@ -509,6 +511,7 @@ def main():
                 rows.append((f"cache hits q/s, {threads} thr", "q/s", o["qps"], u["qps"], "unbound", True))
                 rows.append((f"cache hits server CPU per query, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
                 rows.append((f"cache hits p99 at {args.rate} q/s, {threads} thr", "ms", o["p99_ms"], u["p99_ms"], "unbound", False))
+                rows.append((f"cache hits questions lost, {threads} thr", "queries", o["lost"], u["lost"], "unbound", False))
             if "cold" not in args.skip:
                 for label, warm, names in (("one known zone", "warm-known.txt", "known.txt"),
                                            ("20 delegated zones", "warm-zones.txt", "zones.txt")):
@@ -520,12 +523,14 @@ def main():
                     rows.append((f"cold {label} mean latency, {threads} thr", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
                     rows.append((f"cold {label} upstream msgs/name, {threads} thr", "msgs", o["upstream_per_name"], u["upstream_per_name"], "unbound", False))
                     rows.append((f"cold {label} server CPU per name, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
+                    rows.append((f"cold {label} questions lost, {threads} thr", "queries", o["lost"], u["lost"], "unbound", False))
             if "auth" not in args.skip:
                 log(f"authoritative, {threads} thread(s)")
                 results = interleaved(args.rounds, (OursAuth, Nsd), lambda c: bench_auth(namespace, work, c, threads, args.seconds))
                 o, n = results["resolver auth"], results["nsd"]
                 rows.append((f"authoritative q/s, {threads} thr", "q/s", o["qps"], n["qps"], "nsd", True))
                 rows.append((f"authoritative server CPU per query, {threads} thr", "µs", o["cpu_us"], n["cpu_us"], "nsd", False))
+                rows.append((f"authoritative questions lost, {threads} thr", "queries", o["lost"], n["lost"], "nsd", False))
         if "dnsdist" not in args.skip:
             log("two resolvers behind dnsdist")
             results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_balanced(
@@ -533,6 +538,7 @@ def main():
             o, u = results["resolver"], results["unbound"]
             rows.append(("cache hits through dnsdist, 2 x 1 thr", "q/s", o["qps"], u["qps"], "unbound", True))
             rows.append(("cache hits through dnsdist, mean latency", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
+            rows.append(("cache hits through dnsdist, questions lost", "queries", o["lost"], u["lost"], "unbound", False))
         if "memory" not in args.skip:
             log(f"memory, {args.memory_names} RRsets")
             results = {c.name: bench_memory(namespace, work, c, args.memory_names) for c in (Ours, Unbound)}
@@ -559,6 +565,11 @@ def main():
                       f"Throughput runs {args.seconds} s, medians of {args.rounds} interleaved rounds; "
                       f"dnsperf pinned as the server (see bench/README.md).\n\n")
         results.write(text + "\n")
+    lost = [(measure, ours) for measure, unit, ours, _, _, _ in rows if "questions lost" in measure and ours > 0]
+    for measure, ours in lost:
+        print(f"FAIL: {measure}: {ours:,.0f} questions got no answer at all")
+    if lost:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

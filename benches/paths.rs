@@ -15,6 +15,7 @@ use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use resolver::authority::{Authority, Catalog};
 use resolver::config::{CacheConfig, Config, Roots};
+use resolver::resolver::cache::Credibility;
 use resolver::resolver::{Cache, Resolver, Service};
 use resolver::server::{Decision, Handler, Protocol, RateDecision, decide};
 use resolver::zone::ZoneSet;
@@ -70,9 +71,11 @@ fn warmed_service(log_queries: bool) -> Service {
         600,
         RData::A(A::new(128, 119, 245, 12)),
     );
-    resolver
-        .cache()
-        .insert_rrset(&[record], tokio::time::Instant::now());
+    resolver.cache().insert_rrset(
+        &[record],
+        Credibility::AuthoritativeAnswer,
+        tokio::time::Instant::now(),
+    );
     Service::new(resolver, config.server.allow.clone(), log_queries)
 }
 
@@ -112,7 +115,7 @@ fn hot_paths(c: &mut Criterion) {
         })
     });
 
-    let cache = Cache::new(&CacheConfig::default());
+    let cache = Cache::new(&CacheConfig::default(), 256 << 20);
     let now = tokio::time::Instant::now();
     for i in 0..10_000 {
         let owner = name(&format!("h{i}.example.com."));
@@ -122,6 +125,7 @@ fn hot_paths(c: &mut Criterion) {
                 600,
                 RData::A(A::new(192, 0, 2, 1)),
             )],
+            Credibility::AuthoritativeAnswer,
             now,
         );
     }

@@ -142,8 +142,11 @@ impl Default for ResolverConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
-    /// Entries held at most (RRsets, delegations, negative answers together).
-    pub capacity: u64,
+    /// The bytes all the resolver's caches may hold together (records,
+    /// delegations, negative answers and encoded answers): `size = 268435456`
+    /// or with a suffix, `size = "256M"` (K, M, G: powers of 1024).
+    #[serde(deserialize_with = "deserialize_size")]
+    pub size: u64,
     /// TTLs above this are cut to it, in seconds.
     pub max_ttl: u32,
     /// TTLs below this are raised to it, in seconds.
@@ -155,7 +158,7 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
-            capacity: 200_000,
+            size: 256 << 20,
             max_ttl: 86_400,
             min_ttl: 0,
             max_negative_ttl: 3_600,
@@ -304,6 +307,9 @@ impl Config {
                 "[server] tcp_connections, pending_answers, pending_per_client and tcp_connections_per_client must be at least 1",
             );
         }
+        if self.cache.size < MIN_CACHE_SIZE {
+            return Err("[cache] size must be at least \"1M\"");
+        }
         if self.cache.min_ttl > self.cache.max_ttl {
             return Err("[cache] min_ttl is above max_ttl");
         }
@@ -330,6 +336,41 @@ impl Config {
     /// Seconds as a duration.
     pub fn seconds(value: f64) -> Duration {
         Duration::from_secs_f64(value)
+    }
+}
+
+/// The least `[cache] size`: 1 MiB.
+pub const MIN_CACHE_SIZE: u64 = 1 << 20;
+
+/// A size in bytes: a number, or a string of digits with an optional K, M
+/// or G suffix (powers of 1024), as Unbound's `msg-cache-size` takes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, shift) = match text.as_bytes().last()? {
+        b'k' | b'K' => (&text[..text.len() - 1], 10),
+        b'm' | b'M' => (&text[..text.len() - 1], 20),
+        b'g' | b'G' => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let value: u64 = digits.trim().parse().ok()?;
+    value.checked_mul(1u64 << shift)
+}
+
+/// `size = 1048576` or `size = "1M"`.
+fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(deserializer)? {
+        Size::Bytes(bytes) => Ok(bytes),
+        Size::Text(text) => parse_size(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "size {text:?}: expected bytes, or a number with K, M or G (e.g. \"256M\")"
+            ))
+        }),
     }
 }
 
@@ -384,6 +425,20 @@ mod tests {
         );
         assert!(config.lab.is_some());
         assert_eq!(config.upstream_port(), 5300);
+    }
+
+    #[test]
+    fn cache_sizes_take_suffixes_and_bad_ones_are_named() {
+        let config = Config::parse("[cache]\nsize = \"64M\"\n").expect("valid");
+        assert_eq!(config.cache.size, 64 << 20);
+        let config = Config::parse("[cache]\nsize = \"1g\"\n").expect("valid");
+        assert_eq!(config.cache.size, 1 << 30);
+        let config = Config::parse("[cache]\nsize = 2097152\n").expect("valid");
+        assert_eq!(config.cache.size, 2 << 20);
+        let error = Config::parse("[cache]\nsize = \"lots\"\n").expect_err("invalid");
+        assert!(error.to_string().contains("lots"), "{error}");
+        assert_eq!(parse_size("16X"), None);
+        assert_eq!(parse_size("99999999999G"), None, "overflow is an error");
     }
 
     #[test]

@@ -43,46 +43,6 @@ async fn a_name_is_resolved_from_the_root_down_with_ra_set() {
 }
 
 #[tokio::test]
-async fn answers_come_from_the_cache_with_the_ttl_counting_down() {
-    let dir = zone_dir(&[
-        (
-            "root.toml",
-            &root_zone(&[("short.test.", "ns.short.test.", Some("127.0.8.2"))]),
-        ),
-        (
-            "short.toml",
-            &zone_text(
-                "short.test.",
-                &[
-                    ("@", "NS", "ns", 3600),
-                    ("ns", "A", "127.0.8.2", 3600),
-                    ("host", "A", "192.0.2.5", 2),
-                ],
-            ),
-        ),
-    ]);
-    let lab = Lab::start_dir(dir.path());
-    let local = Local::start(&config_for(&lab));
-    let first = local.ask("host.short.test.", RecordType::A).await;
-    assert_eq!(first.answers[0].ttl, 2);
-    assert_eq!(local.upstream_queries(), 2);
-
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let cached = local.ask("host.short.test.", RecordType::A).await;
-    assert_eq!(cached.answers[0].ttl, 1, "the TTL counts down");
-    assert_eq!(local.upstream_queries(), 0, "answered from the cache");
-
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let refetched = local.ask("host.short.test.", RecordType::A).await;
-    assert_eq!(refetched.answers[0].ttl, 2, "expired, fetched again");
-    assert_eq!(
-        local.upstream_queries(),
-        1,
-        "the delegation is still cached: one query to ns.short.test"
-    );
-}
-
-#[tokio::test]
 async fn negative_answers_are_cached_with_the_soa() {
     let lab = Lab::start();
     let local = Local::start(&config_for(&lab));

@@ -28,8 +28,8 @@ use recurse::Recursion;
 use crate::server::replay::{AnswerCache, Lifetime};
 use crate::server::{Handler, QuickQuery, Request, Response};
 
-/// The answers remembered per server (encoded answers of its zones).
-const REMEMBERED_ANSWERS: u64 = 100_000;
+/// The bytes of encoded answers each server remembers at most (its zones' answers).
+pub const REMEMBERED_BYTES: u64 = 8 << 20;
 
 /// What one server answers from: its zones and the answers already given from them.
 pub struct Published {
@@ -43,7 +43,7 @@ impl Published {
     pub fn new(catalog: Catalog) -> Self {
         Published {
             catalog,
-            answers: AnswerCache::new(REMEMBERED_ANSWERS),
+            answers: AnswerCache::new(REMEMBERED_BYTES),
         }
     }
 }
@@ -116,8 +116,10 @@ impl Handler for Authority {
         self.catalog.load().answers.get(query, Instant::now())
     }
 
-    fn remember(&self, query: &QuickQuery, _response: &Message, encoded: &[u8]) {
-        if self.recursion.is_none() {
+    /// Answers from the zones are remembered; REFUSED (a name outside every
+    /// zone) is not, so random names cannot fill the memory with refusals.
+    fn remember(&self, query: &QuickQuery, response: &Message, encoded: &[u8]) {
+        if self.recursion.is_none() && response.response_code != ResponseCode::Refused {
             let published = self.catalog.load();
             published
                 .answers

@@ -7,6 +7,7 @@
 //! IPv6 at all, so that an IPv4-only host skips them at once.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::LazyLock;
 
 use ipnet::IpNet;
 
@@ -31,14 +32,19 @@ const SPECIAL: [&str; 17] = [
     "ff00::/8",
 ];
 
+/// The networks of [`SPECIAL`], parsed once.
+static SPECIAL_NETWORKS: LazyLock<Vec<IpNet>> = LazyLock::new(|| {
+    SPECIAL
+        .iter()
+        // The table above is constant and valid.
+        .map(|net| net.parse().expect("a valid prefix"))
+        .collect()
+});
+
 /// True for an address in a special-purpose network: loopback, private,
 /// link-local, multicast, unspecified and the like.
 pub fn is_special(address: &IpAddr) -> bool {
-    SPECIAL.iter().any(|net| {
-        // The table above is constant and valid.
-        let net: IpNet = net.parse().expect("a valid prefix");
-        net.contains(address)
-    })
+    SPECIAL_NETWORKS.iter().any(|net| net.contains(address))
 }
 
 /// True when the host has a route to the IPv6 Internet. Connecting a UDP

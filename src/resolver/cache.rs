@@ -8,6 +8,10 @@
 //!
 //! Entries are compact: a key of a few dozen octets (kind, type, the name
 //! in wire form) and records in wire form, decoded when read.
+//!
+//! Each entry carries the [`Credibility`] of its source (RFC 2181 §5.4.1): an
+//! entry is never replaced, before it expires, by data of a lower rank, so
+//! a non-authoritative answer cannot overwrite what an authority said.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -147,8 +151,59 @@ impl Content {
     }
 }
 
-/// Where an entry's records start: after its expiry (8 octets) and its content byte.
-const HEADER: usize = 9;
+/// How far data is to be believed, by where it came from (RFC 2181 §5.4.1),
+/// lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Credibility {
+    /// The authority section of a referral and its glue: the parent's view.
+    Referral = 1,
+    /// The answer section of a reply without AA (from a server that offers
+    /// no recursion, so not a cache talking).
+    NonAuthoritativeAnswer = 2,
+    /// The answer (or negative answer) of a server authoritative for the name.
+    AuthoritativeAnswer = 3,
+}
+
+impl Credibility {
+    /// The rank of the answer section of a reply with this AA bit.
+    pub fn of_answer(authoritative: bool) -> Self {
+        if authoritative {
+            Credibility::AuthoritativeAnswer
+        } else {
+            Credibility::NonAuthoritativeAnswer
+        }
+    }
+
+    fn from_byte(byte: u8) -> Self {
+        match byte {
+            3 => Credibility::AuthoritativeAnswer,
+            2 => Credibility::NonAuthoritativeAnswer,
+            _ => Credibility::Referral,
+        }
+    }
+}
+
+/// Where an entry's records start: after its expiry (8 octets), its content
+/// byte and its credibility byte.
+const HEADER: usize = 10;
+
+/// What an entry costs beyond its key and value: moka's node, its place in
+/// the hash table and the eviction lists, the two allocations' headers
+/// (measured: about 350 bytes per small RRset in all, bench/RESULTS.md).
+pub const ENTRY_OVERHEAD: usize = 384;
+
+/// The weight of an entry of `payload` bytes (key and value) in bytes, as
+/// moka counts it against the capacity.
+pub fn entry_weight(payload: usize) -> u32 {
+    u32::try_from(payload + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+}
+
+/// moka's weigher for the cache's entries (its signature takes the key type by reference).
+#[allow(clippy::borrowed_box)]
+fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
+    entry_weight(key.len() + value.len())
+}
 
 /// The resolver's cache; cheap to clone (shared).
 ///
@@ -163,12 +218,13 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// An empty cache holding at most `config.capacity` entries; moka evicts
-    /// the least useful ones past the capacity. Every read checks the
-    /// entry's own expiry.
-    pub fn new(config: &CacheConfig) -> Self {
+    /// An empty cache holding at most `bytes` (keys, values and the
+    /// bookkeeping of each entry, see [`ENTRY_OVERHEAD`]); moka evicts the
+    /// least useful entries past it. Every read checks the entry's own expiry.
+    pub fn new(config: &CacheConfig, bytes: u64) -> Self {
         let entries = MokaCache::builder()
-            .max_capacity(config.capacity)
+            .max_capacity(bytes)
+            .weigher(weigh)
             .build_with_hasher(ahash::RandomState::new());
         Cache {
             entries,
@@ -177,8 +233,12 @@ impl Cache {
         }
     }
 
-    /// A TTL within the configured bounds (RFC 2181 §8 keeps it below 2^31).
+    /// A TTL within the configured bounds; a TTL with the top bit set is
+    /// treated as zero (RFC 2181 §8). Zero is not cached (RFC 1035 §3.2.1)
+    /// unless `min_ttl` raises it, as Unbound's `cache-min-ttl` and Knot
+    /// Resolver's `cache.min_ttl` do (Deckard's `iter_minmaxttl`).
     pub fn clamp_ttl(&self, ttl: u32) -> u32 {
+        let ttl = if ttl > i32::MAX as u32 { 0 } else { ttl };
         ttl.clamp(self.config.min_ttl, self.config.max_ttl)
             .min(i32::MAX as u32)
     }
@@ -189,12 +249,16 @@ impl Cache {
             RData::SOA(data) => data.minimum,
             _ => soa.ttl,
         };
-        soa.ttl.min(minimum).min(self.config.max_negative_ttl)
+        // A top-bit TTL (or MINIMUM) counts as zero (RFC 2181 §8).
+        let ttl = |value: u32| if value > i32::MAX as u32 { 0 } else { value };
+        ttl(soa.ttl)
+            .min(ttl(minimum))
+            .min(self.config.max_negative_ttl)
     }
 
-    /// Caches an RRset from an authoritative answer; all records share one
+    /// Caches an RRset of the given credibility; all records share one
     /// owner and type, and the set gets the least of their TTLs (RFC 2181 §5.2).
-    pub fn insert_rrset(&self, records: &[Record], now: Instant) {
+    pub fn insert_rrset(&self, records: &[Record], credibility: Credibility, now: Instant) {
         let Some(first) = records.first() else {
             return;
         };
@@ -205,35 +269,57 @@ impl Cache {
             .iter()
             .map(|record| Record::from_rdata(Name::root(), 0, record.data.clone()))
             .collect();
-        self.insert(&key, ttl, Content::RRset, &ownerless, now);
+        self.insert(&key, ttl, Content::RRset, credibility, &ownerless, now);
     }
 
     /// Caches NODATA for `name`/`record_type` (RFC 2308 §5).
-    pub fn insert_no_data(&self, name: &Name, record_type: RecordType, soa: &Record, now: Instant) {
+    pub fn insert_no_data(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        soa: &Record,
+        credibility: Credibility,
+        now: Instant,
+    ) {
         let key = KeyBuf::new(Kind::RRset, record_type, name);
         self.insert(
             &key,
             self.negative_ttl(soa),
             Content::NoData,
+            credibility,
             std::slice::from_ref(soa),
             now,
         );
     }
 
     /// Caches NXDOMAIN for `name`: it holds for every type (RFC 2308 §5).
-    pub fn insert_nx_domain(&self, name: &Name, soa: &Record, now: Instant) {
+    pub fn insert_nx_domain(
+        &self,
+        name: &Name,
+        soa: &Record,
+        credibility: Credibility,
+        now: Instant,
+    ) {
         let key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
         self.insert(
             &key,
             self.negative_ttl(soa),
             Content::NxDomain,
+            credibility,
             std::slice::from_ref(soa),
             now,
         );
     }
 
-    /// Caches a zone's delegation for `ttl` seconds: its NS records and glue.
-    pub fn insert_delegation(&self, delegation: Delegation, ttl: u32, now: Instant) {
+    /// Caches a zone's delegation for `ttl` seconds: its NS records and glue,
+    /// from a referral or (authoritative) from priming the root.
+    pub fn insert_delegation(
+        &self,
+        delegation: Delegation,
+        ttl: u32,
+        credibility: Credibility,
+        now: Instant,
+    ) {
         let ttl = self.clamp_ttl(ttl);
         let key = KeyBuf::new(Kind::Delegation, RecordType::NS, &delegation.zone);
         let ns = delegation.name_servers.iter().map(|name| {
@@ -247,18 +333,33 @@ impl Cache {
             Record::from_rdata(name.clone(), 0, data)
         });
         let records: Vec<Record> = ns.chain(glue).collect();
-        self.insert(&key, ttl, Content::Delegation, &records, now);
+        self.insert(&key, ttl, Content::Delegation, credibility, &records, now);
     }
 
-    fn insert(&self, key: &KeyBuf, ttl: u32, content: Content, records: &[Record], now: Instant) {
+    fn insert(
+        &self,
+        key: &KeyBuf,
+        ttl: u32,
+        content: Content,
+        credibility: Credibility,
+        records: &[Record],
+        now: Instant,
+    ) {
         if ttl == 0 {
             return; // zero TTL: for the transaction in progress only (RFC 1035 §3.2.1)
+        }
+        if self
+            .credibility(key, now)
+            .is_some_and(|held| held > credibility)
+        {
+            return; // RFC 2181 §5.4.1: lower-ranked data never replaces higher
         }
         let expires = now + Duration::from_secs(u64::from(ttl));
         let millis = expires.saturating_duration_since(self.epoch).as_millis() as u64;
         let mut value = Vec::with_capacity(HEADER + 64);
         value.extend_from_slice(&millis.to_be_bytes());
         value.push(content as u8);
+        value.push(credibility as u8);
         if pack(records, &mut value).is_some() {
             self.entries.insert(key.as_slice().into(), value.into());
         }
@@ -275,17 +376,38 @@ impl Cache {
         if seconds == 0 {
             return None;
         }
-        let (content, packed) = rest.split_first()?;
+        let [content, _credibility, packed @ ..] = rest else {
+            return None;
+        };
         Some((Content::from_byte(*content)?, unpack(packed, seconds)))
+    }
+
+    /// The credibility of the live entry under `key`, if any.
+    fn credibility(&self, key: &KeyBuf, now: Instant) -> Option<Credibility> {
+        let value = self.entries.get(key.as_slice())?;
+        let (expiry, rest) = value.split_first_chunk::<8>()?;
+        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
+        if expires <= now {
+            return None;
+        }
+        rest.get(1).map(|byte| Credibility::from_byte(*byte))
     }
 
     /// What the cache knows about `name`/`record_type`, TTLs counting down.
     pub fn lookup(&self, name: &Name, record_type: RecordType, now: Instant) -> Option<Cached> {
         let nx_domain = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
+        let rrset = KeyBuf::new(Kind::RRset, record_type, name);
         if let Some((Content::NxDomain, records)) = self.live(&nx_domain, now) {
-            return records.into_iter().next().map(Cached::NxDomain);
+            // A lower-ranked NXDOMAIN does not hide higher-ranked data (RFC 2181 §5.4.1).
+            let outranked = self
+                .credibility(&rrset, now)
+                .zip(self.credibility(&nx_domain, now))
+                .is_some_and(|(data, nx)| data > nx);
+            if !outranked {
+                return records.into_iter().next().map(Cached::NxDomain);
+            }
         }
-        let (content, records) = self.live(&KeyBuf::new(Kind::RRset, record_type, name), now)?;
+        let (content, records) = self.live(&rrset, now)?;
         match content {
             Content::RRset => Some(Cached::Records(
                 records
@@ -339,6 +461,12 @@ impl Cache {
             .find_map(|labels| self.delegation(&name.trim_to(labels), now))
     }
 
+    /// The bytes the cache holds, as weighed against its size.
+    pub fn weighted_size(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size()
+    }
+
     /// How many entries the cache holds (approximate while moka catches up).
     pub fn entry_count(&self) -> u64 {
         self.entries.run_pending_tasks();
@@ -370,15 +498,17 @@ mod tests {
         Record::from_rdata(name("t."), ttl, RData::SOA(data))
     }
 
+    const AUTH: Credibility = Credibility::AuthoritativeAnswer;
+
     fn cache() -> Cache {
-        Cache::new(&CacheConfig::default())
+        Cache::new(&CacheConfig::default(), 1 << 20)
     }
 
     #[test]
     fn ttls_count_down_and_expire() {
         let cache = cache();
         let start = Instant::now();
-        cache.insert_rrset(&[a("Host.T.", 600)], start);
+        cache.insert_rrset(&[a("Host.T.", 600)], AUTH, start);
         let later = start + Duration::from_secs(100);
         let records = cache
             .rrset(&name("host.t."), RecordType::A, later)
@@ -399,7 +529,7 @@ mod tests {
     fn an_rrset_gets_its_least_ttl() {
         let cache = cache();
         let now = Instant::now();
-        cache.insert_rrset(&[a("h.t.", 600), a("h.t.", 300)], now);
+        cache.insert_rrset(&[a("h.t.", 600), a("h.t.", 300)], AUTH, now);
         let records = cache
             .rrset(&name("h.t."), RecordType::A, now)
             .expect("cached");
@@ -410,7 +540,7 @@ mod tests {
     fn zero_ttl_is_not_cached() {
         let cache = cache();
         let now = Instant::now();
-        cache.insert_rrset(&[a("h.t.", 0)], now);
+        cache.insert_rrset(&[a("h.t.", 0)], AUTH, now);
         assert!(cache.rrset(&name("h.t."), RecordType::A, now).is_none());
     }
 
@@ -418,7 +548,7 @@ mod tests {
     fn nxdomain_covers_every_type_for_the_negative_ttl() {
         let cache = cache();
         let now = Instant::now();
-        cache.insert_nx_domain(&name("gone.t."), &soa(3600, 300), now);
+        cache.insert_nx_domain(&name("gone.t."), &soa(3600, 300), AUTH, now);
         for record_type in [RecordType::A, RecordType::MX] {
             match cache.lookup(&name("gone.t."), record_type, now) {
                 Some(Cached::NxDomain(soa)) => assert_eq!(soa.ttl, 300),
@@ -443,10 +573,10 @@ mod tests {
             min_ttl: 10,
             ..CacheConfig::default()
         };
-        let cache = Cache::new(&config);
+        let cache = Cache::new(&config, 1 << 20);
         let now = Instant::now();
-        cache.insert_rrset(&[a("big.t.", 86_400)], now);
-        cache.insert_rrset(&[a("small.t.", 1)], now);
+        cache.insert_rrset(&[a("big.t.", 86_400)], AUTH, now);
+        cache.insert_rrset(&[a("small.t.", 1)], AUTH, now);
         assert_eq!(
             cache
                 .rrset(&name("big.t."), RecordType::A, now)
@@ -461,5 +591,87 @@ mod tests {
                 .ttl,
             10
         );
+    }
+
+    #[test]
+    fn lower_ranked_data_never_replaces_higher_before_it_expires() {
+        let cache = cache();
+        let now = Instant::now();
+        let other = |ttl| {
+            Record::from_rdata(
+                name("h.t."),
+                ttl,
+                RData::A(A(Ipv4Addr::new(198, 51, 100, 9))),
+            )
+        };
+        cache.insert_rrset(&[a("h.t.", 600)], AUTH, now);
+        cache.insert_rrset(&[other(600)], Credibility::NonAuthoritativeAnswer, now);
+        let held = cache
+            .rrset(&name("h.t."), RecordType::A, now)
+            .expect("cached");
+        assert_eq!(
+            held[0].data,
+            a("h.t.", 600).data,
+            "the authoritative RRset stays"
+        );
+        // A lower-ranked NXDOMAIN does not hide it either.
+        cache.insert_nx_domain(
+            &name("h.t."),
+            &soa(600, 600),
+            Credibility::NonAuthoritativeAnswer,
+            now,
+        );
+        assert!(matches!(
+            cache.lookup(&name("h.t."), RecordType::A, now),
+            Some(Cached::Records(_))
+        ));
+        // Equal or higher rank replaces; once expired, anything does.
+        let later = now + Duration::from_secs(601);
+        cache.insert_rrset(&[other(600)], Credibility::NonAuthoritativeAnswer, later);
+        let held = cache
+            .rrset(&name("h.t."), RecordType::A, later)
+            .expect("cached");
+        assert_eq!(held[0].data, other(600).data);
+        cache.insert_rrset(&[a("h.t.", 600)], AUTH, later);
+        let held = cache
+            .rrset(&name("h.t."), RecordType::A, later)
+            .expect("cached");
+        assert_eq!(held[0].data, a("h.t.", 600).data);
+    }
+
+    #[test]
+    fn top_bit_ttls_count_as_zero_and_only_min_ttl_raises_zero() {
+        let cache = cache();
+        let now = Instant::now();
+        cache.insert_rrset(&[a("top.t.", 0x8000_0001)], AUTH, now);
+        assert!(cache.rrset(&name("top.t."), RecordType::A, now).is_none());
+        assert_eq!(cache.clamp_ttl(0x8000_0001), 0, "RFC 2181 §8: as if zero");
+        assert_eq!(cache.negative_ttl(&soa(0x8000_0000, 300)), 0);
+        let raised = Cache::new(
+            &CacheConfig {
+                min_ttl: 30,
+                ..CacheConfig::default()
+            },
+            1 << 20,
+        );
+        assert_eq!(raised.clamp_ttl(0), 30, "as Unbound's cache-min-ttl");
+        assert_eq!(raised.clamp_ttl(0x8000_0001), 30);
+    }
+
+    #[test]
+    fn the_cache_holds_no_more_bytes_than_its_size() {
+        let size = 1 << 20;
+        let cache = Cache::new(&CacheConfig::default(), size);
+        let now = Instant::now();
+        let big = |owner: &str| {
+            let text = hickory_proto::rr::rdata::TXT::new(vec!["x".repeat(250); 16]);
+            Record::from_rdata(name(owner), 600, RData::TXT(text))
+        };
+        for i in 0..2_000 {
+            cache.insert_rrset(&[big(&format!("h{i}.t."))], AUTH, now); // ~4 KB each
+        }
+        let held = cache.weighted_size();
+        assert!(held <= size, "{held} bytes held for a size of {size}");
+        assert!(held > size / 2, "the cache is used: {held} bytes");
     }
 }

@@ -107,18 +107,21 @@ impl DelegationPoint {
     }
 
     /// The untried address with the best score, ties broken at random; marked tried.
+    ///
+    /// Each candidate is scored once: other resolutions update the shared
+    /// statistics meanwhile, so a second reading could disagree with the first.
     pub fn next(&mut self, stats: &ServerStats) -> Option<Candidate> {
-        let best = self
-            .candidates
-            .iter()
-            .filter(|c| !c.tried)
-            .map(|c| stats.score(&c.address))
-            .min()?;
-        let ties: Vec<usize> = (0..self.candidates.len())
-            .filter(|&i| {
-                !self.candidates[i].tried && stats.score(&self.candidates[i].address) == best
-            })
+        let scored: Vec<(usize, Duration)> = (0..self.candidates.len())
+            .filter(|&i| !self.candidates[i].tried)
+            .map(|i| (i, stats.score(&self.candidates[i].address)))
             .collect();
+        let best = scored.iter().map(|&(_, score)| score).min()?;
+        let ties: Vec<usize> = scored
+            .iter()
+            .filter(|&&(_, score)| score == best)
+            .map(|&(i, _)| i)
+            .collect();
+        // `best` is one of the scores, so `ties` holds at least one candidate.
         let pick = ties[rand::random_range(0..ties.len())];
         self.candidates[pick].tried = true;
         Some(self.candidates[pick].clone())
@@ -267,6 +270,37 @@ mod tests {
         for _ in 0..20 {
             let mut point = DelegationPoint::from_addresses(Name::root(), &[dead, live]);
             assert_eq!(point.next(&stats).expect("a server").address, live);
+        }
+    }
+
+    #[test]
+    fn scores_changing_while_choosing_never_panic() {
+        // Other threads smooth RTTs in while this one chooses (issue 9 §1:
+        // reading a score twice found no tie and sampled an empty range).
+        let stats = ServerStats::default();
+        let addresses: Vec<IpAddr> = (1..=4).map(|i| IpAddr::from([192, 0, 2, i])).collect();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (stats, stop, addresses) = (stats.clone(), stop.clone(), addresses.clone());
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2_000_000 {
+                        let address = addresses[(n as usize + w) % addresses.len()];
+                        stats.record_rtt(address, Duration::from_micros(n % 7));
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..20_000 {
+            let mut point = DelegationPoint::from_addresses(Name::root(), &addresses);
+            let picked = std::iter::from_fn(|| point.next(&stats)).count();
+            assert_eq!(picked, addresses.len());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for writer in writers {
+            writer.join().expect("writer thread");
         }
     }
 }

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::Resolver;
 use super::addresses::is_special;
-use super::cache::Cached;
+use super::cache::{Cached, Credibility};
 use super::delegation::{Candidate, Delegation, DelegationPoint};
 use super::reply::{
     Classified, Lameness, address_of, classify, delegation_of, follows_no_alias, scrub,
@@ -114,6 +114,9 @@ pub enum ResolveError {
     /// A nameserver name whose lookup needs itself (zones served only by each other's names).
     #[error("{0} can only be resolved through itself")]
     DependencyLoop(Name),
+    /// The resolution panicked or overran its bound, and was abandoned.
+    #[error("{0}")]
+    Abandoned(#[from] super::in_flight::Abandoned),
     /// Every server of a zone failed.
     #[error(
         "no server of {zone} answered usefully (last: {})",
@@ -152,7 +155,10 @@ impl ResolveError {
     /// The Extended DNS Error (RFC 8914) that explains this failure to the client.
     pub fn extended_error(&self) -> u16 {
         match self {
-            ResolveError::Deadline(_) => ede::NO_REACHABLE_AUTHORITY,
+            ResolveError::Deadline(_)
+            | ResolveError::Abandoned(super::in_flight::Abandoned::Overran(_)) => {
+                ede::NO_REACHABLE_AUTHORITY
+            }
             ResolveError::ServersFailed { failure, .. } => match failure {
                 Failure::Unreachable => ede::NETWORK_ERROR,
                 Failure::Malformed => ede::INVALID_DATA,
@@ -668,7 +674,12 @@ impl Resolver {
                     server.address,
                     delegation.name_servers.len()
                 );
-                self.cache.insert_delegation(delegation, ttl, clock::now());
+                self.cache.insert_delegation(
+                    delegation,
+                    ttl,
+                    Credibility::AuthoritativeAnswer,
+                    clock::now(),
+                );
                 return Ok(ttl);
             }
             self.stats.record_failure(server.address, LAME_PENALTY);
@@ -713,17 +724,31 @@ impl Resolver {
         }
         match classify(reply, name, qtype, zone) {
             Classified::Referral { delegation, ttl } => {
-                self.cache
-                    .insert_delegation(delegation.clone(), ttl, clock::now());
+                self.cache.insert_delegation(
+                    delegation.clone(),
+                    ttl,
+                    Credibility::Referral,
+                    clock::now(),
+                );
                 Lesson::Referral(delegation)
             }
             Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
-            other => Lesson::Step(self.learn(name, qtype, other)),
+            other => {
+                let credibility = Credibility::of_answer(reply.authoritative);
+                Lesson::Step(self.learn(name, qtype, other, credibility))
+            }
         }
     }
 
-    /// Caches what an authoritative reply taught and turns it into a step.
-    fn learn(&self, name: &Name, qtype: RecordType, classified: Classified) -> Step {
+    /// Caches what an answer taught, ranked by `credibility` (RFC 2181
+    /// §5.4.1: with or without AA), and turns it into a step.
+    fn learn(
+        &self,
+        name: &Name,
+        qtype: RecordType,
+        classified: Classified,
+        credibility: Credibility,
+    ) -> Step {
         let now = clock::now();
         let (chain, end) = match &classified {
             Classified::Answer { chain, .. }
@@ -739,26 +764,28 @@ impl Resolver {
             _ => (Vec::new(), name.clone()),
         };
         for cname in &chain {
-            self.cache.insert_rrset(std::slice::from_ref(cname), now);
+            self.cache
+                .insert_rrset(std::slice::from_ref(cname), credibility, now);
         }
         match classified {
             Classified::Answer { records, .. } => {
                 let records = self.clamped(&records);
                 if qtype != RecordType::ANY {
-                    self.cache.insert_rrset(&records, now);
+                    self.cache.insert_rrset(&records, credibility, now);
                 }
                 Step::Done(chain, Outcome::Answer(records))
             }
             Classified::Alias { target, .. } => Step::Alias(chain, target),
             Classified::NxDomain { soa, .. } => {
                 if let Some(soa) = &soa {
-                    self.cache.insert_nx_domain(&end, soa, now);
+                    self.cache.insert_nx_domain(&end, soa, credibility, now);
                 }
                 Step::Done(chain, Outcome::NxDomain(soa.map(|s| self.negative(&s))))
             }
             Classified::NoData { soa, .. } => {
                 if let Some(soa) = &soa {
-                    self.cache.insert_no_data(&end, qtype, soa, now);
+                    self.cache
+                        .insert_no_data(&end, qtype, soa, credibility, now);
                 }
                 Step::Done(chain, Outcome::NoData(soa.map(|s| self.negative(&s))))
             }

@@ -12,7 +12,9 @@
 pub mod addresses;
 pub mod cache;
 pub mod delegation;
+pub mod failures;
 pub mod hints;
+pub mod in_flight;
 pub mod iterate;
 pub mod reply;
 pub mod service;
@@ -58,6 +60,7 @@ pub struct Resolver {
     transport: Transport,
     roots: DelegationPoint,
     settings: Settings,
+    replay_bytes: u64,
 }
 
 /// A finished resolution with what it cost.
@@ -74,10 +77,11 @@ impl Resolver {
     /// upstream messages to `tap`.
     pub fn new(config: &Config, roots: &Roots, tap: Option<Tap>) -> Self {
         Resolver {
-            cache: Cache::new(&config.cache),
+            cache: Cache::new(&config.cache, config.cache.size - replay_share(config)),
             stats: ServerStats::default(),
             transport: Transport::new(config.resolver.source_address, tap),
             roots: hints::root_point(roots),
+            replay_bytes: replay_share(config),
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
@@ -105,6 +109,16 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The bytes that encoded answers to replay may take (of `[cache] size`).
+    pub fn replay_bytes(&self) -> u64 {
+        self.replay_bytes
+    }
+
+    /// The bounds of one client question.
+    pub fn limits(&self) -> &Limits {
+        &self.settings.limits
     }
 
     /// Resolves one client question with a fresh budget.
@@ -149,6 +163,12 @@ impl Resolver {
         }
         None
     }
+}
+
+/// The part of `[cache] size` that encoded answers ready to replay may
+/// hold: a quarter; the records get the rest.
+pub fn replay_share(config: &Config) -> u64 {
+    config.cache.size / 4
 }
 
 /// The root servers to start from: `[resolver] roots`, else the lab's root

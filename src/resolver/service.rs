@@ -1,54 +1,54 @@
 //! The resolver as a DNS server: who may ask, answers from the cache at
 //! once, and one shared resolution per question in progress.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use ipnet::IpNet;
 use tokio::time::Instant;
 
+use super::in_flight::{InFlight, Joined};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::clock;
 use crate::names::canonical;
 use crate::server::replay::{AnswerCache, Lifetime};
 use crate::server::{Handler, QuickQuery, Request, Response};
 
-/// A resolution in progress that several clients may wait on.
-type InFlight = Shared<BoxFuture<'static, Arc<Resolved>>>;
-
 /// The resolver's request handler.
 pub struct Service {
     resolver: Arc<Resolver>,
     allow: Vec<IpNet>,
     log_queries: bool,
-    in_flight: InFlightMap,
+    in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
     answers: AnswerCache,
 }
 
-/// Answers remembered for replay at most (encoded answers to frequent questions).
-const REMEMBERED_ANSWERS: u64 = 100_000;
-
 impl Service {
-    /// Serves `resolver` to clients whose address is inside `allow`.
+    /// Serves `resolver` to clients whose address is inside `allow`,
+    /// remembering encoded answers in the resolver's share for them.
     pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, log_queries: bool) -> Self {
         Service {
+            answers: AnswerCache::new(resolver.replay_bytes()),
             resolver,
             allow,
             log_queries,
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
-            answers: AnswerCache::new(REMEMBERED_ANSWERS),
+            in_flight: InFlight::default(),
         }
     }
 
     /// The resolver served.
     pub fn resolver(&self) -> &Arc<Resolver> {
         &self.resolver
+    }
+
+    /// How many questions are being resolved now (each shared by its clients).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
     }
 
     /// True when `address` may query (IPv4-mapped IPv6 counts as IPv4).
@@ -58,53 +58,36 @@ impl Service {
     }
 }
 
-/// Resolutions in progress, by question.
-type InFlightMap = Arc<Mutex<HashMap<(Name, RecordType), InFlight>>>;
+/// How long past its deadline a resolution may run before it is abandoned:
+/// the walk checks its deadline between steps, so it may overrun by one step.
+pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
-/// The resolution of `name`/`qtype`: the one in progress, or a new one.
+/// The resolution of `name`/`qtype`: the one in progress, or a new one,
+/// bounded by the question's deadline plus [`DEADLINE_SLACK`].
 ///
 /// Called when an answer starts being worked on (not when it is merely
 /// decided), so that an answer the server drops never leaves an entry; the
-/// entry goes when its resolution ends, or is dropped.
+/// entry goes when its resolution ends, panics, overruns, or is dropped.
 fn shared_resolution(
     resolver: &Arc<Resolver>,
-    map: &InFlightMap,
+    in_flight: &InFlight<(Name, RecordType), Arc<Resolved>>,
     name: &Name,
     qtype: RecordType,
-) -> InFlight {
-    let key = (canonical(name), qtype);
-    // The lock guards a map operation only, never an await.
-    let mut in_flight = map.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(existing) = in_flight.get(&key) {
-        return existing.clone();
-    }
+) -> Joined<Arc<Resolved>> {
+    let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
     let resolver = resolver.clone();
     let name = name.clone();
-    let leave = InFlightEntry {
-        map: map.clone(),
-        key: key.clone(),
-    };
-    let resolution = async move {
-        let _leave = leave;
-        Arc::new(resolver.query(&name, qtype).await)
-    }
-    .boxed()
-    .shared();
-    in_flight.insert(key, resolution.clone());
-    resolution
-}
-
-/// Removes a question from the in-flight map when its resolution ends or is dropped.
-struct InFlightEntry {
-    map: InFlightMap,
-    key: (Name, RecordType),
-}
-
-impl Drop for InFlightEntry {
-    fn drop(&mut self) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&self.key);
-    }
+    in_flight.join(
+        (canonical(&name), qtype),
+        limit,
+        move || async move { Arc::new(resolver.query(&name, qtype).await) }.boxed(),
+        |why| {
+            Arc::new(Resolved {
+                result: Err(ResolveError::Abandoned(why)),
+                upstream_queries: 0,
+            })
+        },
+    )
 }
 
 impl Handler for Service {
@@ -244,7 +227,7 @@ pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> M
             }
         }
         Err(error) => {
-            tracing::warn!(name = %request.query().name, qtype = %request.query().query_type, "SERVFAIL: {error}");
+            super::failures::report(request, error);
             response.metadata.response_code = ResponseCode::ServFail;
             if let Some(edns) = response.edns.as_mut() {
                 edns.options_mut()

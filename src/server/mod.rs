@@ -10,28 +10,34 @@
 //! One server serves one address on UDP and TCP (RFC 1035 §4.2, RFC 7766).
 //! The same code runs the authoritative servers and the resolver.
 
+mod connections;
 pub mod guard;
+mod listener;
 pub mod replay;
 pub mod request;
 mod tcp;
 mod udp;
 
-use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use hickory_proto::op::Message;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use connections::{IDLE_FLOOR, idle_timeout};
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
+pub use listener::{BindError, Listener};
 pub use replay::QuickQuery;
 pub use request::{Parsed, Protocol, Request};
+pub use tcp::MAX_IN_FLIGHT;
 
 use crate::trace::Tap;
 
@@ -70,12 +76,14 @@ pub struct Limits {
     pub pending_answers: usize,
     /// Answers being worked on at once for one client address; beyond it, SERVFAIL.
     pub pending_per_client: usize,
-    /// TCP connections open at once; further clients wait in the listen backlog.
+    /// TCP connections open at once; when all are taken, the one idle
+    /// longest is closed for a new client (none idle: it waits in the backlog).
     pub tcp_connections: usize,
     /// TCP connections open at once from one client address; beyond, closed at once.
     pub tcp_connections_per_client: usize,
-    /// A TCP connection with no complete query for this long is closed
-    /// (RFC 7766 §6.2.3); so is one whose reply cannot be written for this long.
+    /// A TCP connection with no query in progress and none read for this
+    /// long is closed (RFC 7766 §6.2.3); shorter past half the slots used
+    /// ([`idle_timeout`]). One whose reply cannot be written for this long is closed too.
     pub tcp_idle_timeout: Duration,
     /// UDP responses per second per client network (/24, /56); 0 for no limit.
     pub rate_limit: u32,
@@ -95,51 +103,6 @@ impl Default for Limits {
             rate_limit: 0,
             rate_limit_exempt: Vec::new(),
         }
-    }
-}
-
-/// Sockets bound to one address: UDP and TCP on the same port.
-#[derive(Debug)]
-pub struct Listener {
-    udp: Vec<tokio::net::UdpSocket>,
-    tcp: tokio::net::TcpListener,
-    address: SocketAddr,
-}
-
-impl Listener {
-    /// Binds UDP and TCP at `address` (port 0 picks a free port, the same for both).
-    ///
-    /// A plain bind goes first, so that an address already in use is an
-    /// error here instead of a silent SO_REUSEPORT share with another process.
-    pub fn bind(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
-        // With port 0, another socket may take the port picked between the
-        // probe and the real binds: then pick again.
-        let attempts = if address.port() == 0 { 8 } else { 1 };
-        let mut outcome = Err(io::ErrorKind::AddrInUse.into());
-        for _ in 0..attempts {
-            outcome = Self::bind_once(address, udp_sockets);
-            match &outcome {
-                Err(error) if error.kind() == io::ErrorKind::AddrInUse => continue,
-                _ => break,
-            }
-        }
-        outcome
-    }
-
-    fn bind_once(address: SocketAddr, udp_sockets: usize) -> io::Result<Self> {
-        let probe = std::net::UdpSocket::bind(address)?;
-        let address = probe.local_addr()?;
-        let tcp = tcp::bind(address)?;
-        drop(probe);
-        let udp = (0..udp_sockets.max(1))
-            .map(|_| udp::bind(address))
-            .collect::<io::Result<Vec<_>>>()?;
-        Ok(Listener { udp, tcp, address })
-    }
-
-    /// The address served, with the actual port.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.address
     }
 }
 
@@ -221,7 +184,7 @@ struct Shared<H> {
     limits: Limits,
     pending: Arc<Semaphore>,
     pending_by_client: Arc<ClientCounter>,
-    tcp_slots: Arc<Semaphore>,
+    connections: Arc<connections::Connections>,
     tcp_by_client: Arc<ClientCounter>,
     rate_limiter: Option<RateLimiter>,
     tap: Option<Tap>,
@@ -264,11 +227,22 @@ impl<H: Handler> Shared<H> {
     fn later(&self, request: &Request, answer: BoxFuture<'static, Message>, limit: usize) -> Reply {
         let slot = self.pending_by_client.try_acquire(request.source.ip());
         match (self.pending.clone().try_acquire_owned(), slot) {
-            (Ok(permit), Some(slot)) => Reply::Later(Box::pin(async move {
-                let message = answer.await;
-                drop((permit, slot));
-                request::encode(&message, limit)
-            })),
+            (Ok(permit), Some(slot)) => {
+                let request = request.clone();
+                Reply::Later(Box::pin(async move {
+                    // A handler's bug must not take the client's answer, or
+                    // the bounds it holds, down with it: SERVFAIL instead.
+                    let message = AssertUnwindSafe(answer)
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            tracing::error!(client = %request.source, "an answer panicked: SERVFAIL (a bug: please report it)");
+                            request.error(hickory_proto::op::ResponseCode::ServFail)
+                        });
+                    drop((permit, slot));
+                    request::encode(&message, limit)
+                }))
+            }
             _ => {
                 tracing::debug!(client = %request.source, "too many answers in progress: SERVFAIL");
                 let busy = request.error(hickory_proto::op::ResponseCode::ServFail);
@@ -305,7 +279,7 @@ pub async fn serve<H: Handler>(
         handler,
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
         pending_by_client: ClientCounter::new(limits.pending_per_client),
-        tcp_slots: Arc::new(Semaphore::new(limits.tcp_connections)),
+        connections: connections::Connections::new(limits.tcp_connections, limits.tcp_idle_timeout),
         tcp_by_client: ClientCounter::new(limits.tcp_connections_per_client),
         rate_limiter: RateLimiter::new(limits.rate_limit, limits.rate_limit_exempt.clone()),
         limits,

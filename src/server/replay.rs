@@ -4,9 +4,13 @@
 //! handler, as Unbound's message cache and NSD's precompiled answers are:
 //! the hot path does no message building and no encoding.
 //!
-//! The key is the question exactly as asked (its case included, so the
-//! question is echoed byte for byte), whether an OPT came with it, the
-//! OPT's DO bit and the size limit of the transport.
+//! The key is the question in lower case (so that one client cannot mint a
+//! key per spelling of a name), whether an OPT came with it, the OPT's DO
+//! bit and the size limit of the transport; a replay echoes the question
+//! as this query spelt it, byte for byte (RFC 4343, 0x20 clients).
+//!
+//! Bounded in bytes: each template weighs its bytes plus the cache's
+//! per-entry bookkeeping.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,11 +24,16 @@ use tokio::time::Instant;
 use super::Protocol;
 use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
 
+/// A DNS header's size: the question follows it (RFC 1035 §4.1.1).
+const HEADER_SIZE: usize = 12;
+
 /// A query understood just enough to look its answer up.
 #[derive(Debug, Clone)]
 pub struct QuickQuery {
-    /// The question (exact bytes), OPT presence, DO bit and size limit.
+    /// The question (name in lower case), OPT presence, DO bit and size limit.
     pub key: Box<[u8]>,
+    /// The question exactly as asked, echoed in a replay.
+    pub question: Box<[u8]>,
     /// The query's ID.
     pub id: u16,
     /// The query's RD bit, copied into the answer.
@@ -76,8 +85,13 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
             .max_payload()
             .clamp(CLASSIC_UDP_SIZE as u16, UDP_PAYLOAD),
     };
-    let mut key = Vec::with_capacity(question_end - question_start + 4);
-    key.extend_from_slice(&bytes[question_start..question_end]);
+    let question = &bytes[question_start..question_end];
+    let mut key = Vec::with_capacity(question.len() + 3);
+    // The name in a question read whole is uncompressed: its letters can be
+    // folded without reading the labels (length octets are below 64, never letters).
+    let name_length = question.len() - 4;
+    key.extend(question[..name_length].iter().map(u8::to_ascii_lowercase));
+    key.extend_from_slice(&question[name_length..]);
     key.push(match &edns {
         None => 0,
         Some(edns) if edns.flags().dnssec_ok => 2,
@@ -86,6 +100,7 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
     key.extend_from_slice(&limit.to_be_bytes());
     Some(QuickQuery {
         key: key.into_boxed_slice(),
+        question: question.into(),
         id: metadata.id,
         recursion_desired: metadata.recursion_desired,
         checking_disabled: metadata.checking_disabled,
@@ -111,18 +126,19 @@ struct Template {
     expires: Option<Instant>,
 }
 
-/// Remembered answers, by question; bounded in entries.
+/// Remembered answers, by question; bounded in bytes.
 #[derive(Clone)]
 pub struct AnswerCache {
     entries: MokaCache<Box<[u8]>, Arc<Template>, ahash::RandomState>,
 }
 
 impl AnswerCache {
-    /// A cache of at most `capacity` answers.
-    pub fn new(capacity: u64) -> Self {
+    /// A cache of answers weighing at most `bytes` in all.
+    pub fn new(bytes: u64) -> Self {
         AnswerCache {
             entries: MokaCache::builder()
-                .max_capacity(capacity)
+                .max_capacity(bytes)
+                .weigher(weigh)
                 .build_with_hasher(ahash::RandomState::new()),
         }
     }
@@ -136,6 +152,9 @@ impl AnswerCache {
             return None;
         }
         let mut bytes = template.bytes.to_vec();
+        let question = HEADER_SIZE..HEADER_SIZE + query.question.len();
+        // Same key, same question but for letter case: the same length.
+        bytes.get_mut(question)?.copy_from_slice(&query.question);
         bytes[..2].copy_from_slice(&query.id.to_be_bytes());
         set_bit(&mut bytes[2], 0x01, query.recursion_desired);
         set_bit(&mut bytes[3], 0x10, query.checking_disabled);
@@ -179,6 +198,15 @@ impl AnswerCache {
     pub fn clear(&self) {
         self.entries.invalidate_all();
     }
+}
+
+/// moka's weigher for templates: their bytes, TTL offsets and bookkeeping.
+#[allow(clippy::borrowed_box)]
+fn weigh(key: &Box<[u8]>, template: &Arc<Template>) -> u32 {
+    let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
+    crate::resolver::cache::entry_weight(
+        key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>(),
+    )
 }
 
 fn set_bit(byte: &mut u8, mask: u8, on: bool) {
@@ -250,7 +278,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
-        let cache = AnswerCache::new(100);
+        let cache = AnswerCache::new(1 << 20);
         let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
         cache.put(
             &first,
@@ -270,11 +298,46 @@ mod tests {
     }
 
     #[test]
-    fn the_key_keeps_the_case_and_the_transport() {
+    fn the_key_folds_the_case_and_keeps_the_transport() {
         let lower = quick(&query("www.example.", 1), Protocol::Udp).expect("a plain query");
         let upper = quick(&query("WWW.example.", 1), Protocol::Udp).expect("a plain query");
         let tcp = quick(&query("www.example.", 1), Protocol::Tcp).expect("a plain query");
-        assert_ne!(lower.key, upper.key);
+        assert_eq!(
+            lower.key, upper.key,
+            "one key per name, whatever its spelling"
+        );
         assert_ne!(lower.key, tcp.key);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_replay_echoes_the_question_as_this_query_spelt_it() {
+        let cache = AnswerCache::new(1 << 20);
+        let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+        cache.put(
+            &first,
+            &answer("www.example.", 600),
+            Lifetime::CountingDown,
+            Instant::now(),
+        );
+        let mixed = quick(&query("wWw.ExAmple.", 9), Protocol::Udp).expect("a plain query");
+        let bytes = cache.get(&mixed, Instant::now()).expect("remembered");
+        let message = Message::from_vec(&bytes).expect("decodes");
+        assert_eq!(message.queries[0].name.to_string(), "wWw.ExAmple.");
+        assert_eq!(message.answers.len(), 1);
+    }
+
+    #[test]
+    fn remembered_answers_stay_within_their_bytes() {
+        let cache = AnswerCache::new(64 << 10);
+        let now = Instant::now();
+        for i in 0..2_000 {
+            let owner = format!("host-{i}.example.");
+            let asked = quick(&query(&owner, 1), Protocol::Udp).expect("a plain query");
+            cache.put(&asked, &answer(&owner, 600), Lifetime::CountingDown, now);
+        }
+        cache.entries.run_pending_tasks();
+        let held = cache.entries.weighted_size();
+        assert!(held <= 64 << 10, "{held} bytes for a bound of 64 KiB");
+        assert!(cache.entries.entry_count() < 2_000);
     }
 }

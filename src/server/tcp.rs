@@ -1,19 +1,31 @@
 //! The TCP side of a server: length-prefixed messages (RFC 1035 §4.2.2),
-//! several per connection, idle connections closed (RFC 7766 §6.2.3).
+//! pipelined and answered out of order (RFC 7766 §6.2.1.1), idle
+//! connections closed (RFC 7766 §6.2.3).
+//!
+//! ```text
+//! one connection, one task:
+//!   read query ─▶ reply_to ─▶ answers in flight (≤ MAX_IN_FLIGHT) ─▶ first done ─▶ write
+//!        ▲                        full: stop reading until one is written │
+//!        └────────────────────────────────────────────────────────────────┘
+//! ```
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::timeout;
+use tokio::time::{sleep_until, timeout};
 
+use super::connections::Registration;
 use super::guard::ClientSlot;
 use super::{Handler, Protocol, Reply, Shared};
+use crate::framing::{self, FramingError};
 
 /// Pending connections the kernel keeps for us.
 const BACKLOG: i32 = 1024;
@@ -21,7 +33,13 @@ const BACKLOG: i32 = 1024;
 /// Pause after a failed accept (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Binds the TCP listener (SO_REUSEADDR, so a restart need not wait out TIME_WAIT).
+/// Queries of one connection worked on at once; beyond, the server stops
+/// reading from it until one is answered, so one client cannot make
+/// unbounded work (RFC 7766 §6.2.1.1 leaves the bound to the server).
+pub const MAX_IN_FLIGHT: usize = 32;
+
+/// Binds the TCP listener (SO_REUSEADDR, so a restart need not wait out
+/// TIME_WAIT; Linux still refuses a second listener on the same address).
 pub(super) fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(
         Domain::for_address(address),
@@ -38,89 +56,108 @@ pub(super) fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-/// Accepts connections until shutdown, at most `tcp_connections` at once.
+/// Accepts connections until shutdown, at most `tcp_connections` at once:
+/// when every slot is taken, the connection idle longest makes way.
 pub(super) async fn accept_loop<H: Handler>(listener: TcpListener, shared: Arc<Shared<H>>) {
     loop {
-        let permit = tokio::select! {
-            permit = shared.tcp_slots.clone().acquire_owned() => permit,
-            _ = shared.shutdown.cancelled() => return,
-        };
-        let Ok(permit) = permit else {
-            return; // the semaphore is never closed; nothing left to do if it were
-        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = shared.shutdown.cancelled() => return,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                // One client may not hold every slot: beyond its share, close at once.
-                let Some(slot) = shared.tcp_by_client.try_acquire(peer.ip()) else {
-                    tracing::debug!(client = %peer, "too many TCP connections from one client");
-                    continue;
-                };
-                let connection_shared = shared.clone();
-                shared
-                    .tasks
-                    .spawn(connection(stream, peer, connection_shared, (permit, slot)));
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
             }
-            Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
-        }
+        };
+        // One client may not hold every slot: beyond its share, close at once.
+        let Some(client_slot) = shared.tcp_by_client.try_acquire(peer.ip()) else {
+            tracing::debug!(client = %peer, "too many TCP connections from one client");
+            continue;
+        };
+        let Some(registration) = shared.connections.admit(&shared.shutdown).await else {
+            return; // shutdown
+        };
+        let connection_shared = shared.clone();
+        shared.tasks.spawn(connection(
+            stream,
+            peer,
+            connection_shared,
+            registration,
+            client_slot,
+        ));
     }
 }
 
-/// Serves one connection: read a query, answer it, until idle, closed or shutdown.
+/// One message read, with the read half handed back for the next.
+async fn read_next(mut reader: OwnedReadHalf) -> (OwnedReadHalf, Result<Vec<u8>, FramingError>) {
+    let message = framing::read_message(&mut reader).await;
+    (reader, message)
+}
+
+/// Serves one connection until it is idle, closed, made way or shut down:
+/// reads queries while earlier ones are worked on, and writes each reply
+/// as soon as it is ready. Answers in flight are finished and written
+/// before the connection closes, unless writing fails.
 async fn connection<H: Handler>(
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared<H>>,
-    _held: (OwnedSemaphorePermit, ClientSlot),
+    registration: Registration,
+    _client_slot: ClientSlot,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let idle = shared.limits.tcp_idle_timeout;
+    let state = &registration.state;
+    let write_limit = shared.limits.tcp_idle_timeout;
+    let mut count = shared.connections.watch();
+    let (reader, mut writer) = stream.into_split();
+    // Kept across loop turns: dropping it half-way would lose part of a message.
+    let mut read = Box::pin(read_next(reader));
+    let mut reading = true;
+    let mut answers: FuturesUnordered<BoxFuture<'static, Vec<u8>>> = FuturesUnordered::new();
     loop {
-        let length = tokio::select! {
-            length = timeout(idle, stream.read_u16()) => length,
-            _ = shared.shutdown.cancelled() => return,
-        };
-        let Ok(Ok(length)) = length else {
-            return; // idle too long, closed, or broken
-        };
-        let mut message = vec![0u8; length as usize];
-        if !matches!(
-            // The rest of the message must come within the idle time too:
-            // a client sending a byte a second is closed like an idle one.
-            timeout(idle, stream.read_exact(&mut message)).await,
-            Ok(Ok(_))
-        ) {
+        // Measured from the last query or reply, so a client that sends a
+        // byte at a time is closed like an idle one; shorter as slots fill.
+        let idle_deadline = state.last_activity() + shared.connections.idle_timeout();
+        tokio::select! {
+            biased;
+            Some(reply) = answers.next() => {
+                state.set_in_flight(answers.len() + 1); // still ours until written
+                shared.observe(local, peer, Protocol::Tcp, &reply);
+                // A client that does not read is closed, not waited for.
+                let written = timeout(write_limit, framing::write_message(&mut writer, &reply)).await;
+                if !matches!(written, Ok(Ok(()))) {
+                    return;
+                }
+                state.touch();
+                state.set_in_flight(answers.len());
+            }
+            (reader, message) = &mut read, if reading && answers.len() < MAX_IN_FLIGHT => {
+                let Ok(message) = message else {
+                    reading = false; // closed or broken: finish what was asked
+                    continue;
+                };
+                read.set(read_next(reader));
+                state.touch();
+                shared.observe(peer, local, Protocol::Tcp, &message);
+                match shared.reply_to(&message, peer, Protocol::Tcp) {
+                    Reply::Now(reply) => answers.push(futures::future::ready(reply).boxed()),
+                    Reply::Later(answer) => answers.push(answer),
+                    Reply::Nothing => {}
+                }
+                state.set_in_flight(answers.len());
+            }
+            _ = sleep_until(idle_deadline), if answers.is_empty() => return,
+            // The idle time-out may have changed: measure again.
+            Ok(()) = count.changed() => {}
+            _ = state.close.cancelled(), if reading => reading = false,
+        }
+        if !reading && answers.is_empty() {
             return;
         }
-        shared.observe(peer, local, Protocol::Tcp, &message);
-        let reply = match shared.reply_to(&message, peer, Protocol::Tcp) {
-            Reply::Now(reply) => reply,
-            Reply::Later(answer) => answer.await,
-            Reply::Nothing => continue,
-        };
-        shared.observe(local, peer, Protocol::Tcp, &reply);
-        if write_message(&mut stream, &reply, idle).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Writes one length-prefixed message within `limit`: a client that does
-/// not read is closed, not waited for.
-async fn write_message(stream: &mut TcpStream, message: &[u8], limit: Duration) -> io::Result<()> {
-    let length = u16::try_from(message.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message over 65535 octets"))?;
-    let mut framed = Vec::with_capacity(message.len() + 2);
-    framed.extend_from_slice(&length.to_be_bytes());
-    framed.extend_from_slice(message);
-    match timeout(limit, stream.write_all(&framed)).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
     }
 }

@@ -16,8 +16,11 @@ use crate::batch::{self, BATCH, Received};
 /// The largest datagram we read: anything bigger than a DNS message can be is cut.
 const RECEIVE_BUFFER: usize = 65_535;
 
-/// Binds one UDP socket with SO_REUSEPORT, so that several can share the address.
-pub(super) fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
+/// Binds one UDP socket with SO_REUSEPORT, so that several of ours can
+/// share the address. With `beside_wildcard`, SO_REUSEADDR too, so that it
+/// can sit beside a socket holding the wildcard address on the same port
+/// with SO_REUSEADDR (an mDNS responder on `*:5353`): see [`super::Listener::bind`].
+pub(super) fn bind(address: SocketAddr, beside_wildcard: bool) -> io::Result<UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(address),
         Type::DGRAM,
@@ -27,9 +30,49 @@ pub(super) fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
         socket.set_only_v6(true)?;
     }
     socket.set_reuse_port(true)?;
+    if beside_wildcard {
+        socket.set_reuse_address(true)?;
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     UdpSocket::from_std(socket.into())
+}
+
+/// Whether a UDP socket is bound to exactly `address` (its IP and port, not
+/// the wildcard), from the kernel's table (`/proc/net/udp`, `/proc/net/udp6`).
+/// `None` when the table cannot be read (not Linux): then nobody can tell.
+pub(super) fn held_exactly(address: SocketAddr) -> Option<bool> {
+    let table = if address.is_ipv4() {
+        "/proc/net/udp"
+    } else {
+        "/proc/net/udp6"
+    };
+    let text = std::fs::read_to_string(table).ok()?;
+    Some(
+        text.lines()
+            .skip(1) // the column headings
+            .filter_map(|line| line.split_whitespace().nth(1))
+            .filter_map(parse_table_address)
+            .any(|bound| bound == address),
+    )
+}
+
+/// A local address as the kernel's table prints it: the address as it lies
+/// in memory, 32 bits at a time in hex, then `:` and the port in hex.
+fn parse_table_address(text: &str) -> Option<SocketAddr> {
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let mut octets = Vec::with_capacity(16);
+    for word in ip.as_bytes().chunks(8) {
+        let word = u32::from_str_radix(std::str::from_utf8(word).ok()?, 16).ok()?;
+        octets.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip = match octets.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(octets).ok()?),
+        16 => std::net::IpAddr::from(<[u8; 16]>::try_from(octets).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 /// Replies of finished answers waiting for the receive loop to send them.
@@ -153,6 +196,7 @@ async fn send_all(socket: &UdpSocket, replies: &mut Vec<(SocketAddr, Vec<u8>)>) 
     replies.clear();
 }
 
+/// Sends one reply, shown to the tap first.
 async fn send<H: Handler>(
     socket: &UdpSocket,
     local: SocketAddr,
@@ -163,4 +207,37 @@ async fn send<H: Handler>(
     // Reported as it is sent, so that a tap sees it before the client can.
     shared.observe(local, destination, Protocol::Udp, reply);
     let _ = socket.send_to(reply, destination).await; // a lost reply is the client's to retry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernels_table_reads_as_socket_addresses() {
+        let loopback = u32::from_ne_bytes([127, 0, 0, 1]);
+        let text = format!("{loopback:08X}:14E9");
+        assert_eq!(
+            parse_table_address(&text),
+            Some("127.0.0.1:5353".parse().expect("valid"))
+        );
+        let one = u32::from_ne_bytes([0, 0, 0, 1]);
+        let text = format!("{}{one:08X}:0035", "0".repeat(24));
+        assert_eq!(
+            parse_table_address(&text),
+            Some("[::1]:53".parse().expect("valid"))
+        );
+        assert_eq!(parse_table_address("zz:1"), None);
+    }
+
+    #[test]
+    fn a_socket_we_hold_is_found_in_the_table() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let address = socket.local_addr().expect("bound");
+        if let Some(held) = held_exactly(address) {
+            assert!(held);
+            drop(socket);
+            assert_eq!(held_exactly(address), Some(false));
+        }
+    }
 }

@@ -14,7 +14,6 @@ use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use resolver::lab::{BoundLab, LabError};
 use resolver::zone::ZoneSet;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -185,19 +184,14 @@ pub async fn ask_recursive(server: SocketAddr, qname: &str, record_type: RecordT
     udp(server, &query_message(&name(qname), record_type, &ask)).await
 }
 
-/// Reads one length-prefixed message from a TCP stream.
+/// Reads one length-prefixed message from a TCP stream (RFC 1035 §4.2.2).
 pub async fn read_tcp_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let length = stream.read_u16().await?;
-    let mut buffer = vec![0u8; length as usize];
-    stream.read_exact(&mut buffer).await?;
-    Ok(buffer)
+    Ok(resolver::framing::read_message(stream).await?)
 }
 
 /// Writes one length-prefixed message to a TCP stream.
 pub async fn write_tcp_message(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
-    let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
-    framed.extend_from_slice(bytes);
-    stream.write_all(&framed).await
+    Ok(resolver::framing::write_message(stream, bytes).await?)
 }
 
 /// Sends a message over a new TCP connection and decodes the reply.
