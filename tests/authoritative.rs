@@ -317,12 +317,12 @@ async fn tcp_serves_several_queries_on_one_connection() {
 #[tokio::test]
 async fn idle_tcp_connections_are_closed() {
     use resolver::authority::{Authority, Catalog};
-    use resolver::server::{Limits, Listener, serve};
+    use resolver::server::{Limits, serve};
     use std::sync::Arc;
 
     let zones = resolver::zone::ZoneSet::load_dir(&lab_zones_dir()).expect("lab zones");
     let umass = zones.get(&name("umass.edu.")).expect("umass.edu").clone();
-    let listener = Listener::bind("127.0.0.1:0".parse().expect("valid"), 1).expect("bind");
+    let listener = common::bind_listener_below_ephemeral_ports();
     let address = listener.local_addr();
     let running = Running::new();
     let limits = Limits {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{Running, ask_recursive, name, tcp};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, Record, RecordType, rdata::A};
-use resolver::server::{Handler, Limits, Listener, Request, Response, serve};
+use resolver::server::{Handler, Limits, Request, Response, serve};
 
 /// Answers every name with 192.0.2.1 after a yield, except `panic.test.`,
 /// whose answer panics half-way, as a bug in a resolution would.
@@ -38,7 +38,7 @@ impl Handler for Buggy {
 
 /// The buggy handler behind a server that works on one answer at a time.
 fn start() -> (SocketAddr, Running) {
-    let listener = Listener::bind("127.0.0.1:0".parse().expect("valid"), 1).expect("bind");
+    let listener = common::bind_listener_below_ephemeral_ports();
     let address = listener.local_addr();
     let running = Running::new();
     let limits = Limits {

@@ -97,10 +97,7 @@ async fn sigterm_lets_questions_in_progress_finish() {
         }),
     )
     .await;
-    let listen = std::net::UdpSocket::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("bound");
+    let listen = free_listen_address();
     let dir = tempfile::tempdir().expect("a folder");
     let path = dir.path().join("resolver.toml");
     std::fs::write(

@@ -215,12 +215,12 @@ impl resolver::server::Handler for Gated {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_connection_has_at_most_max_in_flight_queries_worked_on() {
-    use resolver::server::{Limits, Listener, MAX_IN_FLIGHT, serve};
+    use resolver::server::{Limits, MAX_IN_FLIGHT, serve};
     let handler = Arc::new(Gated {
         asked: 0.into(),
         gate: Arc::new(tokio::sync::Semaphore::new(0)),
     });
-    let listener = Listener::bind("127.0.0.1:0".parse().expect("valid"), 1).expect("bind");
+    let listener = common::bind_listener_below_ephemeral_ports();
     let address = listener.local_addr();
     let running = Running::new();
     running.tasks.spawn(serve(

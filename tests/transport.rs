@@ -367,3 +367,59 @@ async fn a_server_that_does_not_echo_0x20_is_asked_again_without_it_and_remember
     assert_eq!(asked.len(), 3, "the server is remembered: one query");
     assert_eq!(qname(&asked[2]).to_string(), "mail.careless.test.");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tcp_connection_closed_before_the_reply_is_tried_once_more() {
+    let (_dir, lab) = world(&[("busy.test.", "ns.busy.test.", Some("127.0.8.65"))]);
+    let address = std::net::SocketAddr::new(ip("127.0.8.65"), lab.port);
+    // Over UDP every answer is truncated; over TCP the first connection is
+    // closed at once (a server with its TCP slots full), later ones answered.
+    let udp = tokio::net::UdpSocket::bind(address)
+        .await
+        .expect("bind UDP");
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .expect("bind TCP");
+    let connections = Arc::new(Mutex::new(0usize));
+    let seen = connections.clone();
+    let server = tokio::spawn(async move {
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            tokio::select! {
+                Ok((length, client)) = udp.recv_from(&mut buffer) => {
+                    let query = Message::from_vec(&buffer[..length]).expect("a query");
+                    let mut reply = reply_to(&query);
+                    reply.metadata.authoritative = true;
+                    reply.metadata.truncation = true;
+                    let _ = udp.send_to(&reply.to_vec().expect("encodes"), client).await;
+                }
+                Ok((mut stream, _)) = listener.accept() => {
+                    let first = {
+                        let mut count = seen.lock().expect("not poisoned");
+                        *count += 1;
+                        *count == 1
+                    };
+                    if first {
+                        drop(stream); // closed before anything is read
+                        continue;
+                    }
+                    tokio::spawn(async move {
+                        let bytes = read_tcp_message(&mut stream).await.expect("a query");
+                        let query = Message::from_vec(&bytes).expect("decodes");
+                        let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 65])]);
+                        let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
+                    });
+                }
+            }
+        }
+    });
+    let local = Local::start(&config_for(&lab));
+    let reply = local.ask("www.busy.test.", RecordType::A).await;
+    server.abort();
+    assert_eq!(addresses(&reply.answers), ["192.0.2.65"], "{reply:?}");
+    assert_eq!(
+        *connections.lock().expect("not poisoned"),
+        2,
+        "closed once, then answered"
+    );
+}

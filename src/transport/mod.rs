@@ -211,10 +211,19 @@ impl Transport {
                 messages_sent,
             });
         }
+        let query = query_for(ask, edns, false);
         let until = next_try(deadline, wait, &mut messages_sent, permit)?;
-        let (reply, rtt) = self
-            .try_tcp(server, &query_for(ask, edns, false), until)
-            .await?;
+        let (reply, rtt) = match self.try_tcp(server, &query, until).await {
+            // A server with every TCP slot taken closes new connections at
+            // once (ours does, per client): one more connection, if the
+            // budget allows, before the server counts as failed.
+            Err(TransportError::Io(error)) if closed_on_us(&error) => {
+                tracing::debug!(%server, "TCP connection closed before the reply: once more");
+                let until = next_try(deadline, wait, &mut messages_sent, permit)?;
+                self.try_tcp(server, &query, until).await?
+            }
+            other => other?,
+        };
         Ok(Exchange {
             reply,
             rtt,
@@ -249,6 +258,18 @@ impl Transport {
             tap(Datagram::new(from, to, protocol, bytes));
         }
     }
+}
+
+/// True when the server closed the connection before replying (reset,
+/// or end of stream), as a busy server does.
+fn closed_on_us(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::BrokenPipe
+    )
 }
 
 /// The end of the next try, after counting its message: the first is paid

@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hickory_proto::op::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, verify};
 use super::{Transport, TransportError};
+use crate::framing::{self, FramingError};
 use crate::server::Protocol;
 
 impl Transport {
@@ -34,17 +34,19 @@ impl Transport {
             .map_err(timeout)??;
         let local = stream.local_addr()?;
         let bytes = query.to_vec().map_err(|_| TransportError::Encode)?;
-        let length = u16::try_from(bytes.len()).map_err(|_| TransportError::Encode)?;
-        let mut framed = length.to_be_bytes().to_vec();
-        framed.extend_from_slice(&bytes);
         let sent_at = Instant::now();
         let exchange = async {
             self.observe(local, server, Protocol::Tcp, &bytes);
-            stream.write_all(&framed).await?;
+            framing::write_message(&mut stream, &bytes)
+                .await
+                .map_err(|error| match error {
+                    FramingError::TooLong(_) => TransportError::Encode,
+                    other => TransportError::Io(other.into()),
+                })?;
             loop {
-                let length = stream.read_u16().await?;
-                let mut reply = vec![0u8; length as usize];
-                stream.read_exact(&mut reply).await?;
+                let reply = framing::read_message(&mut stream)
+                    .await
+                    .map_err(|error| TransportError::Io(error.into()))?;
                 match verify(query, &reply) {
                     // TC over TCP makes no sense: a broken server.
                     Verdict::Accept(message) | Verdict::CaseMismatch(message)

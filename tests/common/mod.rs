@@ -108,6 +108,34 @@ pub fn bind_on_free_port<T>(mut bind: impl FnMut(u16) -> Result<T, LabError>) ->
     panic!("no free port found for the lab");
 }
 
+/// An address on 127.0.0.1 whose port is free for both UDP and TCP now,
+/// below the ephemeral range (so no outgoing connection takes it before a
+/// child process binds it), for a server started as a separate process.
+pub fn free_listen_address() -> SocketAddr {
+    for _ in 0..200 {
+        let address = SocketAddr::new(ip("127.0.0.1"), rand::random_range(10_000..32_000));
+        let udp = std::net::UdpSocket::bind(address);
+        let tcp = std::net::TcpListener::bind(address);
+        if udp.is_ok() && tcp.is_ok() {
+            return address;
+        }
+    }
+    panic!("no free port found for a listener");
+}
+
+/// A listener (UDP and TCP) on 127.0.0.1, on a port below the ephemeral
+/// range: upstream sockets take ephemeral ports all the time, and one of
+/// them may hold the TCP side of a port picked by the kernel for UDP.
+pub fn bind_listener_below_ephemeral_ports() -> resolver::server::Listener {
+    for _ in 0..200 {
+        let address = SocketAddr::new(ip("127.0.0.1"), rand::random_range(10_000..32_000));
+        if let Ok(listener) = resolver::server::Listener::bind(address, 1) {
+            return listener;
+        }
+    }
+    panic!("no free port found for the resolver");
+}
+
 /// How to ask.
 #[derive(Clone, Debug)]
 pub struct Ask {
@@ -267,8 +295,7 @@ impl Local {
             config.server.allow.clone(),
             false,
         ));
-        let listener = resolver::server::Listener::bind("127.0.0.1:0".parse().expect("valid"), 1)
-            .expect("bind the resolver");
+        let listener = bind_listener_below_ephemeral_ports();
         let address = listener.local_addr();
         let running = Running::new();
         running.tasks.spawn(resolver::server::serve(
