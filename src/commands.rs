@@ -99,6 +99,7 @@ pub fn server_limits(config: &Config) -> Limits {
         tcp_idle_timeout: Config::seconds(config.server.tcp_idle_timeout),
         rate_limit: config.server.rate_limit,
         rate_limit_exempt: config.server.rate_limit_exempt.clone(),
+        replay_bytes: crate::resolver::replay_share(config),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::config::{Config, Roots};
 use crate::names::{in_bailiwick, label_count};
 use crate::resolver::iterate::{Lesson, Outcome, Step};
 use crate::resolver::{Resolver, Service};
-use crate::server::{self, Decision, Handler, Protocol, RateDecision};
+use crate::server::{self, AnswerCache, Decision, Handler, Protocol, RateDecision};
 use crate::transport::{Ask, Verdict, query_message, verify};
 use crate::zone::ZoneSet;
 
@@ -26,6 +26,8 @@ use crate::zone::ZoneSet;
 pub struct ClientTarget {
     authority: Authority,
     service: Service,
+    /// Each handler's remembered answers (a server keeps its own).
+    answers: [AnswerCache; 2],
 }
 
 impl ClientTarget {
@@ -38,25 +40,40 @@ impl ClientTarget {
         let roots = Roots::Addresses(vec!["127.0.0.1".parse().expect("an address")]);
         let resolver = Arc::new(Resolver::new(&config, &roots, None));
         let service = Service::new(resolver, config.server.allow.clone(), false);
-        ClientTarget { authority, service }
+        ClientTarget {
+            authority,
+            service,
+            answers: [AnswerCache::new(1 << 20), AnswerCache::new(1 << 20)],
+        }
     }
 
     /// Feeds one datagram to both handlers, over UDP and TCP.
     pub fn run(&self, bytes: &[u8]) {
         let source: SocketAddr = "127.0.0.1:5353".parse().expect("an address");
         for protocol in [Protocol::Udp, Protocol::Tcp] {
-            check_reply(bytes, &self.authority, source, protocol);
-            check_reply(bytes, &self.service, source, protocol);
+            check_reply(bytes, &self.authority, &self.answers[0], source, protocol);
+            check_reply(bytes, &self.service, &self.answers[1], source, protocol);
         }
     }
 }
 
 /// The reply (if any) decodes, answers the query's ID, is a response, and
 /// fits the transport.
-fn check_reply<H: Handler>(bytes: &[u8], handler: &H, source: SocketAddr, protocol: Protocol) {
-    let Decision::Now(reply) =
-        server::decide(handler, bytes, source, protocol, RateDecision::Answer)
-    else {
+fn check_reply<H: Handler>(
+    bytes: &[u8],
+    handler: &H,
+    answers: &AnswerCache,
+    source: SocketAddr,
+    protocol: Protocol,
+) {
+    let Decision::Now(reply) = server::decide(
+        handler,
+        Some(answers),
+        bytes,
+        source,
+        protocol,
+        RateDecision::Answer,
+    ) else {
         return;
     };
     let message = Message::from_vec(&reply).expect("every reply decodes");

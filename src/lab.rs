@@ -120,7 +120,11 @@ impl BoundLab {
             let served = server::serve(
                 listener,
                 Arc::new(authority),
-                self.limits.clone(),
+                // Each server's remembered answers: a fixed share, whatever the resolver's.
+                server::Limits {
+                    replay_bytes: server::REPLAY_BYTES,
+                    ..self.limits.clone()
+                },
                 None,
                 shutdown.clone(),
             );

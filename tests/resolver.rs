@@ -450,3 +450,22 @@ async fn a_server_that_never_answers_gives_servfail_by_the_deadline() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn emptying_the_cache_also_stops_the_replay_of_answers_made_from_it() {
+    let lab = Lab::start();
+    let local = Local::start(&config_for(&lab));
+    local.ask("gaia.cs.umass.edu.", RecordType::A).await; // resolved
+    local.ask("gaia.cs.umass.edu.", RecordType::A).await; // from the cache: remembered
+    local.upstream();
+    let replayed = local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(addresses(&replayed.answers), ["128.119.245.12"]);
+    assert_eq!(local.upstream_queries(), 0, "replayed, not resolved");
+    local.resolver.cache().clear();
+    let after = local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(addresses(&after.answers), ["128.119.245.12"]);
+    assert!(
+        local.upstream_queries() > 0,
+        "resolved again: no answer replayed from the emptied cache"
+    );
+}

@@ -301,3 +301,39 @@ async fn stalled_clients_beyond_the_slots_do_not_keep_out_a_client_that_asks() {
     );
     drop(stalled);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_beyond_its_share_is_admitted_in_place_of_its_own_idle_connection() {
+    let (_dir, lab, mock) = pipelined_world(Duration::from_millis(1500)).await;
+    let mut config = config_for(&lab);
+    config.server.tcp_connections_per_client = 2;
+    config.resolver.query_timeout = 3.0;
+    let local = Local::start(&config);
+    local.ask(CACHED_NAME, RecordType::A).await;
+
+    // One client (a resolver, say) holds its share: one connection idle
+    // (done with, as far as it is concerned), one with a query in progress.
+    let mut idle = connect_from(ip("127.0.0.1"), local.address).await;
+    let mut busy = connect_from(ip("127.0.0.1"), local.address).await;
+    write_tcp_message(&mut busy, &recursive(SLOW_NAME, 7))
+        .await
+        .expect("write");
+    mock_saw(&mock, 1).await;
+
+    let mut newcomer = connect_from(ip("127.0.0.1"), local.address).await;
+    write_tcp_message(&mut newcomer, &recursive(CACHED_NAME, 8))
+        .await
+        .expect("write");
+    let reply = read_reply(&mut newcomer, Duration::from_secs(3)).await;
+    assert_eq!(
+        addresses(&reply.answers),
+        ["192.0.2.62"],
+        "the newcomer is served"
+    );
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(1)).await,
+        "its idle connection made way"
+    );
+    let slow = read_reply(&mut busy, REPLY_TIMEOUT).await;
+    assert_eq!(slow.id, 7, "the busy connection was kept and answered");
+}

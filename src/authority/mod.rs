@@ -14,8 +14,7 @@ pub mod recurse;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-use tokio::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
@@ -25,25 +24,26 @@ use hickory_proto::rr::{DNSClass, RecordType};
 pub use lookup::{Answer, Catalog, Outcome};
 use recurse::Recursion;
 
-use crate::server::replay::{AnswerCache, Lifetime};
-use crate::server::{Handler, QuickQuery, Request, Response};
+use crate::server::{Handler, Lifetime, Request, Response};
 
-/// The bytes of encoded answers each server remembers at most (its zones' answers).
-pub const REMEMBERED_BYTES: u64 = 8 << 20;
+/// Versions of published zone sets, one number each.
+static VERSIONS: AtomicU64 = AtomicU64::new(0);
 
-/// What one server answers from: its zones and the answers already given from them.
+/// What one server answers from: its zones, and the version they are
+/// published under (answers remembered under another are not replayed).
 pub struct Published {
     /// The zones.
     pub catalog: Catalog,
-    answers: AnswerCache,
+    /// A number no other published zone set has.
+    pub version: u64,
 }
 
 impl Published {
-    /// Zones to publish, with no answer remembered yet.
+    /// Zones to publish, under a new version.
     pub fn new(catalog: Catalog) -> Self {
         Published {
             catalog,
-            answers: AnswerCache::new(REMEMBERED_BYTES),
+            version: VERSIONS.fetch_add(1, Ordering::Relaxed),
         }
     }
 }
@@ -109,22 +109,15 @@ impl Authority {
 }
 
 impl Handler for Authority {
-    fn replay(&self, query: &QuickQuery, _source: SocketAddr) -> Option<Vec<u8>> {
-        if self.recursion.is_some() {
-            return None; // the recursive figure passes queries on every time
-        }
-        self.catalog.load().answers.get(query, Instant::now())
+    /// Answers from the zones may be replayed as long as the zones stay the
+    /// same; the recursive figure passes queries on every time.
+    fn replay_lifetime(&self, _source: SocketAddr) -> Option<Lifetime> {
+        self.recursion.is_none().then_some(Lifetime::Static)
     }
 
-    /// Answers from the zones are remembered; REFUSED (a name outside every
-    /// zone) is not, so random names cannot fill the memory with refusals.
-    fn remember(&self, query: &QuickQuery, response: &Message, encoded: &[u8]) {
-        if self.recursion.is_none() && response.response_code != ResponseCode::Refused {
-            let published = self.catalog.load();
-            published
-                .answers
-                .put(query, encoded, Lifetime::Static, Instant::now());
-        }
+    /// The version of the zones published (a reload publishes a new one).
+    fn data_version(&self) -> u64 {
+        self.catalog.load().version
     }
 
     fn handle(&self, request: &Request) -> Response {

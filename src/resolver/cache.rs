@@ -15,6 +15,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hickory_proto::rr::rdata::{A, AAAA, NS};
@@ -215,6 +216,7 @@ pub struct Cache {
     entries: MokaCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>,
     epoch: Instant,
     config: CacheConfig,
+    generation: Arc<AtomicU64>,
 }
 
 impl Cache {
@@ -230,6 +232,7 @@ impl Cache {
             entries,
             epoch: Instant::now(),
             config: config.clone(),
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -473,9 +476,16 @@ impl Cache {
         self.entries.entry_count()
     }
 
-    /// Forgets everything.
+    /// Forgets everything; the generation changes, so that answers encoded
+    /// from what was cached are not replayed either.
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.entries.invalidate_all();
+    }
+
+    /// The number of times the cache was emptied.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 }
 

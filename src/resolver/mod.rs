@@ -60,7 +60,6 @@ pub struct Resolver {
     transport: Transport,
     roots: DelegationPoint,
     settings: Settings,
-    replay_bytes: u64,
 }
 
 /// A finished resolution with what it cost.
@@ -81,7 +80,6 @@ impl Resolver {
             stats: ServerStats::default(),
             transport: Transport::new(config.resolver.source_address, tap),
             roots: hints::root_point(roots),
-            replay_bytes: replay_share(config),
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
@@ -109,11 +107,6 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
-    }
-
-    /// The bytes that encoded answers to replay may take (of `[cache] size`).
-    pub fn replay_bytes(&self) -> u64 {
-        self.replay_bytes
     }
 
     /// The bounds of one client question.

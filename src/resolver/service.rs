@@ -14,10 +14,8 @@ use tokio::time::Instant;
 
 use super::in_flight::{InFlight, Joined};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
-use crate::clock;
 use crate::names::canonical;
-use crate::server::replay::{AnswerCache, Lifetime};
-use crate::server::{Handler, QuickQuery, Request, Response};
+use crate::server::{Handler, Lifetime, Request, Response};
 
 /// The resolver's request handler.
 pub struct Service {
@@ -25,15 +23,12 @@ pub struct Service {
     allow: Vec<IpNet>,
     log_queries: bool,
     in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
-    answers: AnswerCache,
 }
 
 impl Service {
-    /// Serves `resolver` to clients whose address is inside `allow`,
-    /// remembering encoded answers in the resolver's share for them.
+    /// Serves `resolver` to clients whose address is inside `allow`.
     pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, log_queries: bool) -> Self {
         Service {
-            answers: AnswerCache::new(resolver.replay_bytes()),
             resolver,
             allow,
             log_queries,
@@ -91,25 +86,15 @@ fn shared_resolution(
 }
 
 impl Handler for Service {
-    /// Answers given from the cache are replayed, their TTLs counted down,
-    /// to allowed clients (not while every query is logged).
-    fn replay(&self, query: &QuickQuery, source: SocketAddr) -> Option<Vec<u8>> {
-        if self.log_queries || !self.allowed(source.ip()) {
-            return None;
-        }
-        self.answers.get(query, clock::now())
+    /// Answers given from the cache may be replayed, their TTLs counted
+    /// down, to allowed clients (not while every query is logged).
+    fn replay_lifetime(&self, source: SocketAddr) -> Option<Lifetime> {
+        (!self.log_queries && self.allowed(source.ip())).then_some(Lifetime::CountingDown)
     }
 
-    /// Only answers that came from the cache are remembered: a question
-    /// asked once is not worth the memory.
-    fn remember(&self, query: &QuickQuery, response: &Message, encoded: &[u8]) {
-        if matches!(
-            response.response_code,
-            ResponseCode::NoError | ResponseCode::NXDomain
-        ) {
-            self.answers
-                .put(query, encoded, Lifetime::CountingDown, clock::now());
-        }
+    /// The cache's generation: emptying the cache makes every remembered answer stale.
+    fn data_version(&self) -> u64 {
+        self.resolver.cache().generation()
     }
 
     fn handle(&self, request: &Request) -> Response {

@@ -6,13 +6,20 @@
 //! idle time-out  configured ╲ shrinks linearly ╲ IDLE_FLOOR
 //! new client, every slot taken ─▶ the connection idle longest is closed
 //!                                 (none idle: wait for one to end)
+//! new client beyond its own share ─▶ its own connection idle longest is closed
+//!                                    (none idle: the newcomer is refused)
 //! ```
+//!
+//! A client's connection that has already ended on its side but not yet on
+//! ours is idle, so a resolver asking over TCP again and again is never
+//! refused for connections it has finished with.
 //!
 //! A connection is idle while it has no query being worked on or written;
 //! a client that sends half a message and stops is idle too. So clients
 //! that connect and stall cannot keep out one that asks.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +27,8 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use super::guard::ClientSlot;
 
 /// The shortest idle time-out when the slots fill (Unbound keeps 200 ms; a
 /// little more leaves a slow client on a loaded machine time to ask).
@@ -61,6 +70,10 @@ pub(super) struct ConnectionState {
     in_flight: AtomicUsize,
     /// Cancelled to close the connection (shutdown, or to make way).
     pub close: CancellationToken,
+    /// The client's address.
+    client: IpAddr,
+    /// Cancelled once the connection is closed and its slots are free.
+    ended: CancellationToken,
 }
 
 impl ConnectionState {
@@ -87,14 +100,19 @@ pub(super) struct Registration {
     id: u64,
     /// The connection as the table sees it.
     pub state: Arc<ConnectionState>,
+    /// The client's own share of connections, freed with the slot.
+    pub client_slot: Option<ClientSlot>,
     _slot: OwnedSemaphorePermit,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        self.client_slot.take();
         let mut open = self.connections.lock();
         open.remove(&self.id);
         self.connections.count.send_replace(open.len());
+        drop(open);
+        self.state.ended.cancel();
     }
 }
 
@@ -119,7 +137,11 @@ impl Connections {
     /// idle longest is closed and its slot taken as soon as it is freed;
     /// with none idle, the first slot another connection frees. `None` on
     /// shutdown.
-    pub async fn admit(self: &Arc<Self>, shutdown: &CancellationToken) -> Option<Registration> {
+    pub async fn admit(
+        self: &Arc<Self>,
+        shutdown: &CancellationToken,
+        client: IpAddr,
+    ) -> Option<Registration> {
         let slot = match self.slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
@@ -135,6 +157,8 @@ impl Connections {
             last_activity: Mutex::new(Instant::now()),
             in_flight: AtomicUsize::new(0),
             close: shutdown.child_token(),
+            client,
+            ended: CancellationToken::new(),
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut open = self.lock();
@@ -145,8 +169,24 @@ impl Connections {
             connections: self.clone(),
             id,
             state,
+            client_slot: None,
             _slot: slot,
         })
+    }
+
+    /// Closes `client`'s own connection idle longest, if one is idle, to
+    /// admit a new one of the same client beyond its share; the token is
+    /// cancelled once that connection's slots are free.
+    pub fn make_way_for(&self, client: IpAddr) -> Option<CancellationToken> {
+        let open = self.lock();
+        let idle_longest = open
+            .values()
+            .filter(|state| state.client == client && !state.close.is_cancelled())
+            .filter(|state| state.in_flight.load(Ordering::Relaxed) == 0)
+            .min_by_key(|state| state.last_activity())?;
+        tracing::debug!(%client, "the client's TCP share taken: closing its connection idle longest");
+        idle_longest.close.cancel();
+        Some(idle_longest.ended.clone())
     }
 
     /// Closes the open connection idle longest, if one is idle; says whether one was.
@@ -183,6 +223,7 @@ mod tests {
     use super::*;
 
     const TEN: Duration = Duration::from_secs(10);
+    const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     #[test]
     fn the_idle_time_out_shrinks_past_half_full_down_to_the_floor() {
@@ -201,9 +242,15 @@ mod tests {
     async fn a_full_table_closes_the_connection_idle_longest() {
         let shutdown = CancellationToken::new();
         let connections = Connections::new(2, TEN);
-        let busy = connections.admit(&shutdown).await.expect("a slot");
+        let busy = connections
+            .admit(&shutdown, LOOPBACK)
+            .await
+            .expect("a slot");
         tokio::time::advance(Duration::from_secs(1)).await;
-        let idle = connections.admit(&shutdown).await.expect("a slot");
+        let idle = connections
+            .admit(&shutdown, LOOPBACK)
+            .await
+            .expect("a slot");
         tokio::time::advance(Duration::from_secs(1)).await;
         // The busy one has been quiet longer, but a query of its is being worked on.
         busy.state.set_in_flight(1);
@@ -211,7 +258,7 @@ mod tests {
         let admitting = tokio::spawn({
             let connections = connections.clone();
             let shutdown = shutdown.clone();
-            async move { connections.admit(&shutdown).await.is_some() }
+            async move { connections.admit(&shutdown, LOOPBACK).await.is_some() }
         });
         close.cancelled().await;
         assert!(!busy.state.close.is_cancelled(), "a busy connection stays");

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -35,10 +35,11 @@ pub use connections::{IDLE_FLOOR, idle_timeout};
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
 pub use listener::{BindError, Listener};
-pub use replay::QuickQuery;
+pub use replay::{AnswerCache, Lifetime, QuickQuery};
 pub use request::{Parsed, Protocol, Request};
 pub use tcp::MAX_IN_FLIGHT;
 
+use crate::clock;
 use crate::trace::Tap;
 
 /// What a handler makes of a request.
@@ -56,15 +57,18 @@ pub trait Handler: Send + Sync + 'static {
     /// Decides the answer to one well-formed query.
     fn handle(&self, request: &Request) -> Response;
 
-    /// The remembered answer to a question, ready to send to `source`, if
-    /// the handler keeps one ([`replay`]); asked before anything else.
-    fn replay(&self, _query: &QuickQuery, _source: SocketAddr) -> Option<Vec<u8>> {
+    /// Whether the server may replay ready answers to `source` ([`replay`]),
+    /// and how long one lives; `None` (the default): never.
+    fn replay_lifetime(&self, _source: SocketAddr) -> Option<Lifetime> {
         None
     }
 
-    /// A ready answer was just encoded for this question: the handler may
-    /// remember it for [`Handler::replay`].
-    fn remember(&self, _query: &QuickQuery, _response: &Message, _encoded: &[u8]) {}
+    /// The version of the data behind the answers: it changes when the
+    /// cache is emptied or the zones are reloaded, and answers remembered
+    /// under another version are not replayed.
+    fn data_version(&self) -> u64 {
+        0
+    }
 }
 
 /// The bounds of one server, each driven by the network and each capped.
@@ -89,7 +93,12 @@ pub struct Limits {
     pub rate_limit: u32,
     /// Client networks never rate-limited.
     pub rate_limit_exempt: Vec<ipnet::IpNet>,
+    /// The bytes of encoded answers remembered for replay ([`replay`]); 0 for none.
+    pub replay_bytes: u64,
 }
+
+/// The bytes of encoded answers a server remembers by default.
+pub const REPLAY_BYTES: u64 = 8 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -102,6 +111,7 @@ impl Default for Limits {
             tcp_idle_timeout: Duration::from_secs(10),
             rate_limit: 0,
             rate_limit_exempt: Vec::new(),
+            replay_bytes: REPLAY_BYTES,
         }
     }
 }
@@ -125,10 +135,13 @@ pub enum Decision {
 }
 
 /// Decides the reply to a client's bytes: dropped, FORMERR/NOTIMP/BADVERS,
-/// a rate-limited slip, or the handler's answer, encoded to fit. Never
-/// panics, whatever the bytes; the fuzz targets call it directly.
+/// a rate-limited slip, a remembered answer replayed from `answers` (when
+/// the handler allows it for this client), or the handler's answer, encoded
+/// to fit and remembered. Never panics, whatever the bytes; the fuzz
+/// targets call it directly.
 pub fn decide<H: Handler + ?Sized>(
     handler: &H,
+    answers: Option<&AnswerCache>,
     bytes: &[u8],
     source: SocketAddr,
     protocol: Protocol,
@@ -137,11 +150,20 @@ pub fn decide<H: Handler + ?Sized>(
     if rate == RateDecision::Drop {
         return Decision::Nothing;
     }
-    let quick = (rate == RateDecision::Answer)
-        .then(|| replay::quick(bytes, protocol))
-        .flatten();
-    if let Some(quick) = &quick
-        && let Some(reply) = handler.replay(quick, source)
+    // The version is read before the answer is made: an answer made while
+    // the data changes is remembered under the old version, never replayed.
+    let replay = answers
+        .filter(|_| rate == RateDecision::Answer)
+        .and_then(|answers| {
+            Some((
+                answers,
+                handler.replay_lifetime(source)?,
+                handler.data_version(),
+            ))
+        });
+    let quick = replay.as_ref().and_then(|_| replay::quick(bytes, protocol));
+    if let (Some(quick), Some((answers, _, version))) = (&quick, &replay)
+        && let Some(reply) = answers.get(quick, clock::now(), *version)
     {
         return Decision::Now(reply);
     }
@@ -162,10 +184,17 @@ pub fn decide<H: Handler + ?Sized>(
         Response::Ready(message) => {
             let encoded = request::encode(&message, limit);
             let truncated = encoded.get(2).is_some_and(|flags| flags & 0x02 != 0);
-            if let Some(quick) = &quick
+            // Answers and negative answers only: never a refusal or an error,
+            // so that random names cannot fill the memory with them.
+            let worth = matches!(
+                message.response_code,
+                ResponseCode::NoError | ResponseCode::NXDomain
+            );
+            if let (Some(quick), Some((answers, lifetime, version))) = (&quick, &replay)
+                && worth
                 && !truncated
             {
-                handler.remember(quick, &message, &encoded);
+                answers.put(quick, &encoded, *lifetime, clock::now(), *version);
             }
             Decision::Now(encoded)
         }
@@ -181,6 +210,7 @@ pub fn decide<H: Handler + ?Sized>(
 /// State shared by every loop of one server.
 struct Shared<H> {
     handler: Arc<H>,
+    answers: Option<AnswerCache>,
     limits: Limits,
     pending: Arc<Semaphore>,
     pending_by_client: Arc<ClientCounter>,
@@ -211,7 +241,14 @@ impl<H: Handler> Shared<H> {
             (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
             _ => RateDecision::Answer,
         };
-        match decide(&*self.handler, bytes, source, protocol, rate) {
+        match decide(
+            &*self.handler,
+            self.answers.as_ref(),
+            bytes,
+            source,
+            protocol,
+            rate,
+        ) {
             Decision::Now(bytes) => Reply::Now(bytes),
             Decision::Later {
                 request,
@@ -277,6 +314,7 @@ pub async fn serve<H: Handler>(
 ) -> Served {
     let shared = Arc::new(Shared {
         handler,
+        answers: (limits.replay_bytes > 0).then(|| AnswerCache::new(limits.replay_bytes)),
         pending: Arc::new(Semaphore::new(limits.pending_answers)),
         pending_by_client: ClientCounter::new(limits.pending_per_client),
         connections: connections::Connections::new(limits.tcp_connections, limits.tcp_idle_timeout),

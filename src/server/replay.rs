@@ -1,8 +1,11 @@
 //! Replaying answers: the bytes of an answer already given, sent again to
 //! the same question with the new query's ID and flags (and, for cached
-//! data, the TTLs counted down). A cache of encoded answers in front of the
+//! data, the TTLs counted down). A layer the server owns in front of its
 //! handler, as Unbound's message cache and NSD's precompiled answers are:
-//! the hot path does no message building and no encoding.
+//! the hot path does no message building and no encoding. The handler only
+//! says whether its answers may be replayed ([`Lifetime`]) and which
+//! version of its data they come from: a template remembered under another
+//! version (the cache was emptied, the zones reloaded) is never replayed.
 //!
 //! The key is the question in lower case (so that one client cannot mint a
 //! key per spelling of a name), whether an OPT came with it, the OPT's DO
@@ -124,6 +127,8 @@ struct Template {
     ttls: Box<[(usize, u32)]>,
     stored: Instant,
     expires: Option<Instant>,
+    /// The version of the handler's data the answer came from.
+    version: u64,
 }
 
 /// Remembered answers, by question; bounded in bytes.
@@ -144,10 +149,10 @@ impl AnswerCache {
     }
 
     /// The remembered answer to this question, patched for this query, if
-    /// any and still alive at `now`.
-    pub fn get(&self, query: &QuickQuery, now: Instant) -> Option<Vec<u8>> {
+    /// any, still alive at `now` and from this `version` of the data.
+    pub fn get(&self, query: &QuickQuery, now: Instant, version: u64) -> Option<Vec<u8>> {
         let template = self.entries.get(&query.key)?;
-        if template.expires.is_some_and(|expires| now >= expires) {
+        if template.version != version || template.expires.is_some_and(|expires| now >= expires) {
             self.entries.invalidate(&query.key);
             return None;
         }
@@ -168,8 +173,15 @@ impl AnswerCache {
         Some(bytes)
     }
 
-    /// Remembers an answer just sent to this question.
-    pub fn put(&self, query: &QuickQuery, encoded: &[u8], lifetime: Lifetime, now: Instant) {
+    /// Remembers an answer just sent to this question, from `version` of the data.
+    pub fn put(
+        &self,
+        query: &QuickQuery,
+        encoded: &[u8],
+        lifetime: Lifetime,
+        now: Instant,
+        version: u64,
+    ) {
         let Some(ttls) = ttl_fields(encoded) else {
             return;
         };
@@ -190,6 +202,7 @@ impl AnswerCache {
             ttls: ttls.into_boxed_slice(),
             stored: now,
             expires,
+            version,
         };
         self.entries.insert(query.key.clone(), Arc::new(template));
     }
@@ -285,16 +298,21 @@ mod tests {
             &answer("www.example.", 600),
             Lifetime::CountingDown,
             Instant::now(),
+            0,
         );
         tokio::time::advance(Duration::from_secs(100)).await;
         let again = quick(&query("www.example.", 9), Protocol::Udp).expect("a plain query");
-        let bytes = cache.get(&again, Instant::now()).expect("remembered");
+        let bytes = cache.get(&again, Instant::now(), 0).expect("remembered");
         let message = Message::from_vec(&bytes).expect("decodes");
         assert_eq!(message.id, 9);
         assert!(message.recursion_desired);
         assert_eq!(message.answers[0].ttl, 500);
+        assert!(
+            cache.get(&again, Instant::now(), 1).is_none(),
+            "another version of the data: not replayed"
+        );
         tokio::time::advance(Duration::from_secs(500)).await;
-        assert!(cache.get(&again, Instant::now()).is_none(), "expired");
+        assert!(cache.get(&again, Instant::now(), 0).is_none(), "expired");
     }
 
     #[test]
@@ -318,9 +336,10 @@ mod tests {
             &answer("www.example.", 600),
             Lifetime::CountingDown,
             Instant::now(),
+            0,
         );
         let mixed = quick(&query("wWw.ExAmple.", 9), Protocol::Udp).expect("a plain query");
-        let bytes = cache.get(&mixed, Instant::now()).expect("remembered");
+        let bytes = cache.get(&mixed, Instant::now(), 0).expect("remembered");
         let message = Message::from_vec(&bytes).expect("decodes");
         assert_eq!(message.queries[0].name.to_string(), "wWw.ExAmple.");
         assert_eq!(message.answers.len(), 1);
@@ -333,7 +352,7 @@ mod tests {
         for i in 0..2_000 {
             let owner = format!("host-{i}.example.");
             let asked = quick(&query(&owner, 1), Protocol::Udp).expect("a plain query");
-            cache.put(&asked, &answer(&owner, 600), Lifetime::CountingDown, now);
+            cache.put(&asked, &answer(&owner, 600), Lifetime::CountingDown, now, 0);
         }
         cache.entries.run_pending_tasks();
         let held = cache.entries.weighted_size();

@@ -23,12 +23,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{sleep_until, timeout};
 
 use super::connections::Registration;
-use super::guard::ClientSlot;
 use super::{Handler, Protocol, Reply, Shared};
 use crate::framing::{self, FramingError};
 
 /// Pending connections the kernel keeps for us.
 const BACKLOG: i32 = 1024;
+
+/// How long a new client beyond its share waits for its connection idle
+/// longest to close (it only has to notice; a few milliseconds).
+const MAKE_WAY_WAIT: Duration = Duration::from_millis(500);
 
 /// Pause after a failed accept (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -71,22 +74,34 @@ pub(super) async fn accept_loop<H: Handler>(listener: TcpListener, shared: Arc<S
                 continue;
             }
         };
-        // One client may not hold every slot: beyond its share, close at once.
-        let Some(client_slot) = shared.tcp_by_client.try_acquire(peer.ip()) else {
-            tracing::debug!(client = %peer, "too many TCP connections from one client");
-            continue;
+        // One client may not hold every slot: beyond its share, its own
+        // connection idle longest makes way; with none idle, the newcomer
+        // is closed at once.
+        let client_slot = match shared.tcp_by_client.try_acquire(peer.ip()) {
+            Some(slot) => slot,
+            None => {
+                let made_way = match shared.connections.make_way_for(peer.ip()) {
+                    Some(ended) => timeout(MAKE_WAY_WAIT, ended.cancelled()).await.is_ok(),
+                    None => false,
+                };
+                match shared.tcp_by_client.try_acquire(peer.ip()) {
+                    Some(slot) if made_way => slot,
+                    _ => {
+                        tracing::debug!(client = %peer, "too many TCP connections from one client");
+                        continue;
+                    }
+                }
+            }
         };
-        let Some(registration) = shared.connections.admit(&shared.shutdown).await else {
+        let Some(mut registration) = shared.connections.admit(&shared.shutdown, peer.ip()).await
+        else {
             return; // shutdown
         };
+        registration.client_slot = Some(client_slot);
         let connection_shared = shared.clone();
-        shared.tasks.spawn(connection(
-            stream,
-            peer,
-            connection_shared,
-            registration,
-            client_slot,
-        ));
+        shared
+            .tasks
+            .spawn(connection(stream, peer, connection_shared, registration));
     }
 }
 
@@ -105,7 +120,6 @@ async fn connection<H: Handler>(
     peer: SocketAddr,
     shared: Arc<Shared<H>>,
     registration: Registration,
-    _client_slot: ClientSlot,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
