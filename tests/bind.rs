@@ -14,17 +14,25 @@ use resolver::server::{Limits, Listener, serve};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// A UDP socket on the wildcard address, bound the way avahi-daemon binds
-/// `*:5353`: a plain bind, then SO_REUSEADDR so that others may share.
-/// Port 0 picks a port nobody holds on any address.
+/// `*:5353`: a plain bind, then SO_REUSEADDR so that others may share. The
+/// port is one below the ephemeral range that nobody holds on any address,
+/// for UDP or TCP (upstream sockets take ephemeral ports all the time).
 fn hold_wildcard_like_avahi() -> (StdUdpSocket, u16) {
-    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).expect("a socket");
-    let wildcard: SocketAddr = "0.0.0.0:0".parse().expect("valid");
-    socket.bind(&wildcard.into()).expect("bind the wildcard");
-    socket.set_reuse_address(true).expect("SO_REUSEADDR");
-    socket.set_nonblocking(true).expect("non-blocking");
-    let socket: StdUdpSocket = socket.into();
-    let port = socket.local_addr().expect("bound").port();
-    (socket, port)
+    for _ in 0..200 {
+        let port = rand::random_range(10_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).expect("a socket");
+        let wildcard = SocketAddr::new(ip("0.0.0.0"), port);
+        if socket.bind(&wildcard.into()).is_err() {
+            continue;
+        }
+        socket.set_reuse_address(true).expect("SO_REUSEADDR");
+        socket.set_nonblocking(true).expect("non-blocking");
+        return (socket.into(), port);
+    }
+    panic!("no free port for the wildcard socket");
 }
 
 /// Serves the lab's umass.edu zone on a bound listener.

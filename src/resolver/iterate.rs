@@ -12,9 +12,11 @@
 //!     lame, time-out, error      → penalise the server, try the next
 //! ```
 //!
-//! Every step spends from a [`Budget`]: upstream queries, referrals, CNAME
-//! links, glueless lookups and their depth, and a deadline. Over budget, the
-//! walk stops with a [`ResolveError`], which the client sees as SERVFAIL.
+//! Every step spends from a [`Budget`] (budget.rs): upstream queries,
+//! referrals, CNAME links, glueless lookups and their depth, and a deadline.
+//! Over budget, the walk stops with a [`ResolveError`] (error.rs), which the
+//! client sees as SERVFAIL. Each reply is scrubbed, classified and cached in
+//! learn.rs; QNAME minimisation's questions come from minimise.rs.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -24,16 +26,18 @@ use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::time::Instant;
 
+pub use super::budget::{Budget, Limits};
+pub use super::error::{Failure, ResolveError, ede};
+pub use super::minimise::MAX_MINIMISE_COUNT;
+
 use super::Resolver;
 use super::addresses::is_special;
-use super::cache::{Cached, Credibility};
+use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
-use super::reply::{
-    Classified, Lameness, address_of, classify, delegation_of, follows_no_alias, scrub,
-};
+use super::minimise::Minimiser;
+use super::reply::{address_of, follows_no_alias};
 use crate::clock;
-use crate::names::label_count;
-use crate::transport::{Allowance, Ask, TransportError};
+use crate::transport::{Allowance, Ask};
 
 /// What a resolution found.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,219 +57,6 @@ pub struct Resolution {
     pub chain: Vec<Record>,
     /// What the final name holds.
     pub outcome: Outcome,
-}
-
-/// Why the last server of a zone failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Failure {
-    /// It did not answer in time.
-    #[error("time-out")]
-    Timeout,
-    /// The network refused (nothing listening, unreachable).
-    #[error("unreachable")]
-    Unreachable,
-    /// It answered with something that is not DNS.
-    #[error("malformed reply")]
-    Malformed,
-    /// It answered, uselessly.
-    #[error("{0}")]
-    Lame(Lameness),
-    /// No address could be found for any of its names.
-    #[error("no nameserver address")]
-    NoAddress,
-}
-
-impl From<&TransportError> for Failure {
-    fn from(error: &TransportError) -> Self {
-        match error {
-            TransportError::Timeout(_) => Failure::Timeout,
-            TransportError::Io(_) => Failure::Unreachable,
-            TransportError::Malformed | TransportError::Encode => Failure::Malformed,
-            // The walk checks its budget itself before it gets here.
-            TransportError::OverBudget => Failure::Timeout,
-        }
-    }
-}
-
-/// Why a resolution gave up; the client gets SERVFAIL.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ResolveError {
-    /// The question took longer than its deadline.
-    #[error("the resolution deadline of {0:?} passed")]
-    Deadline(Duration),
-    /// Too many upstream queries for one question.
-    #[error("the budget of {0} upstream queries is spent")]
-    QueryBudget(usize),
-    /// Too many referrals for one name.
-    #[error("more than {0} referrals")]
-    ReferralLimit(usize),
-    /// A CNAME chain longer than the limit.
-    #[error("a CNAME chain longer than {0}")]
-    CnameChain(usize),
-    /// A CNAME chain that comes back to a name already in it.
-    #[error("a CNAME loop at {0}")]
-    CnameLoop(Name),
-    /// Too many nameserver names to look up for lack of glue.
-    #[error("more than {0} glueless nameserver lookups")]
-    GluelessLimit(usize),
-    /// Glueless lookups nested too deep.
-    #[error("glueless lookups nested deeper than {0}")]
-    GluelessDepth(usize),
-    /// A nameserver name whose lookup needs itself (zones served only by each other's names).
-    #[error("{0} can only be resolved through itself")]
-    DependencyLoop(Name),
-    /// The resolution panicked or overran its bound, and was abandoned.
-    #[error("{0}")]
-    Abandoned(#[from] super::in_flight::Abandoned),
-    /// Every server of a zone failed.
-    #[error(
-        "no server of {zone} answered usefully (last: {})",
-        last_failure(server, failure)
-    )]
-    ServersFailed {
-        /// The zone whose servers failed.
-        zone: Name,
-        /// The last server tried, if any was.
-        server: Option<IpAddr>,
-        /// What went wrong with it.
-        failure: Failure,
-    },
-}
-
-fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {
-    match server {
-        Some(server) => format!("{server} {failure}"),
-        None => failure.to_string(),
-    }
-}
-
-/// Extended DNS Error codes used (RFC 8914 §4).
-pub mod ede {
-    /// Other: the text says what.
-    pub const OTHER: u16 = 0;
-    /// No Reachable Authority: no server of the zone answered usefully.
-    pub const NO_REACHABLE_AUTHORITY: u16 = 22;
-    /// Network Error: the network refused (unreachable).
-    pub const NETWORK_ERROR: u16 = 23;
-    /// Invalid Data: a server answered with something that is not DNS.
-    pub const INVALID_DATA: u16 = 24;
-}
-
-impl ResolveError {
-    /// The Extended DNS Error (RFC 8914) that explains this failure to the client.
-    pub fn extended_error(&self) -> u16 {
-        match self {
-            ResolveError::Deadline(_)
-            | ResolveError::Abandoned(super::in_flight::Abandoned::Overran(_)) => {
-                ede::NO_REACHABLE_AUTHORITY
-            }
-            ResolveError::ServersFailed { failure, .. } => match failure {
-                Failure::Unreachable => ede::NETWORK_ERROR,
-                Failure::Malformed => ede::INVALID_DATA,
-                Failure::Timeout | Failure::Lame(_) | Failure::NoAddress => {
-                    ede::NO_REACHABLE_AUTHORITY
-                }
-            },
-            _ => ede::OTHER,
-        }
-    }
-}
-
-/// The bounds of one client question (from `[limits]`).
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// CNAMEs followed.
-    pub max_cname_chain: usize,
-    /// Referrals followed for one name.
-    pub max_referrals: usize,
-    /// Upstream queries, sub-resolutions included.
-    pub max_upstream_queries: usize,
-    /// Glueless nameserver lookups.
-    pub max_glueless_lookups: usize,
-    /// Nesting of glueless lookups.
-    pub max_glueless_depth: usize,
-    /// The deadline of the whole question.
-    pub resolution_timeout: Duration,
-}
-
-impl From<&crate::config::LimitsConfig> for Limits {
-    fn from(config: &crate::config::LimitsConfig) -> Self {
-        Limits {
-            max_cname_chain: config.max_cname_chain,
-            max_referrals: config.max_referrals,
-            max_upstream_queries: config.max_upstream_queries,
-            max_glueless_lookups: config.max_glueless_lookups,
-            max_glueless_depth: config.max_glueless_depth,
-            resolution_timeout: crate::config::Config::seconds(config.resolution_timeout),
-        }
-    }
-}
-
-/// What one client question may still spend; shared by its sub-resolutions.
-#[derive(Debug)]
-pub struct Budget {
-    limits: Limits,
-    deadline: Instant,
-    queries_sent: usize,
-    glueless_lookups: usize,
-    in_progress: Vec<(Name, RecordType)>,
-}
-
-impl Budget {
-    /// A fresh budget, starting now.
-    pub fn new(limits: &Limits) -> Self {
-        Budget {
-            limits: limits.clone(),
-            deadline: Instant::now() + limits.resolution_timeout,
-            queries_sent: 0,
-            glueless_lookups: 0,
-            in_progress: Vec::new(),
-        }
-    }
-
-    /// Upstream queries sent so far.
-    pub fn queries_sent(&self) -> usize {
-        self.queries_sent
-    }
-
-    /// Spends one upstream query; returns the time left before the deadline.
-    fn spend_query(&mut self) -> Result<Duration, ResolveError> {
-        let left = self.time_left()?;
-        if self.queries_sent >= self.limits.max_upstream_queries {
-            return Err(ResolveError::QueryBudget(self.limits.max_upstream_queries));
-        }
-        self.queries_sent += 1;
-        Ok(left)
-    }
-
-    fn time_left(&self) -> Result<Duration, ResolveError> {
-        self.deadline
-            .checked_duration_since(Instant::now())
-            .filter(|left| !left.is_zero())
-            .ok_or(ResolveError::Deadline(self.limits.resolution_timeout))
-    }
-
-    /// Starts a glueless lookup of `name`, refusing cycles and excess.
-    fn enter_glueless(&mut self, name: &Name) -> Result<(), ResolveError> {
-        if self.in_progress.iter().any(|(n, _)| n == name) {
-            return Err(ResolveError::DependencyLoop(name.clone()));
-        }
-        if self.in_progress.len() >= self.limits.max_glueless_depth {
-            return Err(ResolveError::GluelessDepth(self.limits.max_glueless_depth));
-        }
-        if self.glueless_lookups >= self.limits.max_glueless_lookups {
-            return Err(ResolveError::GluelessLimit(
-                self.limits.max_glueless_lookups,
-            ));
-        }
-        self.glueless_lookups += 1;
-        self.in_progress.push((name.clone(), RecordType::A));
-        Ok(())
-    }
-
-    fn leave_glueless(&mut self) {
-        self.in_progress.pop();
-    }
 }
 
 /// What a walk through the servers ends with.
@@ -288,71 +79,8 @@ pub enum Lesson {
     Failed(Failure),
 }
 
-/// The most minimised questions for one name before asking it whole (RFC 9156 §2.3).
-pub const MAX_MINIMISE_COUNT: usize = 10;
-
-/// Which name and type to ask next, label by label (RFC 9156 §3).
-struct Minimiser {
-    name: Name,
-    qtype: RecordType,
-    /// Labels beyond the zone to ask about; `None` once minimising stopped.
-    extra: Option<usize>,
-    /// Minimised questions answered so far (each a step down the name); a
-    /// server that fails and is replaced by the next does not count.
-    asked: usize,
-}
-
-impl Minimiser {
-    fn new(enabled: bool, name: &Name, qtype: RecordType) -> Self {
-        Minimiser {
-            name: name.clone(),
-            qtype,
-            extra: enabled.then_some(1),
-            asked: 0,
-        }
-    }
-
-    /// The question for a server of `zone`: the next label with type A, or the whole question.
-    fn question(&mut self, zone: &Name) -> (Name, RecordType) {
-        let full = label_count(&self.name);
-        let Some(extra) = self.extra else {
-            return (self.name.clone(), self.qtype);
-        };
-        let labels = label_count(zone) + extra;
-        if labels >= full || self.asked >= MAX_MINIMISE_COUNT {
-            self.extra = None;
-            return (self.name.clone(), self.qtype);
-        }
-        (self.name.trim_to(labels), RecordType::A)
-    }
-
-    /// No more minimising: the whole question from now on.
-    fn stop(&mut self) {
-        self.extra = None;
-    }
-
-    /// A referral: start again one label below the new zone.
-    fn next_zone(&mut self) {
-        if self.extra.is_some() {
-            self.asked += 1;
-            self.extra = Some(1);
-        }
-    }
-
-    /// A minimised question was answered without a referral.
-    fn learned(&mut self, step: &Step) {
-        self.extra = match (step, self.extra) {
-            (Step::Done(_, Outcome::Answer(_) | Outcome::NoData(_)), Some(extra)) => {
-                self.asked += 1;
-                Some(extra + 1)
-            }
-            _ => None, // NXDOMAIN or a CNAME: ask the whole question
-        };
-    }
-}
-
 /// How long a lame server is put behind the others.
-const LAME_PENALTY: Duration = Duration::from_secs(2);
+pub(super) const LAME_PENALTY: Duration = Duration::from_secs(2);
 
 impl Resolver {
     /// Resolves `qname`/`qtype` from the cache and the network within `budget`.
@@ -414,7 +142,7 @@ impl Resolver {
     }
 
     /// Where to start for `name`: the deepest cached delegation, else the root hints.
-    fn starting_point(&self, name: &Name) -> DelegationPoint {
+    pub(super) fn starting_point(&self, name: &Name) -> DelegationPoint {
         let now = clock::now();
         match self.cache.deepest_delegation(name, now) {
             Some(delegation) => DelegationPoint::new(
@@ -591,7 +319,7 @@ impl Resolver {
     /// failed. Every message (retries included) is paid for before it is
     /// sent, and the whole exchange ends by the question's deadline.
     /// Round-trip times and time-outs go into the server statistics.
-    async fn exchange(
+    pub(super) async fn exchange(
         &self,
         server: &Candidate,
         zone: &Name,
@@ -646,188 +374,6 @@ impl Resolver {
         }
         Ok(Ok(exchange.reply))
     }
-
-    /// Primes the root (RFC 8109): asks the root hints for ". NS" and caches
-    /// the root delegation the answer gives (the names and their addresses),
-    /// which every resolution then starts from. Returns its TTL in seconds.
-    pub async fn prime(&self) -> Result<u32, ResolveError> {
-        let mut budget = Budget::new(&self.settings.limits);
-        let mut point = self.starting_point(&Name::root());
-        let root = Name::root();
-        let mut last = (None, Failure::NoAddress);
-        while let Some(server) = point.next(&self.stats) {
-            let mut reply = match self
-                .exchange(&server, &root, &root, RecordType::NS, &mut budget)
-                .await?
-            {
-                Ok(reply) => reply,
-                Err(failure) => {
-                    last = (Some(server.address), failure);
-                    continue;
-                }
-            };
-            scrub(&mut reply, &root);
-            if let Some((delegation, ttl)) = root_delegation(&reply) {
-                let ttl = self.cache.clamp_ttl(ttl);
-                tracing::info!(
-                    "primed the root from {}: {} servers, for {ttl} s",
-                    server.address,
-                    delegation.name_servers.len()
-                );
-                self.cache.insert_delegation(
-                    delegation,
-                    ttl,
-                    Credibility::AuthoritativeAnswer,
-                    clock::now(),
-                );
-                return Ok(ttl);
-            }
-            self.stats.record_failure(server.address, LAME_PENALTY);
-            last = (
-                Some(server.address),
-                Failure::Lame(Lameness::NotAuthoritative),
-            );
-        }
-        Err(ResolveError::ServersFailed {
-            zone: root,
-            server: last.0,
-            failure: last.1,
-        })
-    }
-
-    /// Learns from one reply of a server for `zone` to `name`/`qtype`:
-    /// scrubs it, classifies it and caches what it teaches (answers,
-    /// negative answers, delegations). The walk's handling of every reply,
-    /// and the entry point of the upstream-reply fuzz target.
-    pub fn absorb(
-        &self,
-        reply: &mut Message,
-        zone: &Name,
-        name: &Name,
-        qtype: RecordType,
-    ) -> Lesson {
-        let scrubbed = scrub(reply, zone);
-        if scrubbed.out_of_bailiwick > 0 {
-            let count = scrubbed.out_of_bailiwick;
-            tracing::debug!(zone = %zone, "dropped {count} out-of-bailiwick records");
-        }
-        if scrubbed.wrong_class > 0 {
-            return Lesson::Failed(Failure::Malformed); // records of a class other than IN
-        }
-        let says_nothing = reply.answers.is_empty()
-            && !reply
-                .authorities
-                .iter()
-                .any(|r| r.record_type() == RecordType::SOA);
-        if scrubbed.upward_ns > 0 && says_nothing {
-            return Lesson::Failed(Failure::Lame(Lameness::UpwardReferral));
-        }
-        match classify(reply, name, qtype, zone) {
-            Classified::Referral { delegation, ttl } => {
-                self.cache.insert_delegation(
-                    delegation.clone(),
-                    ttl,
-                    Credibility::Referral,
-                    clock::now(),
-                );
-                Lesson::Referral(delegation)
-            }
-            Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
-            other => {
-                let credibility = Credibility::of_answer(reply.authoritative);
-                Lesson::Step(self.learn(name, qtype, other, credibility))
-            }
-        }
-    }
-
-    /// Caches what an answer taught, ranked by `credibility` (RFC 2181
-    /// §5.4.1: with or without AA), and turns it into a step.
-    fn learn(
-        &self,
-        name: &Name,
-        qtype: RecordType,
-        classified: Classified,
-        credibility: Credibility,
-    ) -> Step {
-        let now = clock::now();
-        let (chain, end) = match &classified {
-            Classified::Answer { chain, .. }
-            | Classified::Alias { chain, .. }
-            | Classified::NxDomain { chain, .. }
-            | Classified::NoData { chain, .. } => (
-                self.clamped(chain),
-                chain
-                    .last()
-                    .map(cname_target)
-                    .unwrap_or_else(|| name.clone()),
-            ),
-            _ => (Vec::new(), name.clone()),
-        };
-        for cname in &chain {
-            self.cache
-                .insert_rrset(std::slice::from_ref(cname), credibility, now);
-        }
-        match classified {
-            Classified::Answer { records, .. } => {
-                let records = self.clamped(&records);
-                if qtype != RecordType::ANY {
-                    self.cache.insert_rrset(&records, credibility, now);
-                }
-                Step::Done(chain, Outcome::Answer(records))
-            }
-            Classified::Alias { target, .. } => Step::Alias(chain, target),
-            Classified::NxDomain { soa, .. } => {
-                if let Some(soa) = &soa {
-                    self.cache.insert_nx_domain(&end, soa, credibility, now);
-                }
-                Step::Done(chain, Outcome::NxDomain(soa.map(|s| self.negative(&s))))
-            }
-            Classified::NoData { soa, .. } => {
-                if let Some(soa) = &soa {
-                    self.cache
-                        .insert_no_data(&end, qtype, soa, credibility, now);
-                }
-                Step::Done(chain, Outcome::NoData(soa.map(|s| self.negative(&s))))
-            }
-            Classified::Referral { .. } | Classified::Lame(_) => {
-                unreachable!("walk handles referrals and lame replies itself")
-            }
-        }
-    }
-
-    /// Records with their TTLs within the cache's bounds, as the cache will serve them.
-    fn clamped(&self, records: &[Record]) -> Vec<Record> {
-        records
-            .iter()
-            .map(|record| {
-                let mut record = record.clone();
-                record.ttl = self.cache.clamp_ttl(record.ttl);
-                record
-            })
-            .collect()
-    }
-
-    /// The SOA as a negative answer carries it: TTL = the negative TTL (RFC 2308 §3).
-    fn negative(&self, soa: &Record) -> Record {
-        let mut soa = soa.clone();
-        soa.ttl = self.cache.negative_ttl(&soa);
-        soa
-    }
-}
-
-/// The root delegation in a priming reply: an authoritative NS set for the
-/// root in the answer, and the addresses of those names in the additional section.
-fn root_delegation(reply: &Message) -> Option<(Delegation, u32)> {
-    if !reply.authoritative || reply.response_code != hickory_proto::op::ResponseCode::NoError {
-        return None;
-    }
-    let ns: Vec<&Record> = reply
-        .answers
-        .iter()
-        .filter(|r| r.name.is_root() && r.record_type() == RecordType::NS)
-        .collect();
-    let (delegation, ttl) = delegation_of(reply, &Name::root(), &ns);
-    (!delegation.name_servers.is_empty()).then_some((delegation, ttl))
 }
 
 /// Gives the names of a 0x20 reply that match `name` back its own case, so
@@ -847,7 +393,7 @@ fn restore_case(reply: &mut Message, name: &Name) {
 }
 
 /// The target of a CNAME record (the record's own name if it is not one).
-fn cname_target(record: &Record) -> Name {
+pub(super) fn cname_target(record: &Record) -> Name {
     match &record.data {
         RData::CNAME(target) => target.0.clone(),
         _ => record.name.clone(),

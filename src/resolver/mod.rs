@@ -10,12 +10,16 @@
 //! ```
 
 pub mod addresses;
+pub mod budget;
 pub mod cache;
 pub mod delegation;
+pub mod error;
 pub mod failures;
 pub mod hints;
 pub mod in_flight;
 pub mod iterate;
+mod learn;
+mod minimise;
 pub mod reply;
 pub mod service;
 

@@ -1,0 +1,195 @@
+//! The cache's unit tests: TTLs, negative answers, credibility, bytes.
+
+use super::*;
+use hickory_proto::rr::rdata::{A, SOA};
+use std::net::Ipv4Addr;
+
+fn name(text: &str) -> Name {
+    Name::from_ascii(text).expect("valid")
+}
+
+fn a(owner: &str, ttl: u32) -> Record {
+    Record::from_rdata(name(owner), ttl, RData::A(A(Ipv4Addr::new(192, 0, 2, 1))))
+}
+
+fn soa(ttl: u32, minimum: u32) -> Record {
+    let data = SOA::new(name("ns.t."), name("h.t."), 1, 1, 1, 1, minimum);
+    Record::from_rdata(name("t."), ttl, RData::SOA(data))
+}
+
+const AUTH: Credibility = Credibility::AuthoritativeAnswer;
+
+fn cache() -> Cache {
+    Cache::new(&CacheConfig::default(), 1 << 20)
+}
+
+#[test]
+fn ttls_count_down_and_expire() {
+    let cache = cache();
+    let start = Instant::now();
+    cache.insert_rrset(&[a("Host.T.", 600)], AUTH, start);
+    let later = start + Duration::from_secs(100);
+    let records = cache
+        .rrset(&name("host.t."), RecordType::A, later)
+        .expect("cached");
+    assert_eq!(records[0].ttl, 500);
+    assert!(
+        cache
+            .rrset(
+                &name("host.t."),
+                RecordType::A,
+                start + Duration::from_secs(600)
+            )
+            .is_none()
+    );
+}
+
+#[test]
+fn an_rrset_gets_its_least_ttl() {
+    let cache = cache();
+    let now = Instant::now();
+    cache.insert_rrset(&[a("h.t.", 600), a("h.t.", 300)], AUTH, now);
+    let records = cache
+        .rrset(&name("h.t."), RecordType::A, now)
+        .expect("cached");
+    assert!(records.iter().all(|r| r.ttl == 300));
+}
+
+#[test]
+fn zero_ttl_is_not_cached() {
+    let cache = cache();
+    let now = Instant::now();
+    cache.insert_rrset(&[a("h.t.", 0)], AUTH, now);
+    assert!(cache.rrset(&name("h.t."), RecordType::A, now).is_none());
+}
+
+#[test]
+fn nxdomain_covers_every_type_for_the_negative_ttl() {
+    let cache = cache();
+    let now = Instant::now();
+    cache.insert_nx_domain(&name("gone.t."), &soa(3600, 300), AUTH, now);
+    for record_type in [RecordType::A, RecordType::MX] {
+        match cache.lookup(&name("gone.t."), record_type, now) {
+            Some(Cached::NxDomain(soa)) => assert_eq!(soa.ttl, 300),
+            other => panic!("expected NXDOMAIN, got {other:?}"),
+        }
+    }
+    assert!(
+        cache
+            .lookup(
+                &name("gone.t."),
+                RecordType::A,
+                now + Duration::from_secs(300)
+            )
+            .is_none()
+    );
+}
+
+#[test]
+fn ttls_are_capped() {
+    let config = CacheConfig {
+        max_ttl: 60,
+        min_ttl: 10,
+        ..CacheConfig::default()
+    };
+    let cache = Cache::new(&config, 1 << 20);
+    let now = Instant::now();
+    cache.insert_rrset(&[a("big.t.", 86_400)], AUTH, now);
+    cache.insert_rrset(&[a("small.t.", 1)], AUTH, now);
+    assert_eq!(
+        cache
+            .rrset(&name("big.t."), RecordType::A, now)
+            .expect("cached")[0]
+            .ttl,
+        60
+    );
+    assert_eq!(
+        cache
+            .rrset(&name("small.t."), RecordType::A, now)
+            .expect("cached")[0]
+            .ttl,
+        10
+    );
+}
+
+#[test]
+fn lower_ranked_data_never_replaces_higher_before_it_expires() {
+    let cache = cache();
+    let now = Instant::now();
+    let other = |ttl| {
+        Record::from_rdata(
+            name("h.t."),
+            ttl,
+            RData::A(A(Ipv4Addr::new(198, 51, 100, 9))),
+        )
+    };
+    cache.insert_rrset(&[a("h.t.", 600)], AUTH, now);
+    cache.insert_rrset(&[other(600)], Credibility::NonAuthoritativeAnswer, now);
+    let held = cache
+        .rrset(&name("h.t."), RecordType::A, now)
+        .expect("cached");
+    assert_eq!(
+        held[0].data,
+        a("h.t.", 600).data,
+        "the authoritative RRset stays"
+    );
+    // A lower-ranked NXDOMAIN does not hide it either.
+    cache.insert_nx_domain(
+        &name("h.t."),
+        &soa(600, 600),
+        Credibility::NonAuthoritativeAnswer,
+        now,
+    );
+    assert!(matches!(
+        cache.lookup(&name("h.t."), RecordType::A, now),
+        Some(Cached::Records(_))
+    ));
+    // Equal or higher rank replaces; once expired, anything does.
+    let later = now + Duration::from_secs(601);
+    cache.insert_rrset(&[other(600)], Credibility::NonAuthoritativeAnswer, later);
+    let held = cache
+        .rrset(&name("h.t."), RecordType::A, later)
+        .expect("cached");
+    assert_eq!(held[0].data, other(600).data);
+    cache.insert_rrset(&[a("h.t.", 600)], AUTH, later);
+    let held = cache
+        .rrset(&name("h.t."), RecordType::A, later)
+        .expect("cached");
+    assert_eq!(held[0].data, a("h.t.", 600).data);
+}
+
+#[test]
+fn top_bit_ttls_count_as_zero_and_only_min_ttl_raises_zero() {
+    let cache = cache();
+    let now = Instant::now();
+    cache.insert_rrset(&[a("top.t.", 0x8000_0001)], AUTH, now);
+    assert!(cache.rrset(&name("top.t."), RecordType::A, now).is_none());
+    assert_eq!(cache.clamp_ttl(0x8000_0001), 0, "RFC 2181 §8: as if zero");
+    assert_eq!(cache.negative_ttl(&soa(0x8000_0000, 300)), 0);
+    let raised = Cache::new(
+        &CacheConfig {
+            min_ttl: 30,
+            ..CacheConfig::default()
+        },
+        1 << 20,
+    );
+    assert_eq!(raised.clamp_ttl(0), 30, "as Unbound's cache-min-ttl");
+    assert_eq!(raised.clamp_ttl(0x8000_0001), 30);
+}
+
+#[test]
+fn the_cache_holds_no_more_bytes_than_its_size() {
+    let size = 1 << 20;
+    let cache = Cache::new(&CacheConfig::default(), size);
+    let now = Instant::now();
+    let big = |owner: &str| {
+        let text = hickory_proto::rr::rdata::TXT::new(vec!["x".repeat(250); 16]);
+        Record::from_rdata(name(owner), 600, RData::TXT(text))
+    };
+    for i in 0..2_000 {
+        cache.insert_rrset(&[big(&format!("h{i}.t."))], AUTH, now); // ~4 KB each
+    }
+    let held = cache.weighted_size();
+    assert!(held <= size, "{held} bytes held for a size of {size}");
+    assert!(held > size / 2, "the cache is used: {held} bytes");
+}

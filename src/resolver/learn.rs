@@ -1,0 +1,199 @@
+//! What a reply teaches, and what of it is cached with which credibility
+//! (RFC 2181 §5.4.1): scrub, classify, then cache answers, negative answers
+//! and delegations; and priming the root (RFC 8109).
+
+use hickory_proto::op::Message;
+use hickory_proto::rr::{Name, Record, RecordType};
+
+use super::Resolver;
+use super::budget::Budget;
+use super::cache::Credibility;
+use super::delegation::Delegation;
+use super::error::{Failure, ResolveError};
+use super::iterate::{LAME_PENALTY, Lesson, Outcome, Step, cname_target};
+use super::reply::{Classified, Lameness, classify, delegation_of, scrub};
+use crate::clock;
+
+impl Resolver {
+    /// Primes the root (RFC 8109): asks the root hints for ". NS" and caches
+    /// the root delegation the answer gives (the names and their addresses),
+    /// which every resolution then starts from. Returns its TTL in seconds.
+    pub async fn prime(&self) -> Result<u32, ResolveError> {
+        let mut budget = Budget::new(&self.settings.limits);
+        let mut point = self.starting_point(&Name::root());
+        let root = Name::root();
+        let mut last = (None, Failure::NoAddress);
+        while let Some(server) = point.next(&self.stats) {
+            let mut reply = match self
+                .exchange(&server, &root, &root, RecordType::NS, &mut budget)
+                .await?
+            {
+                Ok(reply) => reply,
+                Err(failure) => {
+                    last = (Some(server.address), failure);
+                    continue;
+                }
+            };
+            scrub(&mut reply, &root);
+            if let Some((delegation, ttl)) = root_delegation(&reply) {
+                let ttl = self.cache.clamp_ttl(ttl);
+                tracing::info!(
+                    "primed the root from {}: {} servers, for {ttl} s",
+                    server.address,
+                    delegation.name_servers.len()
+                );
+                self.cache.insert_delegation(
+                    delegation,
+                    ttl,
+                    Credibility::AuthoritativeAnswer,
+                    clock::now(),
+                );
+                return Ok(ttl);
+            }
+            self.stats.record_failure(server.address, LAME_PENALTY);
+            last = (
+                Some(server.address),
+                Failure::Lame(Lameness::NotAuthoritative),
+            );
+        }
+        Err(ResolveError::ServersFailed {
+            zone: root,
+            server: last.0,
+            failure: last.1,
+        })
+    }
+
+    /// Learns from one reply of a server for `zone` to `name`/`qtype`:
+    /// scrubs it, classifies it and caches what it teaches (answers,
+    /// negative answers, delegations). The walk's handling of every reply,
+    /// and the entry point of the upstream-reply fuzz target.
+    pub fn absorb(
+        &self,
+        reply: &mut Message,
+        zone: &Name,
+        name: &Name,
+        qtype: RecordType,
+    ) -> Lesson {
+        let scrubbed = scrub(reply, zone);
+        if scrubbed.out_of_bailiwick > 0 {
+            let count = scrubbed.out_of_bailiwick;
+            tracing::debug!(zone = %zone, "dropped {count} out-of-bailiwick records");
+        }
+        if scrubbed.wrong_class > 0 {
+            return Lesson::Failed(Failure::Malformed); // records of a class other than IN
+        }
+        let says_nothing = reply.answers.is_empty()
+            && !reply
+                .authorities
+                .iter()
+                .any(|r| r.record_type() == RecordType::SOA);
+        if scrubbed.upward_ns > 0 && says_nothing {
+            return Lesson::Failed(Failure::Lame(Lameness::UpwardReferral));
+        }
+        match classify(reply, name, qtype, zone) {
+            Classified::Referral { delegation, ttl } => {
+                self.cache.insert_delegation(
+                    delegation.clone(),
+                    ttl,
+                    Credibility::Referral,
+                    clock::now(),
+                );
+                Lesson::Referral(delegation)
+            }
+            Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
+            other => {
+                let credibility = Credibility::of_answer(reply.authoritative);
+                Lesson::Step(self.learn(name, qtype, other, credibility))
+            }
+        }
+    }
+
+    /// Caches what an answer taught, ranked by `credibility` (RFC 2181
+    /// §5.4.1: with or without AA), and turns it into a step.
+    fn learn(
+        &self,
+        name: &Name,
+        qtype: RecordType,
+        classified: Classified,
+        credibility: Credibility,
+    ) -> Step {
+        let now = clock::now();
+        let (chain, end) = match &classified {
+            Classified::Answer { chain, .. }
+            | Classified::Alias { chain, .. }
+            | Classified::NxDomain { chain, .. }
+            | Classified::NoData { chain, .. } => (
+                self.clamped(chain),
+                chain
+                    .last()
+                    .map(cname_target)
+                    .unwrap_or_else(|| name.clone()),
+            ),
+            _ => (Vec::new(), name.clone()),
+        };
+        for cname in &chain {
+            self.cache
+                .insert_rrset(std::slice::from_ref(cname), credibility, now);
+        }
+        match classified {
+            Classified::Answer { records, .. } => {
+                let records = self.clamped(&records);
+                if qtype != RecordType::ANY {
+                    self.cache.insert_rrset(&records, credibility, now);
+                }
+                Step::Done(chain, Outcome::Answer(records))
+            }
+            Classified::Alias { target, .. } => Step::Alias(chain, target),
+            Classified::NxDomain { soa, .. } => {
+                if let Some(soa) = &soa {
+                    self.cache.insert_nx_domain(&end, soa, credibility, now);
+                }
+                Step::Done(chain, Outcome::NxDomain(soa.map(|s| self.negative(&s))))
+            }
+            Classified::NoData { soa, .. } => {
+                if let Some(soa) = &soa {
+                    self.cache
+                        .insert_no_data(&end, qtype, soa, credibility, now);
+                }
+                Step::Done(chain, Outcome::NoData(soa.map(|s| self.negative(&s))))
+            }
+            Classified::Referral { .. } | Classified::Lame(_) => {
+                unreachable!("walk handles referrals and lame replies itself")
+            }
+        }
+    }
+
+    /// Records with their TTLs within the cache's bounds, as the cache will serve them.
+    pub(super) fn clamped(&self, records: &[Record]) -> Vec<Record> {
+        records
+            .iter()
+            .map(|record| {
+                let mut record = record.clone();
+                record.ttl = self.cache.clamp_ttl(record.ttl);
+                record
+            })
+            .collect()
+    }
+
+    /// The SOA as a negative answer carries it: TTL = the negative TTL (RFC 2308 §3).
+    fn negative(&self, soa: &Record) -> Record {
+        let mut soa = soa.clone();
+        soa.ttl = self.cache.negative_ttl(&soa);
+        soa
+    }
+}
+
+/// The root delegation in a priming reply: an authoritative NS set for the
+/// root in the answer, and the addresses of those names in the additional section.
+fn root_delegation(reply: &Message) -> Option<(Delegation, u32)> {
+    if !reply.authoritative || reply.response_code != hickory_proto::op::ResponseCode::NoError {
+        return None;
+    }
+    let ns: Vec<&Record> = reply
+        .answers
+        .iter()
+        .filter(|r| r.name.is_root() && r.record_type() == RecordType::NS)
+        .collect();
+    let (delegation, ttl) = delegation_of(reply, &Name::root(), &ns);
+    (!delegation.name_servers.is_empty()).then_some((delegation, ttl))
+}
