@@ -38,6 +38,42 @@ pub const UPSTREAM_PAYLOAD: u16 = 1232;
 /// it a query waits for a free slot within its deadline.
 pub const MAX_IN_FLIGHT: usize = 4096;
 
+/// Descriptors left for everything but upstream UDP sockets: listeners,
+/// clients' TCP connections, upstream TCP, the log.
+pub const DESCRIPTORS_KEPT: u64 = 512;
+
+/// The fewest upstream exchanges allowed at once, however low the limit.
+pub const MIN_IN_FLIGHT: usize = 64;
+
+/// The upstream exchanges the process's descriptor limit allows at once:
+/// the soft `RLIMIT_NOFILE` is first raised towards what [`MAX_IN_FLIGHT`]
+/// needs (never above the hard limit; a desktop shell's soft limit is often
+/// 1,024), so that a busy resolver never meets EMFILE and fails servers
+/// that did nothing wrong.
+pub fn in_flight_bound() -> usize {
+    let wanted = MAX_IN_FLIGHT as u64 + DESCRIPTORS_KEPT;
+    let soft = rlimit::increase_nofile_limit(wanted).unwrap_or(1024);
+    let bound = bound_for(soft);
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if bound < MAX_IN_FLIGHT {
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "the open-file limit is {soft}: at most {bound} upstream queries at once \
+             (raise it, e.g. LimitNOFILE= in the systemd unit, for {MAX_IN_FLIGHT})"
+            )
+        });
+    }
+    bound
+}
+
+/// The upstream exchanges a soft descriptor limit of `soft` leaves room for.
+fn bound_for(soft: u64) -> usize {
+    let room = soft.saturating_sub(DESCRIPTORS_KEPT);
+    usize::try_from(room)
+        .unwrap_or(usize::MAX)
+        .clamp(MIN_IN_FLIGHT, MAX_IN_FLIGHT)
+}
+
 /// Servers remembered as not echoing the letter case of a question (0x20).
 pub const CASE_FALLBACK_CAPACITY: u64 = 10_000;
 
@@ -113,9 +149,10 @@ pub struct Transport {
 
 impl Transport {
     /// A transport sending from `source_address` (any address when `None`),
-    /// reporting every message to `tap` if given.
+    /// reporting every message to `tap` if given, with as many exchanges at
+    /// once as the descriptor limit allows ([`in_flight_bound`]).
     pub fn new(source_address: Option<IpAddr>, tap: Option<Tap>) -> Self {
-        Self::with_in_flight(source_address, tap, MAX_IN_FLIGHT)
+        Self::with_in_flight(source_address, tap, in_flight_bound())
     }
 
     /// The same with at most `in_flight` exchanges at once instead of [`MAX_IN_FLIGHT`].
@@ -309,6 +346,19 @@ fn query_for(ask: &Ask, edns: bool, randomize: bool) -> Message {
 mod tests {
     use super::*;
     use hickory_proto::rr::{Name, RecordType};
+
+    #[test]
+    fn the_descriptor_limit_bounds_the_exchanges_in_flight() {
+        assert_eq!(bound_for(1024), 512, "a desktop shell's soft limit");
+        assert_eq!(
+            bound_for(65_536),
+            MAX_IN_FLIGHT,
+            "the systemd unit's LimitNOFILE"
+        );
+        assert_eq!(bound_for(256), MIN_IN_FLIGHT);
+        let raised = in_flight_bound();
+        assert!((MIN_IN_FLIGHT..=MAX_IN_FLIGHT).contains(&raised));
+    }
 
     #[tokio::test]
     async fn beyond_the_bound_in_flight_a_query_waits_and_times_out_unsent() {
