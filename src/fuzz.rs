@@ -47,10 +47,11 @@ impl ClientTarget {
         }
     }
 
-    /// Feeds one datagram to both handlers, over UDP and TCP.
+    /// Feeds one datagram to both handlers, over UDP and TCP, twice: the
+    /// second answer may be the first one remembered and replayed.
     pub fn run(&self, bytes: &[u8]) {
         let source: SocketAddr = "127.0.0.1:5353".parse().expect("an address");
-        for protocol in [Protocol::Udp, Protocol::Tcp] {
+        for protocol in [Protocol::Udp, Protocol::Tcp, Protocol::Udp, Protocol::Tcp] {
             check_reply(bytes, &self.authority, &self.answers[0], source, protocol);
             check_reply(bytes, &self.service, &self.answers[1], source, protocol);
         }

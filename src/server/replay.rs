@@ -158,8 +158,15 @@ impl AnswerCache {
         }
         let mut bytes = template.bytes.to_vec();
         let question = HEADER_SIZE..HEADER_SIZE + query.question.len();
-        // Same key, same question but for letter case: the same length.
-        bytes.get_mut(question)?.copy_from_slice(&query.question);
+        // The answer echoes the question as the first asker spelt it; this
+        // query's spelling goes in its place only if it is the same question
+        // but for letter case, octet for octet (a question written with a
+        // compression pointer is echoed in another form: not replayed).
+        let echoed = bytes.get_mut(question)?;
+        if !echoed.eq_ignore_ascii_case(&query.question) {
+            return None;
+        }
+        echoed.copy_from_slice(&query.question);
         bytes[..2].copy_from_slice(&query.id.to_be_bytes());
         set_bit(&mut bytes[2], 0x01, query.recursion_desired);
         set_bit(&mut bytes[3], 0x10, query.checking_disabled);
@@ -358,5 +365,26 @@ mod tests {
         let held = cache.entries.weighted_size();
         assert!(held <= 64 << 10, "{held} bytes for a bound of 64 KiB");
         assert!(cache.entries.entry_count() < 2_000);
+    }
+
+    #[test]
+    fn a_question_echoed_in_another_form_is_not_replayed() {
+        // The root as a compression pointer (to a zero octet of the header):
+        // six octets in the query, one label in the answer's echo.
+        let asked = [0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 8, 0, 5, 0, 1];
+        let Some(query) = quick(&asked, Protocol::Udp) else {
+            return; // not taken by the quick path at all: nothing to replay
+        };
+        let cache = AnswerCache::new(1 << 20);
+        cache.put(
+            &query,
+            &answer(".", 600),
+            Lifetime::Static,
+            Instant::now(),
+            0,
+        );
+        if let Some(bytes) = cache.get(&query, Instant::now(), 0) {
+            assert!(Message::from_vec(&bytes).is_ok(), "a replay always decodes");
+        }
     }
 }
