@@ -4,22 +4,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use common::*;
 use futures::StreamExt;
-use hickory_proto::rr::{DNSClass, RecordType};
-
-/// Kills the child on drop, whatever happens.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use hickory_proto::rr::RecordType;
 
 /// Resident memory of a process, in bytes (`VmRSS` in /proc/PID/status).
 fn resident(pid: u32) -> u64 {
@@ -72,31 +59,10 @@ async fn large_rrsets_under_many_names_stay_within_the_cache_size() {
         ),
     )
     .expect("write");
-    let child = Process(
-        Command::new(env!("CARGO_BIN_EXE_resolver"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start resolver serve"),
-    );
-    let mut probe = query_message(&name("version.bind."), RecordType::TXT, &Ask::default());
-    probe.queries[0].query_class = DNSClass::CH;
-    let bytes = probe.to_vec().expect("encodes");
-    let mut up = false;
-    for _ in 0..100 {
-        if exchange_udp_bytes(listen, &bytes, Duration::from_millis(50))
-            .await
-            .is_some()
-        {
-            up = true;
-            break;
-        }
-    }
-    assert!(up, "resolver serve answers");
+    let child = start_serve(&path, listen).await;
 
     // Idle size: started, the delegations cached, the code paths warm.
-    assert_eq!(ask_names(listen, 0, 500,).await, 500);
+    assert_eq!(ask_names(listen, 0, 500).await, 500);
     let idle = resident(child.0.id());
     let names = 20_000;
     let answered = ask_names(listen, 500, names).await;

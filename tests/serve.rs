@@ -4,13 +4,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::mock::{self, Action, Mock, authoritative, qname, script};
 use common::*;
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{DNSClass, RecordType};
+use hickory_proto::rr::RecordType;
 
 /// Runs `resolver serve --config PATH` and returns its exit status and standard error.
 fn serve_fails(config: &Path) -> (bool, String) {
@@ -74,16 +74,6 @@ fn a_bad_zone_folder_stops_start_up_naming_file_and_record() {
     );
 }
 
-/// Kills the child on drop, whatever happens.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_lets_questions_in_progress_finish() {
     let slow = Mock::start(
@@ -108,29 +98,7 @@ async fn sigterm_lets_questions_in_progress_finish() {
         ),
     )
     .expect("write");
-    let mut child = Process(
-        Command::new(env!("CARGO_BIN_EXE_resolver"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start resolver serve"),
-    );
-    // Wait until it answers (a CH query needs no upstream: REFUSED at once).
-    let mut probe = query_message(&name("version.bind."), RecordType::TXT, &Ask::default());
-    probe.queries[0].query_class = DNSClass::CH;
-    let bytes = probe.to_vec().expect("encodes");
-    let mut up = false;
-    for _ in 0..100 {
-        if exchange_udp_bytes(listen, &bytes, Duration::from_millis(50))
-            .await
-            .is_some()
-        {
-            up = true;
-            break;
-        }
-    }
-    assert!(up, "resolver serve answers once started");
+    let mut child = start_serve(&path, listen).await;
 
     let asking = tokio::spawn(ask_recursive(listen, "www.slow.test.", RecordType::A));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -197,17 +165,10 @@ async fn sighup_reloads_the_zones_without_dropping_queries() {
     let probe = query_message(&name("www.reload.test."), RecordType::A, &Ask::default())
         .to_vec()
         .expect("encodes");
-    let mut up = false;
-    for _ in 0..100 {
-        if exchange_udp_bytes(server, &probe, Duration::from_millis(50))
-            .await
-            .is_some()
-        {
-            up = true;
-            break;
-        }
-    }
-    assert!(up, "resolver auth answers once started");
+    assert!(
+        answers_soon(server, &probe).await,
+        "resolver auth answers once started"
+    );
     assert_eq!(
         ask(server, "new.reload.test.", RecordType::A)
             .await

@@ -136,6 +136,51 @@ pub fn bind_listener_below_ephemeral_ports() -> resolver::server::Listener {
     panic!("no free port found for the resolver");
 }
 
+/// A child process, killed and reaped when dropped, whatever happens.
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// True once a server at `address` answers `query` (encoded), within 100
+/// tries of 50 ms each (a process just started may not listen yet).
+pub async fn answers_soon(address: SocketAddr, query: &[u8]) -> bool {
+    for _ in 0..100 {
+        if exchange_udp_bytes(address, query, Duration::from_millis(50))
+            .await
+            .is_some()
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `resolver serve --config CONFIG` as a process of its own, once it
+/// answers at `listen` (a CH query needs no upstream: REFUSED at once).
+pub async fn start_serve(config: &Path, listen: SocketAddr) -> Process {
+    let child = Process(
+        std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start resolver serve"),
+    );
+    let mut probe = query_message(&name("version.bind."), RecordType::TXT, &Ask::default());
+    probe.queries[0].query_class = hickory_proto::rr::DNSClass::CH;
+    let bytes = probe.to_vec().expect("encodes");
+    assert!(
+        answers_soon(listen, &bytes).await,
+        "resolver serve answers once started"
+    );
+    child
+}
+
 /// How to ask.
 #[derive(Clone, Debug)]
 pub struct Ask {
