@@ -41,11 +41,6 @@ impl Service {
         &self.resolver
     }
 
-    /// How many questions are being resolved now (each shared by its clients).
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
-    }
-
     /// True when `address` may query (IPv4-mapped IPv6 counts as IPv4).
     pub fn allowed(&self, address: IpAddr) -> bool {
         let address = address.to_canonical();
