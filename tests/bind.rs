@@ -18,21 +18,15 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// port is one below the ephemeral range that nobody holds on any address,
 /// for UDP or TCP (upstream sockets take ephemeral ports all the time).
 fn hold_wildcard_like_avahi() -> (StdUdpSocket, u16) {
-    for _ in 0..200 {
-        let port = rand::random_range(10_000..32_000);
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-            continue;
-        }
+    on_free_port("the wildcard socket", |port| {
+        std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
         let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).expect("a socket");
         let wildcard = SocketAddr::new(ip("0.0.0.0"), port);
-        if socket.bind(&wildcard.into()).is_err() {
-            continue;
-        }
+        socket.bind(&wildcard.into()).ok()?;
         socket.set_reuse_address(true).expect("SO_REUSEADDR");
         socket.set_nonblocking(true).expect("non-blocking");
-        return (socket.into(), port);
-    }
-    panic!("no free port for the wildcard socket");
+        Some(socket.into())
+    })
 }
 
 /// Serves the lab's umass.edu zone on a bound listener.

@@ -95,45 +95,49 @@ impl Lab {
     }
 }
 
-/// Tries ports below the ephemeral range until `bind` succeeds on one.
-pub fn bind_on_free_port<T>(mut bind: impl FnMut(u16) -> Result<T, LabError>) -> (T, u16) {
+/// Ports tried for test servers: below the ephemeral range, which upstream
+/// sockets (one connected socket per query) take all the time.
+const TEST_PORTS: std::ops::Range<u16> = 10_000..32_000;
+
+/// Tries random ports of [`TEST_PORTS`] until `bind` gives something on one
+/// (`None`: that port is taken).
+pub fn on_free_port<T>(what: &str, mut bind: impl FnMut(u16) -> Option<T>) -> (T, u16) {
     for _ in 0..200 {
-        let port = rand::random_range(10_000..32_000);
-        match bind(port) {
-            Ok(bound) => return (bound, port),
-            Err(LabError::InUse(_)) => continue,
-            Err(error) => panic!("cannot bind the lab: {error}"),
+        let port = rand::random_range(TEST_PORTS);
+        if let Some(bound) = bind(port) {
+            return (bound, port);
         }
     }
-    panic!("no free port found for the lab");
+    panic!("no free port found for {what}");
+}
+
+/// Tries ports below the ephemeral range until `bind` succeeds on one.
+pub fn bind_on_free_port<T>(mut bind: impl FnMut(u16) -> Result<T, LabError>) -> (T, u16) {
+    on_free_port("the lab", |port| match bind(port) {
+        Ok(bound) => Some(bound),
+        Err(LabError::InUse(_)) => None,
+        Err(error) => panic!("cannot bind the lab: {error}"),
+    })
 }
 
 /// An address on 127.0.0.1 whose port is free for both UDP and TCP now,
-/// below the ephemeral range (so no outgoing connection takes it before a
-/// child process binds it), for a server started as a separate process.
+/// for a server started as a separate process.
 pub fn free_listen_address() -> SocketAddr {
-    for _ in 0..200 {
-        let address = SocketAddr::new(ip("127.0.0.1"), rand::random_range(10_000..32_000));
+    let (address, _) = on_free_port("a listener", |port| {
+        let address = SocketAddr::new(ip("127.0.0.1"), port);
         let udp = std::net::UdpSocket::bind(address);
         let tcp = std::net::TcpListener::bind(address);
-        if udp.is_ok() && tcp.is_ok() {
-            return address;
-        }
-    }
-    panic!("no free port found for a listener");
+        (udp.is_ok() && tcp.is_ok()).then_some(address)
+    });
+    address
 }
 
-/// A listener (UDP and TCP) on 127.0.0.1, on a port below the ephemeral
-/// range: upstream sockets take ephemeral ports all the time, and one of
-/// them may hold the TCP side of a port picked by the kernel for UDP.
+/// A listener (UDP and TCP) on 127.0.0.1, on a free port of [`TEST_PORTS`].
 pub fn bind_listener_below_ephemeral_ports() -> resolver::server::Listener {
-    for _ in 0..200 {
-        let address = SocketAddr::new(ip("127.0.0.1"), rand::random_range(10_000..32_000));
-        if let Ok(listener) = resolver::server::Listener::bind(address, 1) {
-            return listener;
-        }
-    }
-    panic!("no free port found for the resolver");
+    let (listener, _) = on_free_port("the resolver", |port| {
+        resolver::server::Listener::bind(SocketAddr::new(ip("127.0.0.1"), port), 1).ok()
+    });
+    listener
 }
 
 /// A child process, killed and reaped when dropped, whatever happens.
