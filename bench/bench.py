@@ -59,10 +59,11 @@ class Process:
         self.log = open(log_path, "w")
         self.popen = subprocess.Popen(namespace.command(cpus, *args), stdout=self.log, stderr=subprocess.STDOUT)
 
-    def cpu_seconds(self):
+    def cpu_seconds(self, fields_of=(11, 12)):
         """User and system CPU time used so far by the server and every
-        process under it (NSD answers from forked children)."""
-        return sum(cpu_of(pid) for pid in [self.popen.pid, *descendants(self.popen.pid)])
+        process under it (NSD answers from forked children); system time
+        alone with `fields_of=(12,)`."""
+        return sum(cpu_of(pid, fields_of) for pid in [self.popen.pid, *descendants(self.popen.pid)])
 
     def rss_kib(self):
         with open(f"/proc/{self.popen.pid}/status") as status:
@@ -90,13 +91,14 @@ def stat_fields(pid):
         return stat.read().rsplit(")", 1)[1].split()
 
 
-def cpu_of(pid):
-    """User and system CPU seconds of one process (0 once it is gone)."""
+def cpu_of(pid, fields_of=(11, 12)):
+    """User and system CPU seconds of one process (0 once it is gone);
+    `fields_of=(12,)` for system time alone."""
     try:
         fields = stat_fields(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in fields_of) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants(pid):
@@ -193,10 +195,12 @@ class Lab(Server):
 
 class Ours(Server):
     name = "resolver"
+    binary = RESOLVER
+    cache = '[cache]\nsize = "4G"\n'
 
     def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
         self.namespace, self.work, self.threads, self.cpus, self.listen = namespace, work, threads, cpus, listen
-        self.config = os.path.join(work, f"ours-{threads}-{listen[1]}.toml")
+        self.config = os.path.join(work, f"{self.name.replace(' ', '-')}-{threads}-{listen[1]}.toml")
         with open(self.config, "w") as f:
             f.write(f"""[server]
 listen = ["{listen[0]}:{listen[1]}"]
@@ -209,15 +213,21 @@ rate_limit = 0
 roots = ["127.1.0.1"]
 port = 53
 qname_minimisation = false
-[cache]
-size = "4G"
-[log]
+{self.cache}[log]
 level = "warn"
 """)
 
     def start(self):
-        self.launch([RESOLVER, "serve", "--config", self.config], f"ours-{self.listen[1]}.log",
+        self.launch([self.binary, "serve", "--config", self.config], f"{self.name}-{self.listen[1]}.log",
                     self.listen, "bench.")
+
+
+class Baseline(Ours):
+    """Another build of ours (`--baseline`), e.g. before a change, with the
+    cache's default size (its configuration keys may be older than ours)."""
+    name = "resolver baseline"
+    binary = None  # set from --baseline
+    cache = ""
 
 
 class Unbound(Server):
@@ -371,14 +381,17 @@ def bench_cold(namespace, work, contender_class, threads, warm_file, names_file)
         contender.start()
         dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, warm_file), runs=1, clients=1, outstanding=1)
         cpu_before = contender.process.cpu_seconds()
+        system_before = contender.process.cpu_seconds((12,))
         run = dnsperf(namespace, client_cpus, LISTEN, os.path.join(work, names_file), runs=1, clients=10, outstanding=100)
         cpu = contender.process.cpu_seconds() - cpu_before
+        system = contender.process.cpu_seconds((12,)) - system_before
     finally:
         contender.stop()
         upstream = lab.stop()
     names = run["sent"] or 1
     return {"qps": run["completed"] / run["runtime"] if run["runtime"] else 0.0, "latency_ms": run["latency_ms"],
-            "upstream_per_name": upstream / names, "lost": run["lost"], "cpu_us": cpu * 1e6 / max(run["completed"], 1)}
+            "upstream_per_name": upstream / names, "lost": run["lost"], "cpu_us": cpu * 1e6 / max(run["completed"], 1),
+            "system_us": system * 1e6 / max(run["completed"], 1)}
 
 
 def bench_auth(namespace, work, contender_class, threads, seconds):
@@ -494,8 +507,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per line; medians are reported")
     parser.add_argument("--skip", action="append", default=[],
                         help="skip a part: hits, cold, auth, dnsdist, memory")
+    parser.add_argument("--baseline", metavar="BINARY",
+                        help="another build of resolver (e.g. before a change) to run beside ours in the cold lines")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = parser.parse_args()
+    if args.baseline:
+        Baseline.binary = os.path.abspath(args.baseline)
 
     work = tempfile.mkdtemp(prefix="resolver-bench-")
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen.py"), work], check=True)
@@ -516,13 +533,21 @@ def main():
                 for label, warm, names in (("one known zone", "warm-known.txt", "known.txt"),
                                            ("20 delegated zones", "warm-zones.txt", "zones.txt")):
                     log(f"cold resolution, {label}, {threads} thread(s)")
-                    results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_cold(
+                    contenders = (Ours, Unbound) + ((Baseline,) if args.baseline else ())
+                    results = interleaved(args.rounds, contenders, lambda c: bench_cold(
                         namespace, work, c, threads, warm, names))
                     o, u = results["resolver"], results["unbound"]
+                    if args.baseline:
+                        b = results[Baseline.name]
+                        rows.append((f"cold {label} names/s vs baseline, {threads} thr", "names/s", o["qps"], b["qps"], "baseline", True))
+                        rows.append((f"cold {label} server CPU per name vs baseline, {threads} thr", "µs", o["cpu_us"], b["cpu_us"], "baseline", False))
+                        rows.append((f"cold {label} of which in the kernel vs baseline, {threads} thr", "µs", o["system_us"], b["system_us"], "baseline", False))
+                        rows.append((f"cold {label} questions lost by baseline, {threads} thr", "queries", o["lost"], b["lost"], "baseline", False))
                     rows.append((f"cold {label} names/s, {threads} thr", "names/s", o["qps"], u["qps"], "unbound", True))
                     rows.append((f"cold {label} mean latency, {threads} thr", "ms", o["latency_ms"], u["latency_ms"], "unbound", False))
                     rows.append((f"cold {label} upstream msgs/name, {threads} thr", "msgs", o["upstream_per_name"], u["upstream_per_name"], "unbound", False))
                     rows.append((f"cold {label} server CPU per name, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
+                    rows.append((f"cold {label} of which in the kernel, {threads} thr", "µs", o["system_us"], u["system_us"], "unbound", False))
                     rows.append((f"cold {label} questions lost, {threads} thr", "queries", o["lost"], u["lost"], "unbound", False))
             if "auth" not in args.skip:
                 log(f"authoritative, {threads} thread(s)")
@@ -564,6 +589,8 @@ def main():
         results.write(f"{v['resolver']}; {v['unbound']}; {v['nsd']}; {v['dnsdist']}; dnsperf {v['dnsperf']}. "
                       f"Throughput runs {args.seconds} s, medians of {args.rounds} interleaved rounds; "
                       f"dnsperf pinned as the server (see bench/README.md).\n\n")
+        if args.baseline:
+            results.write(f"Baseline: `{args.baseline}`.\n\n")
         results.write(text + "\n")
     lost = [(measure, ours) for measure, unit, ours, _, _, _ in rows if "questions lost" in measure and ours > 0]
     for measure, ours in lost:

@@ -11,21 +11,16 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use hickory_proto::op::Message;
 use tokio::io::Interest;
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, id_of, verify};
 use super::{Transport, TransportError};
-use crate::batch::{self, Received};
 use crate::server::Protocol;
-
-/// Datagrams read per system call: the server's reply and perhaps a stray one.
-const REPLIES_PER_CALL: usize = 2;
 
 /// The receive buffer: above our advertised payload, so that a reply bigger
 /// than we said we take is seen whole or flagged as cut (`MSG_TRUNC`).
@@ -64,26 +59,32 @@ impl Transport {
         let bytes = query.to_vec().map_err(|_| TransportError::Encode)?;
         let socket = self.connected_udp(server)?;
         let local = self.local_of(&socket, server);
+        let socket: std::net::UdpSocket = socket.into();
         let sent_at = Instant::now();
         let wait = until.saturating_duration_since(sent_at);
         self.observe(local, server, Protocol::Udp, &bytes);
         // A fresh socket has room to send: at once, before the reactor knows
-        // of it, which saves waiting for it to say "writable".
-        let sent = socket.send(&bytes);
-        let socket = UdpSocket::from_std(socket.into())?;
-        match sent {
-            Ok(_) => {}
+        // of it, which saves waiting for it to say "writable"; the reactor
+        // then watches for a reply only (an error is always reported).
+        let socket = match socket.send(&bytes) {
+            Ok(_) => watched(socket, Interest::READABLE)?,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                timeout_at(until, socket.send(&bytes))
-                    .await
-                    .map_err(|_| TransportError::Timeout(wait))??;
+                let socket = watched(socket, Interest::READABLE | Interest::WRITABLE)?;
+                timeout_at(
+                    until,
+                    socket.async_io(Interest::WRITABLE, |s| s.send(&bytes)),
+                )
+                .await
+                .map_err(|_| TransportError::Timeout(wait))??;
+                socket
             }
             Err(error) => return Err(error.into()),
-        }
-        let mut received = Received::new(REPLIES_PER_CALL, REPLY_BUFFER);
+        };
+        // One octet more than we take tells a reply cut to the buffer.
+        let mut buffer = [0u8; REPLY_BUFFER + 1];
         let mut garbage = 0usize;
         loop {
-            let ready = timeout_at(until, readable_or_error(&socket)).await;
+            let ready = timeout_at(until, socket.ready(Interest::READABLE | Interest::ERROR)).await;
             let Ok(ready) = ready else {
                 return Err(if garbage > 0 {
                     TransportError::Malformed
@@ -91,45 +92,46 @@ impl Transport {
                     TransportError::Timeout(wait)
                 });
             };
-            let datagrams = match receive(&socket, ready?, &mut received) {
-                Ok(datagrams) => datagrams,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(error) => return Err(error.into()), // ECONNREFUSED: nothing listens
+            // An ICMP refusal is the socket's pending error: recv returns it.
+            let length = match ready?.try_io(|s| s.get_ref().recv(&mut buffer)) {
+                Ok(Ok(length)) => length,
+                Ok(Err(error)) => return Err(error.into()), // ECONNREFUSED: nothing listens
+                Err(_would_block) => continue,
             };
-            for (bytes, cut) in datagrams {
-                if id_of(&bytes) != Some(query.id) {
-                    continue; // not for this query (the socket is ours alone)
+            let cut = length > REPLY_BUFFER;
+            let bytes = &buffer[..length.min(REPLY_BUFFER)];
+            if id_of(bytes) != Some(query.id) {
+                continue; // not for this query (the socket is ours alone)
+            }
+            self.observe(server, local, Protocol::Udp, bytes);
+            if cut || bytes.len() > limit {
+                // RFC 6891 §7: as if TC were set; the whole reply comes over TCP.
+                tracing::debug!(%server, octets = bytes.len(), "reply too big for UDP");
+                return Ok(Udp::Oversized);
+            }
+            match verify(query, bytes) {
+                Verdict::Accept(reply) => {
+                    return Ok(Udp::Reply {
+                        reply,
+                        echoed_case: true,
+                        rtt: sent_at.elapsed(),
+                    });
                 }
-                self.observe(server, local, Protocol::Udp, &bytes);
-                if cut || bytes.len() > limit {
-                    // RFC 6891 §7: as if TC were set; the whole reply comes over TCP.
-                    tracing::debug!(%server, octets = bytes.len(), "reply too big for UDP");
-                    return Ok(Udp::Oversized);
+                // With 0x20, the mark of a server that does not echo the case;
+                // without, a question other than ours (RFC 5452 §9.1): ignored.
+                Verdict::CaseMismatch(reply) if randomized => {
+                    return Ok(Udp::Reply {
+                        reply,
+                        echoed_case: false,
+                        rtt: sent_at.elapsed(),
+                    });
                 }
-                match verify(query, &bytes) {
-                    Verdict::Accept(reply) => {
-                        return Ok(Udp::Reply {
-                            reply,
-                            echoed_case: true,
-                            rtt: sent_at.elapsed(),
-                        });
-                    }
-                    // With 0x20, the mark of a server that does not echo the case;
-                    // without, a question other than ours (RFC 5452 §9.1): ignored.
-                    Verdict::CaseMismatch(reply) if randomized => {
-                        return Ok(Udp::Reply {
-                            reply,
-                            echoed_case: false,
-                            rtt: sent_at.elapsed(),
-                        });
-                    }
-                    Verdict::CaseMismatch(_) => {}
-                    Verdict::Malformed => {
-                        garbage += 1;
-                        tracing::debug!(%server, garbage, "undecodable datagram with our ID ignored");
-                    }
-                    Verdict::Ignore => {}
+                Verdict::CaseMismatch(_) => {}
+                Verdict::Malformed => {
+                    garbage += 1;
+                    tracing::debug!(%server, garbage, "undecodable datagram with our ID ignored");
                 }
+                Verdict::Ignore => {}
             }
         }
     }
@@ -154,37 +156,12 @@ impl Transport {
     }
 }
 
-/// Waits until `socket` has a datagram or an error (an ICMP refusal is an
-/// error, not something readable); says which. (Tokio wakes a wait for one
-/// interest at a time, so the two are waited for side by side.)
-async fn readable_or_error(socket: &UdpSocket) -> io::Result<Interest> {
-    tokio::select! {
-        ready = socket.ready(Interest::READABLE) => ready.map(|_| Interest::READABLE),
-        ready = socket.ready(Interest::ERROR) => ready.map(|_| Interest::ERROR),
-    }
-}
-
-/// The datagrams waiting on `socket` (or its pending error, e.g.
-/// ECONNREFUSED), each with whether it was cut to the buffer's size;
-/// `WouldBlock` when there are none.
-fn receive(
-    socket: &UdpSocket,
+/// `socket` handed to the reactor, watched for `interest` (and errors, always).
+fn watched(
+    socket: std::net::UdpSocket,
     interest: Interest,
-    received: &mut Received,
-) -> io::Result<Vec<(Vec<u8>, bool)>> {
-    let fd = socket.as_raw_fd();
-    match socket.try_io(interest, || batch::receive(fd, received)) {
-        Ok(_) => Ok(received
-            .all()
-            .map(|(bytes, _, cut)| (bytes.to_vec(), cut))
-            .collect()),
-        Err(error) if error.kind() == io::ErrorKind::Unsupported => {
-            // One datagram per call; a buffer one octet longer tells a cut one.
-            let mut single = vec![0u8; REPLY_BUFFER + 1];
-            let length = socket.try_recv(&mut single)?;
-            single.truncate(length.min(REPLY_BUFFER));
-            Ok(vec![(single, length > REPLY_BUFFER)])
-        }
-        Err(error) => Err(error),
-    }
+) -> io::Result<AsyncFd<std::net::UdpSocket>> {
+    // SAFETY: the socket owns its descriptor, which stays open and the same
+    // until the `AsyncFd` that now owns the socket is dropped.
+    Ok(unsafe { AsyncFd::register_with_interest(socket, interest) }?)
 }
