@@ -38,6 +38,8 @@ pub struct Settings {
     pub max_negative_ttl: Option<u32>,
     /// `[resolver] qname_minimisation`.
     pub qname_minimisation: bool,
+    /// `[server] minimal_responses`.
+    pub minimal_responses: bool,
 }
 
 impl Settings {
@@ -45,11 +47,13 @@ impl Settings {
     fn toml(&self) -> String {
         let roots: Vec<String> = self.roots.iter().map(|a| format!("\"{a}\"")).collect();
         let mut text = format!(
-            "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\n\
+            "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\
+             minimal_responses = {}\n\n\
              [resolver]\nroots = [{}]\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
              qname_minimisation = {}\n\n\
              [log]\nqueries = true\nlevel = \"debug\"\n\n[cache]\n",
             self.listen_port,
+            self.minimal_responses,
             roots.join(", "),
             self.upstream_port,
             self.qname_minimisation,
