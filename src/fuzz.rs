@@ -159,6 +159,7 @@ fn check_lesson(lesson: &Lesson, zone: &Name) {
             }
             Vec::new()
         }
+        Lesson::LastResort(kept) => kept.records().collect(),
         Lesson::Failed(_) => Vec::new(),
     };
     for record in records {

@@ -10,6 +10,8 @@
 //!     CNAME leaving the zone     → cache, resolve the target (the chain grows)
 //!     referral closer to name    → cache the delegation, ask its servers
 //!     lame, time-out, error      → penalise the server, try the next
+//!     RA without AA, or empty without SOA → the same, but kept: believed
+//!                                  if no server of the zone says better
 //! ```
 //!
 //! Every step spends from a [`Budget`] (budget.rs): upstream queries,
@@ -34,6 +36,7 @@ use super::Resolver;
 use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
+use super::learn::LastResort;
 use super::minimise::Minimiser;
 use super::reply::{address_of, follows_no_alias};
 use crate::clock;
@@ -77,6 +80,9 @@ pub enum Lesson {
     Referral(Delegation),
     /// This server is of no use for the zone.
     Failed(Failure),
+    /// This server is of little use for the zone, but what it said is
+    /// believed if no other server of the zone says better (learn.rs).
+    LastResort(Box<LastResort>),
 }
 
 /// How long a lame server is put behind the others.
@@ -203,6 +209,7 @@ impl Resolver {
         let mut referrals = 0;
         let mut last_server = None;
         let mut last_failure = Failure::NoAddress;
+        let mut last_resort: Option<Box<LastResort>> = None;
         loop {
             let (ask_name, ask_type) = minimiser.question(&point.zone);
             let minimised = ask_name != *name;
@@ -211,6 +218,10 @@ impl Resolver {
                 continue;
             }
             let Some(server) = self.next_server(&mut point, budget).await? else {
+                if let Some(kept) = last_resort {
+                    tracing::debug!(zone = %point.zone, "no better answer: {}", kept.failure);
+                    return Ok(self.settle(*kept, name, qtype));
+                }
                 return Err(ResolveError::ServersFailed {
                     zone: point.zone.clone(),
                     server: last_server,
@@ -247,6 +258,21 @@ impl Resolver {
                     last_failure = failure;
                     minimiser.stop();
                     point.retry_all();
+                }
+                Lesson::LastResort(kept) if minimised => {
+                    // On the way down, an empty or cached answer for a
+                    // shorter name still says there is no zone cut there.
+                    minimiser.learned(&self.settle(*kept, &ask_name, ask_type));
+                    point.retry_all();
+                }
+                Lesson::LastResort(kept) => {
+                    last_failure = kept.failure;
+                    if last_resort
+                        .as_ref()
+                        .is_none_or(|held| kept.better_than(held))
+                    {
+                        last_resort = Some(kept);
+                    }
                 }
                 Lesson::Failed(failure) => last_failure = failure,
             }
@@ -307,7 +333,12 @@ impl Resolver {
             Err(failure) => return Ok(Lesson::Failed(failure)),
         };
         let lesson = self.absorb(&mut reply, zone, name, qtype);
-        if let Lesson::Failed(failure) = &lesson {
+        let failure = match &lesson {
+            Lesson::Failed(failure) => Some(failure),
+            Lesson::LastResort(kept) => Some(&kept.failure),
+            _ => None,
+        };
+        if let Some(failure) = failure {
             tracing::debug!(server = %server.address, zone = %zone, "{failure}");
             self.stats.record_failure(server.address, LAME_PENALTY);
         }

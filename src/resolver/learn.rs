@@ -100,7 +100,18 @@ impl Resolver {
                 );
                 Lesson::Referral(delegation)
             }
+            Classified::Lame(Lameness::NotAuthoritative) => {
+                recursion_lame(reply, zone, name, qtype)
+            }
             Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
+            Classified::NoData { chain, soa: None } if chain.is_empty() => {
+                Lesson::LastResort(Box::new(LastResort {
+                    failure: Failure::Lame(Lameness::EmptyWithoutSoa),
+                    reply: reply.clone(),
+                    classified: Classified::NoData { chain, soa: None },
+                    credibility: Credibility::of_answer(reply.authoritative),
+                }))
+            }
             other => {
                 let credibility = Credibility::of_answer(reply.authoritative);
                 let step = self.learn(name, qtype, other, credibility);
@@ -167,6 +178,16 @@ impl Resolver {
         }
     }
 
+    /// Believes a reply kept as a last resort: caches what it says, ranked
+    /// as it deserves, and turns it into a step.
+    pub(super) fn settle(&self, kept: LastResort, name: &Name, qtype: RecordType) -> Step {
+        let step = self.learn(name, qtype, kept.classified, kept.credibility);
+        if !self.settings.minimal_responses {
+            self.keep_sections(&kept.reply, &step, name, qtype);
+        }
+        step
+    }
+
     /// Keeps the NS set and addresses that came with a final answer, for
     /// responses that are not minimal: under the answer's name and type, as
     /// long as it is cached.
@@ -208,6 +229,60 @@ impl Resolver {
         let mut soa = soa.clone();
         soa.ttl = self.cache.negative_ttl(&soa);
         soa
+    }
+}
+
+/// A reply believed only when no other server of the zone says better
+/// (Unbound keeps such servers as a last resort rather than failing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastResort {
+    /// What is wrong with the server that gave it.
+    pub failure: Failure,
+    /// The reply, scrubbed.
+    reply: Message,
+    /// What it says.
+    classified: Classified,
+    /// The rank it is cached with, if believed.
+    credibility: Credibility,
+}
+
+impl LastResort {
+    /// Every record of the kept reply (what would be cached if believed).
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        let reply = &self.reply;
+        reply
+            .answers
+            .iter()
+            .chain(&reply.authorities)
+            .chain(&reply.additionals)
+    }
+
+    /// True when this one says more than `other`: data beats an empty answer.
+    pub fn better_than(&self, other: &LastResort) -> bool {
+        let data = |kept: &LastResort| matches!(kept.classified, Classified::Answer { .. });
+        data(self) && !data(other)
+    }
+}
+
+/// A reply with RA set and AA clear carrying data: a cache talking, not the
+/// authority ("recursion lame", RFC 1034 §5.3.3 wants AA). Its data is
+/// kept as a last resort, as Unbound does with such servers when they are
+/// all a zone has; ranked as a non-authoritative answer if believed.
+fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) -> Lesson {
+    let failure = Failure::Lame(Lameness::NotAuthoritative);
+    let mut trusting = reply.clone();
+    trusting.metadata.recursion_available = false;
+    match classify(&trusting, name, qtype, zone) {
+        classified @ (Classified::Answer { .. }
+        | Classified::Alias { .. }
+        | Classified::NxDomain { .. }
+        | Classified::NoData { .. }) => Lesson::LastResort(Box::new(LastResort {
+            failure,
+            reply: trusting,
+            classified,
+            credibility: Credibility::NonAuthoritativeAnswer,
+        })),
+        Classified::Referral { .. } | Classified::Lame(_) => Lesson::Failed(failure),
     }
 }
 

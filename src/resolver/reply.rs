@@ -75,6 +75,11 @@ pub enum Lameness {
     /// Nothing usable at all.
     #[error("gave an empty, non-authoritative reply")]
     Empty,
+    /// An empty NOERROR with AA but no SOA: NODATA by RFC 2308 §2.2 (type
+    /// 3), yet the mark of a broken server, so (as Unbound does) the other
+    /// servers are asked first and this is believed only when none answers.
+    #[error("gave an empty answer without an SOA")]
+    EmptyWithoutSoa,
 }
 
 /// What scrubbing removed from a reply.
