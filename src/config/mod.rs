@@ -11,6 +11,10 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+mod forward;
+
+pub use forward::{ServerAddress, ZoneServers};
+
 /// Everything `resolver.toml` says.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +36,12 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// `[[forward]]`: zones asked of recursive resolvers (Unbound's `forward-zone`).
+    #[serde(default)]
+    pub forward: Vec<ZoneServers>,
+    /// `[[stub]]`: zones asked of their own servers, not the delegation (Unbound's `stub-zone`).
+    #[serde(default)]
+    pub stub: Vec<ZoneServers>,
 }
 
 /// `[server]`: the resolver's listening side.
@@ -322,7 +332,7 @@ impl Config {
         if matches!(&self.resolver.roots, Some(Roots::Addresses(list)) if list.is_empty()) {
             return Err("[resolver] roots is an empty list");
         }
-        Ok(())
+        forward::check(&self.forward, &self.stub)
     }
 
     /// The port nameservers are queried on: `[resolver] port`, else the lab's, else 53.

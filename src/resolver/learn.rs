@@ -110,7 +110,7 @@ impl Resolver {
 
     /// Caches what an answer taught, ranked by `credibility` (RFC 2181
     /// §5.4.1: with or without AA), and turns it into a step.
-    fn learn(
+    pub(super) fn learn(
         &self,
         name: &Name,
         qtype: RecordType,

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod delegation;
 pub mod error;
 pub mod failures;
+pub mod forward;
 pub mod hints;
 pub mod in_flight;
 pub mod iterate;
@@ -63,6 +64,7 @@ pub struct Resolver {
     stats: ServerStats,
     transport: Transport,
     roots: DelegationPoint,
+    configured: forward::ConfiguredZones,
     settings: Settings,
 }
 
@@ -84,6 +86,7 @@ impl Resolver {
             stats: ServerStats::default(),
             transport: Transport::new(config.resolver.source_address, tap),
             roots: hints::root_point(roots),
+            configured: forward::ConfiguredZones::new(config),
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
@@ -111,6 +114,11 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The `[[forward]]` and `[[stub]]` zones.
+    pub fn configured_zones(&self) -> &forward::ConfiguredZones {
+        &self.configured
     }
 
     /// The bounds of one client question.
