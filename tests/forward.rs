@@ -191,13 +191,14 @@ async fn a_forward_zone_for_the_root_asks_the_forwarder_recursively_and_caches_i
 async fn a_forwarder_that_refuses_or_is_silent_falls_back_to_the_next() {
     let (lab, forwarder) = lab_and_forwarder().await;
     let relay = Relay::start(forwarder.address).await;
+    // Addresses of their own (a port of 0 on 127.0.0.1 could be taken for TCP).
     let refusing = Mock::start(
-        "127.0.0.1",
+        "127.0.9.106",
         0,
         script(|q| vec![Action::Reply(mock::rcode(q, ResponseCode::Refused))]),
     )
     .await;
-    let silent = Mock::start("127.0.0.1", 0, mock::silent()).await;
+    let silent = Mock::start("127.0.9.107", 0, mock::silent()).await;
     let root = Mock::start("127.0.9.102", lab.port, mock::silent()).await;
     let forwarders = [
         refusing.address.to_string(),

@@ -138,7 +138,7 @@ impl Resolver {
         while let Some(server) = point.next(&self.stats) {
             last.0 = Some(server.address);
             let asked = self
-                .exchange_asking(&server, &zone, name, qtype, true, budget)
+                .exchange(&server, &zone, name, qtype, true, budget)
                 .await?;
             let failure = match asked {
                 Ok(mut reply) => match self.absorb_forwarded(&mut reply, &zone, name, qtype) {
@@ -221,6 +221,59 @@ mod tests {
             "label by label, not by suffix"
         );
         assert!(zones.covers_root());
+    }
+
+    /// Where the walk for `name` starts: the zone and the first server, as `zone@address`.
+    fn start(resolver: &Resolver, qname: &str) -> String {
+        let stats = super::super::delegation::ServerStats::default();
+        let (kind, mut point) = match resolver.start_for(&name(qname)) {
+            Start::Forward(point) => ("forward", point),
+            Start::Walk(point) => ("walk", point),
+        };
+        let first = point.next(&stats).expect("a server");
+        format!("{kind} {}@{}", point.zone, first.endpoint().socket(53))
+    }
+
+    #[test]
+    fn a_stub_zone_replaces_the_parents_delegation_but_not_those_below_it() {
+        let config = Config::parse(
+            "[resolver]\nroots = [\"192.0.2.1\"]\n\
+             [[stub]]\nzone = \"corp.example.\"\naddresses = [\"192.0.2.10:5300\"]\n\
+             [[forward]]\nzone = \"net.\"\naddresses = [\"192.0.2.53\"]\n",
+        )
+        .expect("valid");
+        let roots = config.resolver.roots.clone().expect("given");
+        let resolver = Resolver::new(&config, &roots, None);
+        let delegation = |zone: &str, address: &str| super::super::delegation::Delegation {
+            zone: name(zone),
+            name_servers: vec![name(&format!("ns.{zone}"))],
+            glue: vec![(name(&format!("ns.{zone}")), address.parse().expect("valid"))],
+        };
+        let now = crate::clock::now();
+        for (zone, address) in [
+            ("corp.example.", "192.0.2.66"),
+            ("sub.corp.example.", "192.0.2.11"),
+        ] {
+            resolver.cache.insert_delegation(
+                delegation(zone, address),
+                3600,
+                Credibility::Referral,
+                now,
+            );
+        }
+        assert_eq!(
+            start(&resolver, "www.corp.example."),
+            "walk corp.example.@192.0.2.10:5300"
+        );
+        assert_eq!(
+            start(&resolver, "a.sub.corp.example."),
+            "walk sub.corp.example.@192.0.2.11:53"
+        );
+        assert_eq!(start(&resolver, "www.example."), "walk .@192.0.2.1:53");
+        assert_eq!(
+            start(&resolver, "www.example.net."),
+            "forward net.@192.0.2.53:53"
+        );
     }
 
     #[test]

@@ -309,7 +309,10 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Lesson, ResolveError> {
-        let mut reply = match self.exchange(server, zone, name, qtype, budget).await? {
+        let mut reply = match self
+            .exchange(server, zone, name, qtype, false, budget)
+            .await?
+        {
             Ok(reply) => reply,
             Err(failure) => return Ok(Lesson::Failed(failure)),
         };
@@ -321,26 +324,13 @@ impl Resolver {
         Ok(lesson)
     }
 
-    /// One question to one server within the budget: the verified reply, with
+    /// One question to one server within the budget, with RD as given (set
+    /// for a forwarder, forward.rs; clear for the walk): the verified reply, with
     /// the question's own letter case restored after 0x20, or why the server
     /// failed. Every message (retries included) is paid for before it is
     /// sent, and the whole exchange ends by the question's deadline.
     /// Round-trip times and time-outs go into the server statistics.
     pub(super) async fn exchange(
-        &self,
-        server: &Candidate,
-        zone: &Name,
-        name: &Name,
-        qtype: RecordType,
-        budget: &mut Budget,
-    ) -> Result<Result<Message, Failure>, ResolveError> {
-        self.exchange_asking(server, zone, name, qtype, false, budget)
-            .await
-    }
-
-    /// [`Resolver::exchange`], with RD as given: set for a forwarder
-    /// (forward.rs), clear for the walk's iterative queries.
-    pub(super) async fn exchange_asking(
         &self,
         server: &Candidate,
         zone: &Name,

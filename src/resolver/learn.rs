@@ -25,7 +25,7 @@ impl Resolver {
         let mut last = (None, Failure::NoAddress);
         while let Some(server) = point.next(&self.stats) {
             let mut reply = match self
-                .exchange(&server, &root, &root, RecordType::NS, &mut budget)
+                .exchange(&server, &root, &root, RecordType::NS, false, &mut budget)
                 .await?
             {
                 Ok(reply) => reply,
