@@ -277,6 +277,54 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_answer_is_cached_below_authoritative_data_even_with_aa() {
+        use hickory_proto::op::{OpCode, Query};
+        use hickory_proto::rr::rdata::A;
+        use hickory_proto::rr::{RData, Record};
+        let config = Config::parse("[resolver]\nroots = [\"192.0.2.1\"]\n").expect("valid");
+        let roots = config.resolver.roots.clone().expect("given");
+        let resolver = Resolver::new(&config, &roots, None);
+        let www = name("www.example.");
+        let a = |last: u8| Record::from_rdata(www.clone(), 300, RData::A(A::new(192, 0, 2, last)));
+        let mut reply = Message::response(1, OpCode::Query);
+        reply.add_query(Query::query(www.clone(), RecordType::A));
+        reply.metadata.authoritative = true;
+        reply.metadata.recursion_available = true;
+        reply.answers.push(a(1));
+        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
+        // Data of a non-authoritative answer replaces it: it was not ranked higher.
+        let now = crate::clock::now();
+        resolver
+            .cache
+            .insert_rrset(&[a(2)], Credibility::NonAuthoritativeAnswer, now);
+        let cached = resolver
+            .cache
+            .rrset(&www, RecordType::A, now)
+            .expect("cached");
+        assert_eq!(cached[0].data, a(2).data);
+    }
+
+    #[test]
+    fn a_forwarder_that_refers_has_failed() {
+        use hickory_proto::op::{OpCode, Query};
+        use hickory_proto::rr::rdata::NS;
+        use hickory_proto::rr::{RData, Record};
+        let config = Config::parse("[resolver]\nroots = [\"192.0.2.1\"]\n").expect("valid");
+        let roots = config.resolver.roots.clone().expect("given");
+        let resolver = Resolver::new(&config, &roots, None);
+        let www = name("www.example.");
+        let mut reply = Message::response(1, OpCode::Query);
+        reply.add_query(Query::query(www.clone(), RecordType::A));
+        let ns = RData::NS(NS(name("ns.example.")));
+        reply
+            .authorities
+            .push(Record::from_rdata(name("example."), 300, ns));
+        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        assert_eq!(step, Err(Failure::NotRecursive));
+    }
+
+    #[test]
     fn without_a_configured_root_the_root_is_primed() {
         let zones = configured("[[stub]]\nzone = \"corp.\"\naddresses = [\"192.0.2.1\"]\n");
         assert!(!zones.covers_root());
