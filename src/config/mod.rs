@@ -70,6 +70,10 @@ pub struct ServerConfig {
     pub rate_limit: u32,
     /// Client networks never rate-limited.
     pub rate_limit_exempt: Vec<IpNet>,
+    /// Answers alone (`true`), or with the zone's NS set in authority and
+    /// its servers' addresses in additional, as the answering server gave
+    /// them (Unbound's `minimal-responses: no`).
+    pub minimal_responses: bool,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +96,7 @@ impl Default for ServerConfig {
                 "127.0.0.0/8".parse().expect("a valid prefix"),
                 "::1/128".parse().expect("a valid prefix"),
             ],
+            minimal_responses: true,
         }
     }
 }

@@ -163,7 +163,8 @@ impl Resolver {
     /// Learns from a forwarder's reply: scrubs it to the forward zone,
     /// classifies it as the answer of a server that offers no recursion of
     /// its own (RA is how a forwarder answers, not a sign of lameness), and
-    /// caches what it says as a non-authoritative answer; a referral or an
+    /// caches what it says as a non-authoritative answer (with its NS set
+    /// and addresses when responses are not minimal); a referral or an
     /// error RCODE means this forwarder failed.
     fn absorb_forwarded(
         &self,
@@ -179,7 +180,13 @@ impl Resolver {
         match classify(reply, name, qtype, zone) {
             Classified::Referral { .. } => Err(Failure::NotRecursive),
             Classified::Lame(lameness) => Err(Failure::Lame(lameness)),
-            answer => Ok(self.learn(name, qtype, answer, Credibility::NonAuthoritativeAnswer)),
+            answer => {
+                let step = self.learn(name, qtype, answer, Credibility::NonAuthoritativeAnswer);
+                if !self.settings.minimal_responses {
+                    self.keep_sections(reply, &step, name, qtype); // as the forwarder sent them
+                }
+                Ok(step)
+            }
         }
     }
 }
@@ -303,6 +310,37 @@ mod tests {
             .rrset(&www, RecordType::A, now)
             .expect("cached");
         assert_eq!(cached[0].data, a(2).data);
+    }
+
+    #[test]
+    fn without_minimal_responses_a_forwarded_answer_keeps_its_ns_set() {
+        use hickory_proto::op::{OpCode, Query};
+        use hickory_proto::rr::rdata::{A, NS};
+        use hickory_proto::rr::{RData, Record};
+        let text = "[server]\nminimal_responses = false\n[resolver]\nroots = [\"192.0.2.1\"]\n";
+        let config = Config::parse(text).expect("valid");
+        let roots = config.resolver.roots.clone().expect("given");
+        let resolver = Resolver::new(&config, &roots, None);
+        let www = name("www.example.");
+        let mut reply = Message::response(1, OpCode::Query);
+        reply.add_query(Query::query(www.clone(), RecordType::A));
+        reply.metadata.recursion_available = true;
+        let a = |owner: &Name, last| {
+            Record::from_rdata(owner.clone(), 300, RData::A(A::new(192, 0, 2, last)))
+        };
+        reply.answers.push(a(&www, 80));
+        let ns = RData::NS(NS(name("ns.example.")));
+        reply
+            .authorities
+            .push(Record::from_rdata(name("example."), 300, ns));
+        reply.additionals.push(a(&name("ns.example."), 53));
+        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
+        let sections = resolver
+            .cache
+            .sections(&www, RecordType::A, crate::clock::now());
+        assert_eq!(sections.authority.len(), 1, "{sections:?}");
+        assert_eq!(sections.additional.len(), 1, "{sections:?}");
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! and delegations; and priming the root (RFC 8109).
 
 use hickory_proto::op::Message;
-use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use super::Resolver;
 use super::budget::Budget;
-use super::cache::Credibility;
+use super::cache::{Credibility, Sections};
 use super::delegation::Delegation;
 use super::error::{Failure, ResolveError};
 use super::iterate::{LAME_PENALTY, Lesson, Outcome, Step, cname_target};
@@ -103,7 +103,11 @@ impl Resolver {
             Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
             other => {
                 let credibility = Credibility::of_answer(reply.authoritative);
-                Lesson::Step(self.learn(name, qtype, other, credibility))
+                let step = self.learn(name, qtype, other, credibility);
+                if !self.settings.minimal_responses {
+                    self.keep_sections(reply, &step, name, qtype);
+                }
+                Lesson::Step(step)
             }
         }
     }
@@ -163,6 +167,36 @@ impl Resolver {
         }
     }
 
+    /// Keeps the NS set and addresses that came with a final answer, for
+    /// responses that are not minimal: under the answer's name and type, as
+    /// long as it is cached.
+    pub(super) fn keep_sections(
+        &self,
+        reply: &Message,
+        step: &Step,
+        name: &Name,
+        qtype: RecordType,
+    ) {
+        let Step::Done(chain, outcome) = step else {
+            return; // the answer is at the alias's target, from another reply
+        };
+        let end = chain
+            .last()
+            .map(cname_target)
+            .unwrap_or_else(|| name.clone());
+        // An answer that is not cached (TTL 0, or negative without an SOA,
+        // RFC 2308 §5) keeps them for the second in which its response is built.
+        let ttl = match outcome {
+            Outcome::Answer(records) => records.iter().map(|r| r.ttl).min(),
+            Outcome::NoData(soa) | Outcome::NxDomain(soa) => soa.as_ref().map(|soa| soa.ttl),
+        }
+        .unwrap_or(0)
+        .max(1);
+        let sections = sections_of(reply, &end);
+        self.cache
+            .insert_sections(&end, qtype, &sections, ttl, clock::now());
+    }
+
     /// Records with their TTLs within the cache's bounds, as the cache will serve them.
     pub(super) fn clamped(&self, records: &[Record]) -> Vec<Record> {
         records
@@ -180,6 +214,47 @@ impl Resolver {
         let mut soa = soa.clone();
         soa.ttl = self.cache.negative_ttl(&soa);
         soa
+    }
+}
+
+/// The NS records in the authority section of a (scrubbed) reply for a
+/// zone that holds `name` (the zone that answered, not others the server
+/// slipped in), and the addresses in its additional section of the names
+/// those NS records (and any in the answer) point to: what Unbound passes
+/// on with `minimal-responses: no`. An RRset already in the answer is not
+/// repeated.
+fn sections_of(reply: &Message, name: &Name) -> Sections {
+    let answered = |record: &Record| {
+        reply
+            .answers
+            .iter()
+            .any(|a| a.name == record.name && a.record_type() == record.record_type())
+    };
+    let authority: Vec<Record> = reply
+        .authorities
+        .iter()
+        .filter(|r| r.record_type() == RecordType::NS && r.name.zone_of(name))
+        .filter(|r| !answered(r))
+        .cloned()
+        .collect();
+    let servers: Vec<&Name> = authority
+        .iter()
+        .chain(reply.answers.iter())
+        .filter_map(|record| match &record.data {
+            RData::NS(ns) => Some(&ns.0),
+            _ => None,
+        })
+        .collect();
+    let additional = reply
+        .additionals
+        .iter()
+        .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
+        .filter(|r| servers.contains(&&r.name) && !answered(r))
+        .cloned()
+        .collect();
+    Sections {
+        authority,
+        additional,
     }
 }
 

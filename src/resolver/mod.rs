@@ -54,6 +54,9 @@ pub struct Settings {
     /// 0x20: random letter case in upstream questions, checked in the reply
     /// (asked without it of servers that do not echo the case).
     pub randomize_case: bool,
+    /// Responses with the answer alone (`true`, the default), or with the
+    /// NS set and addresses that came with it (Unbound's `minimal-responses: no`).
+    pub minimal_responses: bool,
     /// The budget of one client question.
     pub limits: Limits,
 }
@@ -106,6 +109,7 @@ impl Resolver {
                     .resolver
                     .randomize_case
                     .unwrap_or(*roots == Roots::Iana),
+                minimal_responses: config.server.minimal_responses,
                 limits: Limits::from(&config.limits),
             },
         }
@@ -119,6 +123,11 @@ impl Resolver {
     /// The `[[forward]]` and `[[stub]]` zones.
     pub fn configured_zones(&self) -> &forward::ConfiguredZones {
         &self.configured
+    }
+
+    /// Whether responses carry the answer alone (see [`Settings::minimal_responses`]).
+    pub fn minimal_responses(&self) -> bool {
+        self.settings.minimal_responses
     }
 
     /// The bounds of one client question.

@@ -107,7 +107,7 @@ impl Handler for Service {
             return Response::Ready(refused(request));
         }
         if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
-            let response = answer(request, &Ok(resolution));
+            let response = self.resolver.response(request, &Ok(resolution));
             self.log(request, &response, true, 0, started);
             return Response::Ready(response);
         }
@@ -121,7 +121,7 @@ impl Handler for Service {
             let query = request.query();
             let resolution = shared_resolution(&resolver, &map, &query.name, query.query_type);
             let resolved = resolution.await;
-            let response = answer(&request, &resolved.result);
+            let response = resolver.response(&request, &resolved.result);
             if log_queries {
                 log_line(
                     &request,
@@ -187,6 +187,32 @@ fn extended_error(code: u16, text: &str) -> EdnsOption {
     let mut data = code.to_be_bytes().to_vec();
     data.extend_from_slice(text.as_bytes());
     EdnsOption::Unknown(EDE_OPTION, data)
+}
+
+impl Resolver {
+    /// The response to a client: [`answer`], and unless responses are
+    /// minimal, the NS set and addresses that came with the answer.
+    pub fn response(
+        &self,
+        request: &Request,
+        result: &Result<Resolution, ResolveError>,
+    ) -> Message {
+        let mut response = answer(request, result);
+        if let (false, Ok(resolution)) = (self.minimal_responses(), result) {
+            let query = request.query();
+            let end = resolution
+                .chain
+                .last()
+                .map(super::iterate::cname_target)
+                .unwrap_or_else(|| query.name.clone());
+            let sections = self
+                .cache()
+                .sections(&end, query.query_type, crate::clock::now());
+            response.authorities.extend(sections.authority);
+            response.additionals.extend(sections.additional);
+        }
+        response
+    }
 }
 
 /// The response to a client: the chain and the answer, or the negative

@@ -242,6 +242,7 @@ fn config_option(
             config.qname_minimisation = Some(yes(value));
         }
         "do-ip6" => config.do_ip6 = Some(yes(value)),
+        "minimal-responses" => config.minimal_responses = Some(yes(value)),
         "cache-min-ttl" => config.min_ttl = Some(number(key, value)?),
         "cache-max-ttl" => config.max_ttl = Some(number(key, value)?),
         "cache-max-negative-ttl" => config.max_negative_ttl = Some(number(key, value)?),

@@ -155,6 +155,9 @@ fn settings(scenario: &Scenario, ports: Ports) -> Result<Settings, String> {
         max_negative_ttl: config.max_negative_ttl,
         // Unset, it is Unbound's default (on), which the scenarios were written for.
         qname_minimisation: config.qname_minimisation.unwrap_or(true),
+        // Unset, minimal responses: Unbound's default, and what Deckard's
+        // scenarios (written for Knot Resolver) expect.
+        minimal_responses: config.minimal_responses.unwrap_or(true),
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Settings {
     pub max_negative_ttl: Option<u32>,
     /// `[resolver] qname_minimisation`.
     pub qname_minimisation: bool,
+    /// `[server] minimal_responses`.
+    pub minimal_responses: bool,
 }
 
 impl Settings {
@@ -54,11 +56,12 @@ impl Settings {
         };
         // The fake servers live on private addresses; no 0x20, as in testbound.
         let mut text = format!(
-            "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\n\
+            "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\
+             minimal_responses = {}\n\n\
              [resolver]\nroots = {roots}\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
              qname_minimisation = {}\nprivate_nameservers = true\nrandomize_case = false\n\n\
              [log]\nqueries = true\nlevel = \"debug\"\n\n",
-            self.listen_port, self.upstream_port, self.qname_minimisation,
+            self.listen_port, self.minimal_responses, self.upstream_port, self.qname_minimisation,
         );
         let tables = [("stub", &self.stubs), ("forward", &self.forwards)];
         for (table, zones) in tables {

@@ -17,6 +17,9 @@ pub(super) enum Kind {
     NxDomain = 2,
     /// The delegation (NS names and glue) of a zone, from its parent's referral.
     Delegation = 3,
+    /// The authority and additional records that came with the answer to
+    /// one name and type (context.rs), for responses that are not minimal.
+    Sections = 4,
 }
 
 /// The longest key: kind, type, and a name of at most 255 octets.
@@ -103,6 +106,9 @@ pub(super) enum Content {
     NxDomain = 3,
     /// A delegation: the NS records, then the glue.
     Delegation = 4,
+    /// Sections: the time they were stored, their count in authority, then
+    /// the records with their own TTLs.
+    Sections = 5,
 }
 
 impl Content {
@@ -112,6 +118,7 @@ impl Content {
             Content::NoData,
             Content::NxDomain,
             Content::Delegation,
+            Content::Sections,
         ]
         .into_iter()
         .find(|content| *content as u8 == byte)

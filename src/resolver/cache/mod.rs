@@ -30,6 +30,9 @@ pub use entry::Credibility;
 use entry::{Content, HEADER, KeyBuf, Kind, pack, unpack};
 
 mod entry;
+mod sections;
+
+pub use sections::Sections;
 
 /// A cached answer for one name and type.
 #[derive(Debug, Clone)]
@@ -210,15 +213,28 @@ impl Cache {
         {
             return; // RFC 2181 §5.4.1: lower-ranked data never replaces higher
         }
+        let mut value = self.header(ttl, content, credibility, now);
+        if pack(records, &mut value).is_some() {
+            self.entries.insert(key.as_slice().into(), value.into());
+        }
+    }
+
+    /// The start of an entry's value: expiry (`ttl` seconds from `now`),
+    /// content and credibility; the records follow.
+    fn header(
+        &self,
+        ttl: u32,
+        content: Content,
+        credibility: Credibility,
+        now: Instant,
+    ) -> Vec<u8> {
         let expires = now + Duration::from_secs(u64::from(ttl));
         let millis = expires.saturating_duration_since(self.epoch).as_millis() as u64;
         let mut value = Vec::with_capacity(HEADER + 64);
         value.extend_from_slice(&millis.to_be_bytes());
         value.push(content as u8);
         value.push(credibility as u8);
-        if pack(records, &mut value).is_some() {
-            self.entries.insert(key.as_slice().into(), value.into());
-        }
+        value
     }
 
     /// The content and records under `key` while they live, with their remaining TTL.
@@ -276,7 +292,7 @@ impl Cache {
             )),
             Content::NoData => records.into_iter().next().map(Cached::NoData),
             Content::NxDomain => records.into_iter().next().map(Cached::NxDomain),
-            Content::Delegation => None,
+            Content::Delegation | Content::Sections => None,
         }
     }
 

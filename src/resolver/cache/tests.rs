@@ -193,3 +193,47 @@ fn the_cache_holds_no_more_bytes_than_its_size() {
     assert!(held <= size, "{held} bytes held for a size of {size}");
     assert!(held > size / 2, "the cache is used: {held} bytes");
 }
+
+#[test]
+fn sections_count_down_each_record_and_live_as_long_as_their_answer() {
+    use hickory_proto::rr::rdata::NS;
+    let cache = cache();
+    let start = Instant::now();
+    let ns = Record::from_rdata(name("t."), 3600, RData::NS(NS(name("ns.t."))));
+    let sections = Sections {
+        authority: vec![ns],
+        additional: vec![a("ns.t.", 100)],
+    };
+    cache.insert_sections(&name("Host.T."), RecordType::A, &sections, 300, start);
+    let held = cache.sections(&name("host.t."), RecordType::A, start);
+    assert_eq!(held, sections, "as given, names and TTLs");
+    let later = cache.sections(
+        &name("host.t."),
+        RecordType::A,
+        start + Duration::from_secs(150),
+    );
+    assert_eq!(later.authority[0].ttl, 3450, "its own TTL, counted down");
+    assert!(later.additional.is_empty(), "the address ran out first");
+    assert!(
+        cache
+            .sections(&name("host.t."), RecordType::AAAA, start)
+            .is_empty(),
+        "another type's answer has none"
+    );
+    assert!(
+        cache
+            .sections(
+                &name("host.t."),
+                RecordType::A,
+                start + Duration::from_secs(301)
+            )
+            .is_empty(),
+        "gone with the answer"
+    );
+    assert!(
+        cache
+            .lookup(&name("host.t."), RecordType::A, start)
+            .is_none(),
+        "never an answer themselves"
+    );
+}

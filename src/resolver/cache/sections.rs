@@ -1,0 +1,127 @@
+//! The authority and additional sections that came with an answer, kept
+//! for responses that are not minimal (Unbound's `minimal-responses: no`):
+//! the zone's NS set and its servers' addresses, as the answering server
+//! gave them, each record with its own TTL counting down.
+//!
+//! They are kept beside the answer, under its name and type, and live as
+//! long as it; they are never served as an answer themselves (RFC 2181
+//! §5.4.1: additional data is not to be returned as an answer).
+
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use tokio::time::Instant;
+
+use super::entry::{Content, HEADER, KeyBuf, Kind, pack};
+use super::{Cache, Credibility};
+
+/// What came with an answer besides it (RFC 1035 §4.1: the authority and
+/// additional sections).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sections {
+    /// The NS records of the zone that answered.
+    pub authority: Vec<Record>,
+    /// Addresses of the names in those NS records.
+    pub additional: Vec<Record>,
+}
+
+impl Sections {
+    /// True when there is nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.authority.is_empty() && self.additional.is_empty()
+    }
+}
+
+impl Cache {
+    /// Keeps `sections` beside the answer to `name`/`record_type`, for as
+    /// long as the answer lives (`ttl`, already clamped); each record keeps
+    /// its own TTL, within the cache's bounds.
+    pub fn insert_sections(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        sections: &Sections,
+        ttl: u32,
+        now: Instant,
+    ) {
+        if sections.is_empty() {
+            return;
+        }
+        let key = KeyBuf::new(Kind::Sections, record_type, name);
+        let clamped = |records: &[Record]| -> Vec<Record> {
+            records
+                .iter()
+                .map(|record| {
+                    let mut record = record.clone();
+                    record.ttl = self.clamp_ttl(record.ttl);
+                    record
+                })
+                .collect()
+        };
+        let mut records = clamped(&sections.authority);
+        records.extend(clamped(&sections.additional));
+        let Ok(authority) = u16::try_from(sections.authority.len()) else {
+            return;
+        };
+        if ttl == 0 {
+            return; // nothing is cached for a TTL of 0, nor is this
+        }
+        // Always replaced: they go with the answer last cached.
+        let mut value = self.header(ttl, Content::Sections, Credibility::Referral, now);
+        value.extend_from_slice(&ttl.to_be_bytes());
+        value.extend_from_slice(&authority.to_be_bytes());
+        if pack(&records, &mut value).is_some() {
+            self.entries.insert(key.as_slice().into(), value.into());
+        }
+    }
+
+    /// What came with the answer to `name`/`record_type`, while it lives,
+    /// each record's TTL counted down (records whose TTL ran out are left out).
+    pub fn sections(&self, name: &Name, record_type: RecordType, now: Instant) -> Sections {
+        let key = KeyBuf::new(Kind::Sections, record_type, name);
+        self.read_sections(&key, now).unwrap_or_default()
+    }
+
+    fn read_sections(&self, key: &KeyBuf, now: Instant) -> Option<Sections> {
+        let value = self.entries.get(key.as_slice())?;
+        let (expiry, rest) = value.split_first_chunk::<8>()?;
+        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
+        // Whole seconds rounded up, as for the answer itself.
+        let remaining = expires
+            .checked_duration_since(now)?
+            .as_millis()
+            .div_ceil(1000);
+        let remaining = u64::try_from(remaining).unwrap_or(u64::MAX);
+        let (content, rest) = rest.split_at_checked(HEADER - 8)?;
+        if Content::from_byte(content[0])? != Content::Sections {
+            return None;
+        }
+        let (ttl, rest) = rest.split_first_chunk::<4>()?;
+        let (authority, packed) = rest.split_first_chunk::<2>()?;
+        let elapsed = u64::from(u32::from_be_bytes(*ttl)).saturating_sub(remaining);
+        let elapsed = u32::try_from(elapsed).unwrap_or(u32::MAX);
+        let authority = usize::from(u16::from_be_bytes(*authority));
+        let mut decoder = BinDecoder::new(packed);
+        let mut sections = Sections::default();
+        for index in 0.. {
+            if decoder.is_empty() {
+                break;
+            }
+            // What was encoded decodes; stop quietly if it ever did not.
+            let Ok(mut record) = Record::read(&mut decoder) else {
+                break;
+            };
+            let Some(ttl) = record.ttl.checked_sub(elapsed).filter(|ttl| *ttl > 0) else {
+                continue; // this record ran out before the answer did
+            };
+            record.ttl = ttl;
+            if index < authority {
+                sections.authority.push(record);
+            } else {
+                sections.additional.push(record);
+            }
+        }
+        Some(sections)
+    }
+}
