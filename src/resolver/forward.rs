@@ -105,7 +105,11 @@ impl Resolver {
         let Some((mode, servers)) = self.configured.deepest(name) else {
             return Start::Walk(self.starting_point(name));
         };
-        let configured = DelegationPoint::from_servers(servers.zone.clone(), &servers.addresses);
+        let mut configured =
+            DelegationPoint::from_servers(servers.zone.clone(), &servers.addresses);
+        // Trusted as given, like the roots: only the IPv6 setting applies
+        // (with Unbound's do-ip6: no, no IPv6 server is asked either).
+        configured.retain_addresses(|address| address.is_ipv4() || self.settings.ipv6);
         if mode == Mode::Forward {
             return Start::Forward(configured);
         }
@@ -360,6 +364,18 @@ mod tests {
             .push(Record::from_rdata(name("example."), 300, ns));
         let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
         assert_eq!(step, Err(Failure::NotRecursive));
+    }
+
+    #[test]
+    fn ipv6_forwarders_are_skipped_without_ipv6() {
+        let config = Config::parse(
+            "[resolver]\nroots = [\"192.0.2.1\"]\nipv6 = false\n\
+             [[forward]]\nzone = \".\"\naddresses = [\"2001:db8::53\", \"192.0.2.53\"]\n",
+        )
+        .expect("valid");
+        let roots = config.resolver.roots.clone().expect("given");
+        let resolver = Resolver::new(&config, &roots, None);
+        assert_eq!(start(&resolver, "www.example."), "forward .@192.0.2.53:53");
     }
 
     #[test]
