@@ -186,7 +186,8 @@ pub async fn serve(config: &Config) -> Result<()> {
     let (zones, running_lab) = start_lab(config, None, &shutdown, &tasks)?;
     let roots = roots_for(config, &root_addresses(&zones));
     let resolver = Arc::new(Resolver::new(config, &roots, None));
-    if roots == Roots::Iana {
+    // A forward or stub zone for "." replaces the roots: nothing to prime.
+    if roots == Roots::Iana && !resolver.configured_zones().covers_root() {
         tasks.spawn(keep_primed(resolver.clone(), shutdown.clone()));
     }
     tokio::spawn(crate::clock::shift_on_signal());
@@ -352,6 +353,9 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     cast.name_address(local.ip(), LOCAL_SERVER);
     cast.name_endpoint(local, LOCAL_SERVER);
     cast.name_endpoint(host.local_addr()?, HOST);
+    for forwarder in crate::resolver::forward::forwarders(config) {
+        cast.name_endpoint(forwarder, "forwarder");
+    }
 
     let wait = Config::seconds(config.limits.resolution_timeout) + Duration::from_secs(2);
     let mut questions = Vec::new();

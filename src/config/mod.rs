@@ -2,14 +2,19 @@
 //! the key; a missing file names the path tried; every other key has a
 //! default that works (the shipped file documents each one).
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+
+mod forward;
+mod values;
+
+pub use forward::{ServerAddress, ZoneServers};
+pub use values::parse_size;
+use values::{deserialize_roots, deserialize_size, positive};
 
 /// Everything `resolver.toml` says.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +37,12 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// `[[forward]]`: zones asked of recursive resolvers (Unbound's `forward-zone`).
+    #[serde(default)]
+    pub forward: Vec<ZoneServers>,
+    /// `[[stub]]`: zones asked of their own servers, not the delegation (Unbound's `stub-zone`).
+    #[serde(default)]
+    pub stub: Vec<ZoneServers>,
 }
 
 /// `[server]`: the resolver's listening side.
@@ -327,7 +338,7 @@ impl Config {
         if matches!(&self.resolver.roots, Some(Roots::Addresses(list)) if list.is_empty()) {
             return Err("[resolver] roots is an empty list");
         }
-        Ok(())
+        forward::check(&self.forward, &self.stub)
     }
 
     /// The port nameservers are queried on: `[resolver] port`, else the lab's, else 53.
@@ -346,75 +357,6 @@ impl Config {
 
 /// The least `[cache] size`: 1 MiB.
 pub const MIN_CACHE_SIZE: u64 = 1 << 20;
-
-/// A size in bytes: a number, or a string of digits with an optional K, M
-/// or G suffix (powers of 1024), as Unbound's `msg-cache-size` takes.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (digits, shift) = match text.as_bytes().last()? {
-        b'k' | b'K' => (&text[..text.len() - 1], 10),
-        b'm' | b'M' => (&text[..text.len() - 1], 20),
-        b'g' | b'G' => (&text[..text.len() - 1], 30),
-        _ => (text, 0),
-    };
-    let value: u64 = digits.trim().parse().ok()?;
-    value.checked_mul(1u64 << shift)
-}
-
-/// `size = 1048576` or `size = "1M"`.
-fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Size {
-        Bytes(u64),
-        Text(String),
-    }
-    match Size::deserialize(deserializer)? {
-        Size::Bytes(bytes) => Ok(bytes),
-        Size::Text(text) => parse_size(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "size {text:?}: expected bytes, or a number with K, M or G (e.g. \"256M\")"
-            ))
-        }),
-    }
-}
-
-fn positive(seconds: f64) -> bool {
-    seconds.is_finite() && seconds > 0.0
-}
-
-/// `roots = "iana"` or `roots = ["198.41.0.4", ...]`.
-fn deserialize_roots<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Roots>, D::Error> {
-    struct RootsVisitor;
-
-    impl<'de> Visitor<'de> for RootsVisitor {
-        type Value = Option<Roots>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("\"iana\" or a list of root server IP addresses")
-        }
-
-        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            if value.eq_ignore_ascii_case("iana") {
-                Ok(Some(Roots::Iana))
-            } else {
-                Err(E::invalid_value(de::Unexpected::Str(value), &self))
-            }
-        }
-
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut addresses = Vec::new();
-            while let Some(address) = seq.next_element::<IpAddr>()? {
-                addresses.push(address);
-            }
-            Ok(Some(Roots::Addresses(addresses)))
-        }
-    }
-
-    deserializer.deserialize_any(RootsVisitor)
-}
 
 #[cfg(test)]
 mod tests;

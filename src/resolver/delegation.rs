@@ -6,11 +6,13 @@
 //! must be looked up first (glueless delegations). Servers are chosen by
 //! smoothed round-trip time ([`ServerStats`]), so a dead one is soon avoided.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_proto::rr::Name;
 use moka::sync::Cache as MokaCache;
+
+use crate::config::ServerAddress;
 
 /// A zone's delegation: its nameservers and the addresses given with them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub struct Delegation {
 pub struct Candidate {
     /// The server's address.
     pub address: IpAddr,
+    /// Its own port, for a server configured with one (`[[forward]]`,
+    /// `[[stub]]`); otherwise the upstream port.
+    pub port: Option<u16>,
     /// The NS name of the server, when known (not for address-only root hints).
     pub name: Option<Name>,
     tried: bool,
@@ -40,6 +45,8 @@ pub struct DelegationPoint {
     pub zone: Name,
     candidates: Vec<Candidate>,
     unresolved: Vec<Name>,
+    /// Ties broken in the order the servers were added, not at random.
+    in_order: bool,
 }
 
 impl DelegationPoint {
@@ -55,6 +62,7 @@ impl DelegationPoint {
             zone: delegation.zone.clone(),
             candidates: Vec::new(),
             unresolved: Vec::new(),
+            in_order: false,
         };
         for name in &delegation.name_servers {
             let mut addresses: Vec<IpAddr> = delegation
@@ -82,6 +90,7 @@ impl DelegationPoint {
             zone,
             candidates: Vec::new(),
             unresolved: Vec::new(),
+            in_order: false,
         };
         for address in addresses {
             point.add(*address, None);
@@ -89,11 +98,31 @@ impl DelegationPoint {
         point
     }
 
-    /// Adds an address (once).
+    /// Starts from configured servers, each with its own port if it has
+    /// one (`[[forward]]` and `[[stub]]` addresses, trusted as given). Those
+    /// never heard from are tried in the order written, so the first falls
+    /// back to the next on failure; once timed, the fastest goes first, as
+    /// Unbound chooses among its `forward-addr`s by round-trip time.
+    pub fn from_servers(zone: Name, servers: &[ServerAddress]) -> Self {
+        let mut point = Self::from_addresses(zone, &[]);
+        point.in_order = true;
+        for server in servers {
+            point.add_endpoint(Endpoint::new(server.ip, server.port), None);
+        }
+        point
+    }
+
+    /// Adds an address on the upstream port (once).
     pub fn add(&mut self, address: IpAddr, name: Option<Name>) {
-        if !self.candidates.iter().any(|c| c.address == address) {
+        self.add_endpoint(Endpoint::from(address), name);
+    }
+
+    /// Adds an address with its port (once).
+    fn add_endpoint(&mut self, endpoint: Endpoint, name: Option<Name>) {
+        if !self.candidates.iter().any(|c| c.endpoint() == endpoint) {
             self.candidates.push(Candidate {
-                address,
+                address: endpoint.address,
+                port: endpoint.port,
                 name,
                 tried: false,
             });
@@ -106,14 +135,15 @@ impl DelegationPoint {
             .retain(|candidate| usable(&candidate.address));
     }
 
-    /// The untried address with the best score, ties broken at random; marked tried.
+    /// The untried address with the best score, ties broken at random (in
+    /// order for configured servers); marked tried.
     ///
     /// Each candidate is scored once: other resolutions update the shared
     /// statistics meanwhile, so a second reading could disagree with the first.
     pub fn next(&mut self, stats: &ServerStats) -> Option<Candidate> {
         let scored: Vec<(usize, Duration)> = (0..self.candidates.len())
             .filter(|&i| !self.candidates[i].tried)
-            .map(|i| (i, stats.score(&self.candidates[i].address)))
+            .map(|i| (i, stats.score(self.candidates[i].endpoint())))
             .collect();
         let best = scored.iter().map(|&(_, score)| score).min()?;
         let ties: Vec<usize> = scored
@@ -122,7 +152,11 @@ impl DelegationPoint {
             .map(|&(i, _)| i)
             .collect();
         // `best` is one of the scores, so `ties` holds at least one candidate.
-        let pick = ties[rand::random_range(0..ties.len())];
+        let pick = if self.in_order {
+            ties[0]
+        } else {
+            ties[rand::random_range(0..ties.len())]
+        };
         self.candidates[pick].tried = true;
         Some(self.candidates[pick].clone())
     }
@@ -158,6 +192,42 @@ impl DelegationPoint {
     }
 }
 
+impl Candidate {
+    /// Where this candidate is reached, as the server statistics know it.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::new(self.address, self.port)
+    }
+}
+
+/// A server as the statistics know it: its address, and its own port when
+/// it has one, so that two configured servers on one address (`127.0.0.1`
+/// and `127.0.0.1:5353`) are timed apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// The server's address.
+    pub address: IpAddr,
+    /// Its own port; `None` for the upstream port.
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    /// A server at `address`, on `port` or else the upstream port.
+    pub fn new(address: IpAddr, port: Option<u16>) -> Self {
+        Endpoint { address, port }
+    }
+
+    /// The socket address to send to, `upstream_port` unless it has its own.
+    pub fn socket(&self, upstream_port: u16) -> SocketAddr {
+        SocketAddr::new(self.address, self.port.unwrap_or(upstream_port))
+    }
+}
+
+impl From<IpAddr> for Endpoint {
+    fn from(address: IpAddr) -> Self {
+        Endpoint::new(address, None)
+    }
+}
+
 /// The score of a server never heard from: worse than any live server on a
 /// LAN, better than one that timed out (Unbound uses 376 ms).
 pub const UNKNOWN_RTT: Duration = Duration::from_millis(300);
@@ -177,7 +247,7 @@ const STATS_IDLE: Duration = Duration::from_secs(900);
 /// Smoothed round-trip times and failures per server address (the "infrastructure cache").
 #[derive(Clone)]
 pub struct ServerStats {
-    rtts: MokaCache<IpAddr, Duration>,
+    rtts: MokaCache<Endpoint, Duration>,
 }
 
 impl Default for ServerStats {
@@ -193,14 +263,14 @@ impl Default for ServerStats {
 
 impl ServerStats {
     /// The server's smoothed RTT, or [`UNKNOWN_RTT`] if never measured.
-    pub fn score(&self, address: &IpAddr) -> Duration {
-        self.rtts.get(address).unwrap_or(UNKNOWN_RTT)
+    pub fn score(&self, server: impl Into<Endpoint>) -> Duration {
+        self.rtts.get(&server.into()).unwrap_or(UNKNOWN_RTT)
     }
 
     /// The time-out for a query to this server: `initial` for a stranger,
     /// else a few times its smoothed RTT, never below [`MIN_TIMEOUT`].
-    pub fn timeout_for(&self, address: &IpAddr, initial: Duration) -> Duration {
-        match self.rtts.get(address) {
+    pub fn timeout_for(&self, server: impl Into<Endpoint>, initial: Duration) -> Duration {
+        match self.rtts.get(&server.into()) {
             Some(srtt) => (srtt * 3 + Duration::from_millis(50))
                 .clamp(MIN_TIMEOUT, initial.max(MIN_TIMEOUT) * 2),
             None => initial,
@@ -208,20 +278,22 @@ impl ServerStats {
     }
 
     /// A reply came after `rtt`: smooth it in (7/8 old, 1/8 new, as TCP's RTO does).
-    pub fn record_rtt(&self, address: IpAddr, rtt: Duration) {
-        let smoothed = match self.rtts.get(&address) {
+    pub fn record_rtt(&self, server: impl Into<Endpoint>, rtt: Duration) {
+        let server = server.into();
+        let smoothed = match self.rtts.get(&server) {
             Some(old) if old < MAX_PENALTY => (old * 7 + rtt) / 8,
             _ => rtt,
         };
-        self.rtts.insert(address, smoothed);
+        self.rtts.insert(server, smoothed);
     }
 
     /// The server failed (time-out, refusal, lame): its score doubles, at
     /// least to `penalty`, so it goes behind the servers that answer.
-    pub fn record_failure(&self, address: IpAddr, penalty: Duration) {
-        let score = self.score(&address);
+    pub fn record_failure(&self, server: impl Into<Endpoint>, penalty: Duration) {
+        let server = server.into();
+        let score = self.score(server);
         let worse = (score * 2).max(penalty).min(MAX_PENALTY);
-        self.rtts.insert(address, worse);
+        self.rtts.insert(server, worse);
     }
 }
 
@@ -258,6 +330,24 @@ mod tests {
         assert!(!point.exhausted());
         assert_eq!(point.take_unresolved(), Some(name("c.y.")));
         assert!(point.exhausted());
+    }
+
+    #[test]
+    fn configured_servers_on_one_address_are_told_apart_by_port() {
+        let server = |text: &str| ServerAddress::parse(text).expect("valid");
+        let servers = [
+            server("127.0.0.1"),
+            server("127.0.0.1:5353"),
+            server("127.0.0.1"),
+        ];
+        let mut point = DelegationPoint::from_servers(Name::root(), &servers);
+        let stats = ServerStats::default();
+        let silent = Endpoint::new("127.0.0.1".parse().expect("valid"), None);
+        stats.record_failure(silent, Duration::from_millis(800));
+        let first = point.next(&stats).expect("a server");
+        assert_eq!(first.endpoint().socket(53).to_string(), "127.0.0.1:5353");
+        assert_eq!(point.next(&stats).expect("a server").endpoint(), silent);
+        assert!(point.next(&stats).is_none(), "the same server once");
     }
 
     #[test]

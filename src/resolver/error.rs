@@ -27,6 +27,9 @@ pub enum Failure {
     /// No address could be found for any of its names.
     #[error("no nameserver address")]
     NoAddress,
+    /// A forwarder referred instead of recursing (it offers no recursion).
+    #[error("referred instead of recursing")]
+    NotRecursive,
 }
 
 impl From<&TransportError> for Failure {
@@ -116,9 +119,10 @@ impl ResolveError {
             ResolveError::ServersFailed { failure, .. } => match failure {
                 Failure::Unreachable => ede::NETWORK_ERROR,
                 Failure::Malformed => ede::INVALID_DATA,
-                Failure::Timeout | Failure::Lame(_) | Failure::NoAddress => {
-                    ede::NO_REACHABLE_AUTHORITY
-                }
+                Failure::Timeout
+                | Failure::Lame(_)
+                | Failure::NoAddress
+                | Failure::NotRecursive => ede::NO_REACHABLE_AUTHORITY,
             },
             _ => ede::OTHER,
         }

@@ -3,7 +3,8 @@
 //! ```text
 //! resolve(name, type):
 //!   cache: answer / negative → done;  CNAME → follow it, again
-//!   deepest cached delegation (else the root hints)
+//!   [[forward]] zone → ask its resolvers recursively instead (forward.rs)
+//!   deepest cached delegation, a [[stub]] zone's servers or the root hints
 //!   loop: pick a server (lowest smoothed RTT; glueless NS names looked up as
 //!         sub-resolutions sharing this budget) → query without RD → scrub → classify
 //!     answer / NXDOMAIN / NODATA → cache, done
@@ -20,7 +21,7 @@
 //! client sees as SERVFAIL. Each reply is scrubbed, classified and cached in
 //! learn.rs; QNAME minimisation's questions come from minimise.rs.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -36,6 +37,7 @@ use super::Resolver;
 use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
+use super::forward::Start;
 use super::learn::LastResort;
 use super::minimise::Minimiser;
 use super::reply::{address_of, follows_no_alias};
@@ -204,7 +206,12 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Step, ResolveError> {
-        let mut point = self.starting_point(name);
+        let mut point = match self.start_for(name) {
+            Start::Forward(forwarders) => {
+                return self.forward(forwarders, name, qtype, budget).await;
+            }
+            Start::Walk(point) => point,
+        };
         let mut minimiser = Minimiser::new(self.settings.qname_minimisation, name, qtype);
         let mut referrals = 0;
         let mut last_server = None;
@@ -328,7 +335,10 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Lesson, ResolveError> {
-        let mut reply = match self.exchange(server, zone, name, qtype, budget).await? {
+        let mut reply = match self
+            .exchange(server, zone, name, qtype, false, budget)
+            .await?
+        {
             Ok(reply) => reply,
             Err(failure) => return Ok(Lesson::Failed(failure)),
         };
@@ -340,12 +350,13 @@ impl Resolver {
         };
         if let Some(failure) = failure {
             tracing::debug!(server = %server.address, zone = %zone, "{failure}");
-            self.stats.record_failure(server.address, LAME_PENALTY);
+            self.stats.record_failure(server.endpoint(), LAME_PENALTY);
         }
         Ok(lesson)
     }
 
-    /// One question to one server within the budget: the verified reply, with
+    /// One question to one server within the budget, with RD as given (set
+    /// for a forwarder, forward.rs; clear for the walk): the verified reply, with
     /// the question's own letter case restored after 0x20, or why the server
     /// failed. Every message (retries included) is paid for before it is
     /// sent, and the whole exchange ends by the question's deadline.
@@ -356,20 +367,21 @@ impl Resolver {
         zone: &Name,
         name: &Name,
         qtype: RecordType,
+        recursion_desired: bool,
         budget: &mut Budget,
     ) -> Result<Result<Message, Failure>, ResolveError> {
         let time_left = budget.spend_query()?;
         let wait = self
             .stats
-            .timeout_for(&server.address, self.settings.query_timeout)
+            .timeout_for(server.endpoint(), self.settings.query_timeout)
             .min(time_left);
         let ask = Ask {
             query: Query::query(name.clone(), qtype),
-            recursion_desired: false,
+            recursion_desired,
             edns: true,
             randomize_case: self.settings.randomize_case,
         };
-        let address = SocketAddr::new(server.address, self.settings.port);
+        let address = server.endpoint().socket(self.settings.port);
         let deadline = budget.deadline;
         let mut spent = None;
         let mut permit = || match budget.spend_query() {
@@ -395,11 +407,11 @@ impl Resolver {
             Ok(exchange) => exchange,
             Err(error) => {
                 tracing::debug!(server = %address, zone = %zone, "{error}");
-                self.stats.record_failure(server.address, wait);
+                self.stats.record_failure(server.endpoint(), wait);
                 return Ok(Err(Failure::from(&error)));
             }
         };
-        self.stats.record_rtt(server.address, exchange.rtt);
+        self.stats.record_rtt(server.endpoint(), exchange.rtt);
         if self.settings.randomize_case {
             restore_case(&mut exchange.reply, name);
         }

@@ -25,7 +25,7 @@ impl Resolver {
         let mut last = (None, Failure::NoAddress);
         while let Some(server) = point.next(&self.stats) {
             let mut reply = match self
-                .exchange(&server, &root, &root, RecordType::NS, &mut budget)
+                .exchange(&server, &root, &root, RecordType::NS, false, &mut budget)
                 .await?
             {
                 Ok(reply) => reply,
@@ -125,7 +125,7 @@ impl Resolver {
 
     /// Caches what an answer taught, ranked by `credibility` (RFC 2181
     /// §5.4.1: with or without AA), and turns it into a step.
-    fn learn(
+    pub(super) fn learn(
         &self,
         name: &Name,
         qtype: RecordType,
@@ -191,7 +191,13 @@ impl Resolver {
     /// Keeps the NS set and addresses that came with a final answer, for
     /// responses that are not minimal: under the answer's name and type, as
     /// long as it is cached.
-    fn keep_sections(&self, reply: &Message, step: &Step, name: &Name, qtype: RecordType) {
+    pub(super) fn keep_sections(
+        &self,
+        reply: &Message,
+        step: &Step,
+        name: &Name,
+        qtype: RecordType,
+    ) {
         let Step::Done(chain, outcome) = step else {
             return; // the answer is at the alias's target, from another reply
         };

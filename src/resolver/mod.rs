@@ -15,6 +15,7 @@ pub mod cache;
 pub mod delegation;
 pub mod error;
 pub mod failures;
+pub mod forward;
 pub mod hints;
 pub mod in_flight;
 pub mod iterate;
@@ -66,6 +67,7 @@ pub struct Resolver {
     stats: ServerStats,
     transport: Transport,
     roots: DelegationPoint,
+    configured: forward::ConfiguredZones,
     settings: Settings,
 }
 
@@ -87,6 +89,7 @@ impl Resolver {
             stats: ServerStats::default(),
             transport: Transport::new(config.resolver.source_address, tap),
             roots: hints::root_point(roots),
+            configured: forward::ConfiguredZones::new(config),
             settings: Settings {
                 port: config.upstream_port(),
                 query_timeout: Config::seconds(config.resolver.query_timeout),
@@ -115,6 +118,11 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The `[[forward]]` and `[[stub]]` zones.
+    pub fn configured_zones(&self) -> &forward::ConfiguredZones {
+        &self.configured
     }
 
     /// Whether responses carry the answer alone (see [`Settings::minimal_responses`]).

@@ -152,7 +152,7 @@ fn error(line: usize, message: impl Into<String>) -> ParseError {
 /// The CONFIG section, up to CONFIG_END.
 fn config(lines: &mut Lines<'_>) -> Result<Config, ParseError> {
     let mut config = Config::default();
-    let mut stubs: Vec<(Option<Name>, Vec<IpAddr>)> = Vec::new();
+    let mut stubs: Vec<Clause> = Vec::new();
     loop {
         let (number, text) = lines.next_or(1, "CONFIG_END")?;
         let text = strip_comment(text, '#').trim();
@@ -169,49 +169,73 @@ fn config(lines: &mut Lines<'_>) -> Result<Config, ParseError> {
         config_option(&mut config, &mut stubs, key.trim(), value)
             .map_err(|message| error(number, message))?;
     }
-    for (name, addresses) in stubs {
-        config.stub_zones.push(StubZone {
-            name: name.unwrap_or_else(Name::root),
-            addresses,
-        });
+    for clause in stubs {
+        let zone = StubZone {
+            name: clause.name.unwrap_or_else(Name::root),
+            addresses: clause.addresses,
+        };
+        if clause.forward {
+            config.forward_zones.push(zone);
+        } else {
+            config.stub_zones.push(zone);
+        }
     }
     Ok(config)
 }
 
-/// One CONFIG option. `stub-zone:` opens a stub whose `name:` and
-/// `stub-addr:` follow; a `stub-addr:` before any is Deckard's root stub.
+/// A `stub-zone:` or `forward-zone:` clause being read.
+struct Clause {
+    /// True for `forward-zone:`.
+    forward: bool,
+    /// Its `name:`, once read.
+    name: Option<Name>,
+    /// Its `stub-addr:` or `forward-addr:` lines.
+    addresses: Vec<IpAddr>,
+}
+
+/// One CONFIG option. `stub-zone:` or `forward-zone:` opens a clause whose
+/// `name:` and `stub-addr:` / `forward-addr:` follow; a `stub-addr:` before
+/// any is Deckard's root stub.
 fn config_option(
     config: &mut Config,
-    stubs: &mut Vec<(Option<Name>, Vec<IpAddr>)>,
+    stubs: &mut Vec<Clause>,
     key: &str,
     value: &str,
 ) -> Result<(), String> {
+    let open = |forward| Clause {
+        forward,
+        name: None,
+        addresses: Vec::new(),
+    };
     match key {
         "server" => config.testbound = true,
-        "stub-zone" => {
+        "stub-zone" | "forward-zone" => {
             config.testbound = true;
-            stubs.push((None, Vec::new()));
+            stubs.push(open(key == "forward-zone"));
         }
         "name" => {
             let name = Name::parse(value, Some(&Name::root()))
-                .map_err(|e| format!("bad stub-zone name {value:?}: {e}"))?;
+                .map_err(|e| format!("bad zone name {value:?}: {e}"))?;
             match stubs.last_mut() {
-                Some((slot @ None, _)) => *slot = Some(name),
-                _ => stubs.push((Some(name), Vec::new())),
+                Some(clause) if clause.name.is_none() => clause.name = Some(name),
+                _ => stubs.push(Clause {
+                    name: Some(name),
+                    ..open(false)
+                }),
             }
         }
-        "stub-addr" => {
+        "stub-addr" | "forward-addr" => {
             let address = value
                 .split('@')
                 .next()
                 .unwrap_or(value)
                 .parse::<IpAddr>()
-                .map_err(|e| format!("bad stub-addr {value:?}: {e}"))?;
+                .map_err(|e| format!("bad {key} {value:?}: {e}"))?;
             if stubs.is_empty() {
-                stubs.push((None, Vec::new()));
+                stubs.push(open(key == "forward-addr"));
             }
-            if let Some((_, addresses)) = stubs.last_mut() {
-                addresses.push(address);
+            if let Some(clause) = stubs.last_mut() {
+                clause.addresses.push(address);
             }
         }
         "qname-minimisation" | "query-minimization" => {
@@ -512,6 +536,33 @@ www.example.com. IN A
 ENTRY_END
 SCENARIO_END
 ";
+
+    #[test]
+    fn stub_and_forward_zones_are_read_with_their_addresses() {
+        let text = "server:\nstub-zone:\n\tname: \".\"\n\tstub-addr: 193.0.14.129\n\
+                    stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.4@53\n\
+                    forward-zone:\n\tname: \"net.\"\n\tforward-addr: 10.0.0.1\n\tforward-addr: 10.0.0.2\n\
+                    CONFIG_END\nSCENARIO_BEGIN t\nSCENARIO_END\n";
+        let config = parse(text).expect("parses").config;
+        let zone = |name: &str, addresses: &[&str]| StubZone {
+            name: Name::from_ascii(name).expect("valid"),
+            addresses: addresses
+                .iter()
+                .map(|a| a.parse().expect("valid"))
+                .collect(),
+        };
+        assert_eq!(
+            config.stub_zones,
+            [
+                zone(".", &["193.0.14.129"]),
+                zone("example.com.", &["1.2.3.4"])
+            ]
+        );
+        assert_eq!(
+            config.forward_zones,
+            [zone("net.", &["10.0.0.1", "10.0.0.2"])]
+        );
+    }
 
     #[test]
     fn a_small_scenario_is_read_whole() {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::fake::{CurrentStep, FakeNetwork};
 use super::matching::{self, Context, Transport};
 use super::records::{message_text, query_text};
-use super::scenario::{Action, Entry, Scenario, Step, Wire};
+use super::scenario::{Action, Entry, Scenario, Step, StubZone, Wire};
 use super::subject::{ResolverProcess, Settings};
 
 /// How long a client waits for an answer: beyond the resolver's default
@@ -118,24 +118,38 @@ fn settings(scenario: &Scenario, ports: Ports) -> Result<Settings, String> {
         ));
     }
     let config = &scenario.config;
-    if let Some(stub) = config.stub_zones.iter().find(|stub| !stub.name.is_root()) {
-        return Err(format!(
-            "needs a stub zone for {} (only root hints are configurable)",
-            stub.name
-        ));
-    }
-    let roots: Vec<_> = config
+    let (root, below): (Vec<_>, Vec<_>) = config
         .stub_zones
+        .iter()
+        .partition(|stub| stub.name.is_root());
+    let roots: Vec<_> = root
         .iter()
         .flat_map(|stub| stub.addresses.iter().copied())
         .collect();
-    if roots.is_empty() {
+    let zones = |zones: &[&StubZone]| -> Vec<_> {
+        zones
+            .iter()
+            .map(|zone| (zone.name.clone(), zone.addresses.clone()))
+            .collect()
+    };
+    if let Some(zone) = config
+        .stub_zones
+        .iter()
+        .chain(&config.forward_zones)
+        .find(|zone| zone.addresses.is_empty())
+    {
+        return Err(format!("the zone {} has no server address", zone.name));
+    }
+    let configured = !below.is_empty() || !config.forward_zones.is_empty();
+    if roots.is_empty() && !configured {
         return Err("no stub-addr for the root".to_string());
     }
     Ok(Settings {
         listen_port: ports.listen,
         upstream_port: ports.upstream,
         roots,
+        stubs: zones(&below),
+        forwards: zones(&config.forward_zones.iter().collect::<Vec<_>>()),
         min_ttl: config.min_ttl,
         max_ttl: config.max_ttl,
         max_negative_ttl: config.max_negative_ttl,

@@ -1,7 +1,7 @@
 //! A replay scenario as read from its `.rpl` file.
 //!
 //! ```text
-//! server: / stub-zone: / stub-addr: …    CONFIG        → Config
+//! server: / stub-zone: / forward-zone: … CONFIG        → Config
 //! CONFIG_END
 //! SCENARIO_BEGIN title
 //! RANGE_BEGIN from to [address]          → Range: fake servers' answers,
@@ -39,6 +39,8 @@ pub struct Scenario {
 pub struct Config {
     /// `stub-zone:` blocks; Deckard's bare `stub-addr:` is a stub for the root.
     pub stub_zones: Vec<StubZone>,
+    /// `forward-zone:` blocks (`name:`, `forward-addr:`).
+    pub forward_zones: Vec<StubZone>,
     /// Written for Unbound's testbound (it has `server:` or `stub-zone:`
     /// clauses), which searches the ranges last-written first.
     pub testbound: bool,
@@ -56,12 +58,13 @@ pub struct Config {
     pub minimal_responses: Option<bool>,
 }
 
-/// Where resolution of names under `name` starts (Unbound's `stub-zone:`).
+/// Where resolution of names under `name` starts (Unbound's `stub-zone:`),
+/// or where they are sent recursively (`forward-zone:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StubZone {
     /// The zone (`name:`).
     pub name: Name,
-    /// Its servers (`stub-addr:`).
+    /// Its servers (`stub-addr:` or `forward-addr:`).
     pub addresses: Vec<IpAddr>,
 }
 
@@ -183,13 +186,15 @@ impl Scenario {
             .collect()
     }
 
-    /// Every address the resolver may be sent to: stub addresses, ADDRESS
-    /// lines, and the A/AAAA data the fake servers hand out (glue, answers).
+    /// Every address the resolver may be sent to: stub and forward
+    /// addresses, ADDRESS lines, and the A/AAAA data the fake servers hand
+    /// out (glue, answers).
     pub fn server_addresses(&self) -> BTreeSet<IpAddr> {
         let stubs = self
             .config
             .stub_zones
             .iter()
+            .chain(&self.config.forward_zones)
             .flat_map(|stub| stub.addresses.iter().copied());
         let served = self
             .served_entries()

@@ -28,8 +28,13 @@ pub struct Settings {
     pub listen_port: u16,
     /// The port it sends every upstream query to.
     pub upstream_port: u16,
-    /// The root servers (the scenario's stub for ".").
+    /// The root servers (the scenario's stub for "."); none: the IANA hints,
+    /// as Unbound's built-in ones when a scenario configures no root.
     pub roots: Vec<IpAddr>,
+    /// `[[stub]]` zones (the scenario's `stub-zone:` clauses below the root).
+    pub stubs: Vec<(Name, Vec<IpAddr>)>,
+    /// `[[forward]]` zones (the scenario's `forward-zone:` clauses).
+    pub forwards: Vec<(Name, Vec<IpAddr>)>,
     /// `[cache] min_ttl`, when the scenario sets it.
     pub min_ttl: Option<u32>,
     /// `[cache] max_ttl`, when the scenario sets it.
@@ -45,19 +50,30 @@ pub struct Settings {
 impl Settings {
     /// `resolver.toml` for these settings (every key this runner relies on is spelled out).
     fn toml(&self) -> String {
-        let roots: Vec<String> = self.roots.iter().map(|a| format!("\"{a}\"")).collect();
+        let roots = match self.roots.as_slice() {
+            [] => "\"iana\"".to_string(),
+            roots => format!("[{}]", quoted(roots)),
+        };
+        // The fake servers live on private addresses; no 0x20, as in testbound.
         let mut text = format!(
             "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\
              minimal_responses = {}\n\n\
-             [resolver]\nroots = [{}]\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
-             qname_minimisation = {}\n\n\
-             [log]\nqueries = true\nlevel = \"debug\"\n\n[cache]\n",
-            self.listen_port,
-            self.minimal_responses,
-            roots.join(", "),
-            self.upstream_port,
-            self.qname_minimisation,
+             [resolver]\nroots = {roots}\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
+             qname_minimisation = {}\nprivate_nameservers = true\nrandomize_case = false\n\n\
+             [log]\nqueries = true\nlevel = \"debug\"\n\n",
+            self.listen_port, self.minimal_responses, self.upstream_port, self.qname_minimisation,
         );
+        let tables = [("stub", &self.stubs), ("forward", &self.forwards)];
+        for (table, zones) in tables {
+            for (zone, addresses) in zones {
+                let _ = writeln!(
+                    text,
+                    "[[{table}]]\nzone = \"{zone}\"\naddresses = [{}]\n",
+                    quoted(addresses)
+                );
+            }
+        }
+        text.push_str("[cache]\n");
         let bounds = [
             ("min_ttl", self.min_ttl),
             ("max_ttl", self.max_ttl),
@@ -70,6 +86,12 @@ impl Settings {
         }
         text
     }
+}
+
+/// Addresses as a TOML list's items: `"192.0.2.1", "192.0.2.2"`.
+fn quoted(addresses: &[IpAddr]) -> String {
+    let quoted: Vec<String> = addresses.iter().map(|a| format!("\"{a}\"")).collect();
+    quoted.join(", ")
 }
 
 /// A running `resolver serve`; killed when dropped.
