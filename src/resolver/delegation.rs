@@ -45,6 +45,8 @@ pub struct DelegationPoint {
     pub zone: Name,
     candidates: Vec<Candidate>,
     unresolved: Vec<Name>,
+    /// The delegation's NS names, until the parent-side fallback takes them.
+    parent_side: Vec<Name>,
     /// Ties broken in the order the servers were added, not at random.
     in_order: bool,
 }
@@ -62,6 +64,7 @@ impl DelegationPoint {
             zone: delegation.zone.clone(),
             candidates: Vec::new(),
             unresolved: Vec::new(),
+            parent_side: delegation.name_servers.clone(),
             in_order: false,
         };
         for name in &delegation.name_servers {
@@ -90,6 +93,7 @@ impl DelegationPoint {
             zone,
             candidates: Vec::new(),
             unresolved: Vec::new(),
+            parent_side: Vec::new(),
             in_order: false,
         };
         for address in addresses {
@@ -179,6 +183,16 @@ impl DelegationPoint {
                     .remove(rand::random_range(0..self.unresolved.len())),
             )
         }
+    }
+
+    /// The NS names, once, for the parent-side fallback (Unbound's): when
+    /// every address has been tried and every NS name looked up, the glue
+    /// the referral to each name's own zone gave is tried too, in case the
+    /// child's view of its servers' addresses is what is broken. `None`
+    /// after the first time, and for servers given as bare addresses.
+    pub fn take_parent_side(&mut self) -> Option<Vec<Name>> {
+        let names = std::mem::take(&mut self.parent_side);
+        (!names.is_empty()).then_some(names)
     }
 
     /// True when nothing is left: every address tried and every NS name looked up.

@@ -21,20 +21,17 @@
 //! client sees as SERVFAIL. Each reply is scrubbed, classified and cached in
 //! learn.rs; QNAME minimisation's questions come from minimise.rs.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use tokio::time::Instant;
 
 pub use super::budget::{Budget, Limits};
 pub use super::error::{Failure, ResolveError, ede};
 pub use super::minimise::MAX_MINIMISE_COUNT;
 
 use super::Resolver;
-use super::addresses::is_special;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
 use super::forward::Start;
@@ -149,50 +146,6 @@ impl Resolver {
             .and_then(|records| records.into_iter().next())
     }
 
-    /// Where to start for `name`: the deepest cached delegation, else the root hints.
-    pub(super) fn starting_point(&self, name: &Name) -> DelegationPoint {
-        let now = clock::now();
-        match self.cache.deepest_delegation(name, now) {
-            Some(delegation) => DelegationPoint::new(
-                &delegation,
-                |ns| self.cached_addresses(ns, now),
-                |address| self.usable(address),
-            ),
-            // The configured roots are trusted as given; only the IPv6 setting applies.
-            None => {
-                let mut point = self.roots.clone();
-                point.retain_addresses(|address| address.is_ipv4() || self.settings.ipv6);
-                point
-            }
-        }
-    }
-
-    /// Addresses of a nameserver name known from authoritative answers.
-    fn cached_addresses(&self, name: &Name, now: Instant) -> Vec<IpAddr> {
-        let mut types = vec![RecordType::A];
-        if self.settings.ipv6 {
-            types.push(RecordType::AAAA);
-        }
-        types
-            .into_iter()
-            .filter_map(|record_type| self.cache.rrset(name, record_type, now))
-            .flatten()
-            .filter_map(|record| address_of(&record))
-            .collect()
-    }
-
-    /// True when the resolver may send to this address learned from the
-    /// network: IPv6 only with the IPv6 setting, special-purpose addresses
-    /// (loopback, private, link-local) only with `private_nameservers`.
-    fn usable(&self, address: &IpAddr) -> bool {
-        let family = address.is_ipv4() || self.settings.ipv6;
-        let allowed = self.settings.private_nameservers || !is_special(address);
-        if family && !allowed {
-            tracing::debug!(%address, "not following a referral to a special-purpose address");
-        }
-        family && allowed
-    }
-
     /// Walks from the deepest known delegation down to the zone that answers.
     ///
     /// With QNAME minimisation (RFC 9156) each zone's servers are first
@@ -297,7 +250,16 @@ impl Resolver {
                 return Ok(Some(candidate));
             }
             let Some(ns_name) = point.take_unresolved() else {
-                return Ok(None);
+                let Some(names) = point.take_parent_side() else {
+                    return Ok(None);
+                };
+                let now = clock::now();
+                for name in names {
+                    for address in self.parent_side_addresses(&name, now) {
+                        point.add(address, Some(name.clone())); // once: known ones are not added again
+                    }
+                }
+                continue;
             };
             budget.enter_glueless(&ns_name)?;
             let found = self.resolve(&ns_name, RecordType::A, budget).await;

@@ -22,6 +22,7 @@ pub mod iterate;
 mod learn;
 mod minimise;
 pub mod reply;
+mod servers;
 pub mod service;
 
 use std::time::Duration;

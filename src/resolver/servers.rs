@@ -1,0 +1,82 @@
+//! Where the walk finds the servers to ask: the deepest cached delegation
+//! (else the root hints), the addresses of NS names known from answers, and
+//! the parent's glue as a last resort (Unbound's parent-side fallback).
+
+use std::net::IpAddr;
+
+use hickory_proto::rr::{Name, RecordType};
+use tokio::time::Instant;
+
+use super::Resolver;
+use super::addresses::is_special;
+use super::delegation::DelegationPoint;
+use super::reply::address_of;
+use crate::clock;
+use crate::names::label_count;
+
+impl Resolver {
+    /// Where to start for `name`: the deepest cached delegation, else the root hints.
+    pub(super) fn starting_point(&self, name: &Name) -> DelegationPoint {
+        let now = clock::now();
+        match self.cache.deepest_delegation(name, now) {
+            Some(delegation) => DelegationPoint::new(
+                &delegation,
+                |ns| self.cached_addresses(ns, now),
+                |address| self.usable(address),
+            ),
+            // The configured roots are trusted as given; only the IPv6 setting applies.
+            None => {
+                let mut point = self.roots.clone();
+                point.retain_addresses(|address| address.is_ipv4() || self.settings.ipv6);
+                point
+            }
+        }
+    }
+
+    /// Addresses of a nameserver name known from authoritative answers.
+    pub(super) fn cached_addresses(&self, name: &Name, now: Instant) -> Vec<IpAddr> {
+        let mut types = vec![RecordType::A];
+        if self.settings.ipv6 {
+            types.push(RecordType::AAAA);
+        }
+        types
+            .into_iter()
+            .filter_map(|record_type| self.cache.rrset(name, record_type, now))
+            .flatten()
+            .filter_map(|record| address_of(&record))
+            .collect()
+    }
+
+    /// True when the resolver may send to this address learned from the
+    /// network: IPv6 only with the IPv6 setting, special-purpose addresses
+    /// (loopback, private, link-local) only with `private_nameservers`.
+    pub(super) fn usable(&self, address: &IpAddr) -> bool {
+        let family = address.is_ipv4() || self.settings.ipv6;
+        let allowed = self.settings.private_nameservers || !is_special(address);
+        if family && !allowed {
+            tracing::debug!(%address, "not following a referral to a special-purpose address");
+        }
+        family && allowed
+    }
+
+    /// The glue for `name` that a referral to one of its own zones gave
+    /// (the parent's view of its address; the deepest cached delegation at
+    /// or above `name` that has some), for when the addresses the child
+    /// zone gives have failed or could not be found: Unbound's parent-side
+    /// address fallback (Deckard's iter_pcnamerec, iter_pcdirect).
+    pub(super) fn parent_side_addresses(&self, name: &Name, now: Instant) -> Vec<IpAddr> {
+        (0..=label_count(name))
+            .rev()
+            .filter_map(|labels| self.cache.delegation(&name.trim_to(labels), now))
+            .map(|delegation| {
+                delegation
+                    .glue
+                    .into_iter()
+                    .filter(|(owner, address)| owner == name && self.usable(address))
+                    .map(|(_, address)| address)
+                    .collect::<Vec<_>>()
+            })
+            .find(|addresses| !addresses.is_empty())
+            .unwrap_or_default()
+    }
+}
