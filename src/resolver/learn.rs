@@ -122,7 +122,8 @@ impl Resolver {
             Classified::Answer { chain, .. }
             | Classified::Alias { chain, .. }
             | Classified::NxDomain { chain, .. }
-            | Classified::NoData { chain, .. } => (
+            | Classified::NoData { chain, .. }
+            | Classified::YxDomain { chain } => (
                 self.clamped(chain),
                 chain
                     .last()
@@ -131,9 +132,9 @@ impl Resolver {
             ),
             _ => (Vec::new(), name.clone()),
         };
-        for cname in &chain {
+        for link in super::dname::cacheable(&chain) {
             self.cache
-                .insert_rrset(std::slice::from_ref(cname), credibility, now);
+                .insert_rrset(std::slice::from_ref(link), credibility, now);
         }
         match classified {
             Classified::Answer { records, .. } => {
@@ -144,6 +145,7 @@ impl Resolver {
                 Step::Done(chain, Outcome::Answer(records))
             }
             Classified::Alias { target, .. } => Step::Alias(chain, target),
+            Classified::YxDomain { .. } => Step::Done(chain, Outcome::YxDomain),
             Classified::NxDomain { soa, .. } => {
                 if let Some(soa) = &soa {
                     self.cache.insert_nx_domain(&end, soa, credibility, now);
