@@ -122,6 +122,17 @@ pub enum ZoneErrorKind {
     /// A DNAME at a delegation point: beside NS only at the apex (RFC 6672 §2.3).
     #[error("{0} has a DNAME beside NS records; only the apex may (RFC 6672 §2.3)")]
     DnameAtDelegation(Name),
+    /// A zone whose apex is at or below a DNAME of another loaded zone: no
+    /// query can reach it (RFC 6672 §2.4).
+    #[error("the zone {origin} is at or below the DNAME at {dname} in {}: no query can reach it (RFC 6672 §2.4)", file.display())]
+    ZoneBelowDname {
+        /// The zone's apex.
+        origin: Name,
+        /// The DNAME's owner.
+        dname: Name,
+        /// The file of the zone that holds the DNAME.
+        file: PathBuf,
+    },
     /// Data below a DNAME, which no query could reach (RFC 6672 §2.4).
     #[error("{name} is below the DNAME at {dname}: no data may be there (RFC 6672 §2.4)")]
     BelowDname {

@@ -1,4 +1,5 @@
-//! The zone rules that span names: those of DNAME (RFC 6672 §2.3, §2.4).
+//! The zone rules that span names, and zones: those of DNAME (RFC 6672
+//! §2.3, §2.4).
 //!
 //! A DNAME redirects every name below its owner, so nothing may live below
 //! it (no query could reach it), no CNAME may share its name (one name, one
@@ -6,11 +7,12 @@
 //! it, the NS set is a delegation and the DNAME would be the child's data).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use super::Node;
-use super::load::ZoneErrorKind;
+use super::load::{ZoneError, ZoneErrorKind};
+use super::{Node, Zone};
 use crate::names::strictly_below;
 
 /// Every breach of RFC 6672's zone rules, each with the name whose first
@@ -47,6 +49,41 @@ pub(super) fn dname_rules(
                 dname: (*dname).clone(),
             };
             errors.push((name.clone(), kind));
+        }
+    }
+    errors
+}
+
+/// Every zone whose apex is at or below a DNAME of another of `zones`
+/// (RFC 6672 §2.4: a server SHOULD refuse to load it), named by its file.
+pub(super) fn zones_below_dnames<'a>(
+    zones: impl Iterator<Item = &'a Arc<Zone>> + Clone,
+) -> Vec<ZoneError> {
+    let mut errors = Vec::new();
+    for zone in zones.clone() {
+        let origin = zone.origin();
+        let dname = zones
+            .clone()
+            .filter(|parent| strictly_below(origin, parent.origin()))
+            .find_map(|parent| {
+                let at = parent
+                    .rrset(origin, RecordType::DNAME)
+                    .map(|r| &r.records[0]);
+                at.or_else(|| parent.dname_above(origin))
+                    .map(|record| (record.name.clone(), parent.file().to_path_buf()))
+            });
+        if let Some((dname, file)) = dname {
+            errors.push(ZoneError {
+                file: zone.file().to_path_buf(),
+                line: None,
+                record: None,
+                what: None,
+                kind: ZoneErrorKind::ZoneBelowDname {
+                    origin: origin.clone(),
+                    dname,
+                    file,
+                },
+            });
         }
     }
     errors
@@ -146,6 +183,34 @@ value = "cs.umass.edu."
     fn two_dnames_at_one_name_are_refused() {
         let (kind, _) = only_error(&record("old-cs", "DNAME", "www.umass.edu."));
         assert!(matches!(kind, ZoneErrorKind::MultipleDnames(_)), "{kind:?}");
+    }
+
+    #[test]
+    fn a_zone_below_another_zones_dname_is_refused_naming_both_files() {
+        let parent = zone_with("").expect("valid");
+        let child_text = HEAD
+            .replace(
+                "origin = \"umass.edu.\"",
+                "origin = \"x.old-cs.umass.edu.\"",
+            )
+            .replace("value = \"dns\"", "value = \"dns.umass.edu.\"");
+        let apex_only = &child_text[..child_text
+            .find("[[records]]\nname = \"dns\"")
+            .expect("in HEAD")];
+        let child = parse_zone(Path::new("zones/x.toml"), apex_only).expect("valid alone");
+        let errors = super::super::ZoneSet::from_zones(vec![parent, child])
+            .expect_err("the child is below the parent's DNAME")
+            .0;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let text = errors[0].to_string();
+        assert!(
+            text.starts_with("zones/x.toml: the zone x.old-cs.umass.edu."),
+            "{text}"
+        );
+        assert!(
+            text.contains("DNAME at old-cs.umass.edu. in zones/umass.edu.toml"),
+            "{text}"
+        );
     }
 
     #[test]
