@@ -93,6 +93,25 @@ async fn the_resolver_passes_the_dname_on_and_redirects_other_names_from_its_cac
 }
 
 #[tokio::test]
+async fn a_cname_question_below_a_dname_gets_the_dname_and_its_cname_and_caches_neither_cname() {
+    let lab = Lab::start();
+    let local = Local::start(&config_for(&lab));
+    let reply = local.ask("gaia.old-cs.umass.edu.", RecordType::CNAME).await;
+    assert_eq!(reply.response_code, ResponseCode::NoError);
+    assert_eq!(
+        summary(&reply.answers),
+        [
+            "old-cs.umass.edu. 86400 DNAME",
+            "gaia.old-cs.umass.edu. 86400 CNAME"
+        ]
+    );
+    // The address asked next still comes with the DNAME first: the
+    // synthesised CNAME was not cached as the name's own.
+    let address = local.ask("gaia.old-cs.umass.edu.", RecordType::A).await;
+    assert_redirected(&address, "gaia.old-cs.umass.edu.", "gaia.cs.umass.edu.");
+}
+
+#[tokio::test]
 async fn a_substitution_longer_than_255_octets_is_yxdomain_at_the_server_and_the_client() {
     let label = "x".repeat(63);
     let target = format!("{label}.{label}.{label}.{}.", "y".repeat(58));

@@ -187,6 +187,10 @@ fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
     }
     if let Some(dname) = zone.dname_above(name) {
         return match crate::dname::synthesise(dname, name) {
+            // For CNAME and ANY, the synthesised CNAME is the data asked for.
+            Some(Ok(cname)) if matches!(qtype, RecordType::CNAME | RecordType::ANY) => {
+                Step::Data(vec![dname.clone(), cname])
+            }
             Some(Ok(cname)) => {
                 let target = cname_target(&cname);
                 Step::Alias(vec![dname.clone(), cname], target)
@@ -339,6 +343,22 @@ mod tests {
         assert_eq!(
             answer.answers[1].data,
             RData::CNAME(hickory_proto::rr::rdata::CNAME(name("gaia.cs.umass.edu.")))
+        );
+    }
+
+    #[test]
+    fn a_cname_question_below_a_dname_is_answered_by_the_synthesised_cname() {
+        let answer = lab()
+            .lookup(&name("www.old-cs.umass.edu."), RecordType::CNAME)
+            .expect("served");
+        assert_eq!(answer.outcome, Outcome::Data);
+        assert_eq!(
+            lines(&answer),
+            [
+                "old-cs.umass.edu. 86400 DNAME",
+                "www.old-cs.umass.edu. 86400 CNAME"
+            ],
+            "no chasing: the CNAME is what was asked"
         );
     }
 

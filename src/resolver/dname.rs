@@ -30,17 +30,35 @@ pub(super) fn applying<'a>(answers: &'a [Record], name: &Name) -> Option<&'a Rec
         .min_by_key(|record| label_count(&record.name))
 }
 
+/// For a CNAME or ANY question below a DNAME of the reply, the answer we
+/// make: the DNAME and the CNAME it synthesises for `qname`, which is the
+/// data asked for (RFC 6672 §3.2); `Err` with the DNAME when the new name
+/// would be too long.
+pub(super) fn own_answer(
+    answers: &[Record],
+    qname: &Name,
+) -> Option<Result<(Record, Record), Record>> {
+    let dname = applying(answers, qname)?;
+    Some(match crate::dname::synthesise(dname, qname)? {
+        Ok(cname) => Ok((dname.clone(), cname)),
+        Err(_) => Err(dname.clone()),
+    })
+}
+
+/// True for a CNAME that a DNAME of `chain` synthesises.
+pub(super) fn synthesised(chain: &[Record], record: &Record) -> bool {
+    record.record_type() == RecordType::CNAME
+        && chain.iter().any(|dname| {
+            crate::dname::synthesise(dname, &record.name)
+                .is_some_and(|made| made.is_ok_and(|cname| cname.data == record.data))
+        })
+}
+
 /// The records of a chain worth caching: all but the CNAMEs a DNAME of
 /// the chain synthesises, which are made again from the cached DNAME, so
 /// that an answer from the cache carries the DNAME too.
 pub(super) fn cacheable(chain: &[Record]) -> impl Iterator<Item = &Record> {
-    chain.iter().filter(|record| {
-        record.record_type() != RecordType::CNAME
-            || !chain.iter().any(|dname| {
-                crate::dname::synthesise(dname, &record.name)
-                    .is_some_and(|made| made.is_ok_and(|cname| cname.data == record.data))
-            })
-    })
+    chain.iter().filter(|record| !synthesised(chain, record))
 }
 
 /// Adds the links of a step to a chain; a DNAME already in it (one that
@@ -182,6 +200,37 @@ mod tests {
         assert_eq!(chain[1].data, RData::CNAME(CNAME(name("x.z.example.com."))));
         assert_eq!(chain[1].ttl, 300, "the DNAME's TTL");
         assert_eq!(records, [address]);
+    }
+
+    #[test]
+    fn a_cname_question_below_a_dname_is_answered_with_the_dname_and_our_cname() {
+        let dname = crate::dname::record(name("y.example.com."), 300, &name("z.example.com."));
+        let forged = reply(
+            ResponseCode::NoError,
+            vec![
+                dname.clone(),
+                cname("x.y.example.com.", "x.evil.example.com."),
+            ],
+        );
+        let classified = classify(
+            &forged,
+            &name("x.y.example.com."),
+            RecordType::CNAME,
+            &name("example.com."),
+        );
+        let made = Record::from_rdata(
+            name("x.y.example.com."),
+            300,
+            RData::CNAME(CNAME(name("x.z.example.com."))),
+        );
+        assert_eq!(
+            classified,
+            Classified::Answer {
+                chain: vec![dname.clone()],
+                records: vec![made.clone()],
+            }
+        );
+        assert!(synthesised(&[dname], &made), "so it is not cached");
     }
 
     #[test]

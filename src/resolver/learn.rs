@@ -139,7 +139,9 @@ impl Resolver {
         match classified {
             Classified::Answer { records, .. } => {
                 let records = self.clamped(&records);
-                if qtype != RecordType::ANY {
+                // A CNAME a DNAME synthesised is made again from the DNAME, not cached.
+                let synthesised = records.iter().any(|r| super::dname::synthesised(&chain, r));
+                if qtype != RecordType::ANY && !synthesised {
                     self.cache.insert_rrset(&records, credibility, now);
                 }
                 Step::Done(chain, Outcome::Answer(records))

@@ -140,6 +140,18 @@ pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -
             Classified::Lame(Lameness::NotAuthoritative)
         };
     }
+    // For CNAME and ANY, the CNAME a DNAME makes is the answer (RFC 6672 §3.2).
+    let asks_alias = follows_no_alias(qtype) && rcode != ResponseCode::NXDomain;
+    if asks_alias && let Some(made) = super::dname::own_answer(&reply.answers, qname) {
+        return match made {
+            _ if !trusted => Classified::Lame(Lameness::NotAuthoritative),
+            Ok((dname, cname)) => Classified::Answer {
+                chain: vec![dname],
+                records: vec![cname],
+            },
+            Err(dname) => Classified::YxDomain { chain: vec![dname] },
+        };
+    }
     if !matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
         return Classified::Lame(Lameness::Rcode(rcode));
     }
