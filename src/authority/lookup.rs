@@ -1,9 +1,9 @@
 //! The authoritative lookup of RFC 1034 §4.3.2, on the zones one server holds.
 //!
-//! The result is an [`Answer`] value: data, a referral, NODATA or NXDOMAIN,
-//! each with the records of its three sections. CNAMEs, and the CNAMEs a
-//! DNAME synthesises (RFC 6672 §3.2), are chased within the server's zones. Turning it into a message is
-//! [`super::answer`]'s job.
+//! The result is an [`Answer`] value: data, a referral, NODATA, NXDOMAIN
+//! or YXDOMAIN, each with the records of its three sections. CNAMEs, and
+//! the CNAMEs a DNAME synthesises (RFC 6672 §3.2), are chased within the
+//! server's zones. Turning it into a message is [`super::answer`]'s job.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,9 +1,10 @@
-//! DNAME in the resolver (RFC 6672 §3.4, §3.5): the DNAME of a reply is
+//! DNAME in the resolver (RFC 6672 §3.1, §3.4): the DNAME of a reply is
 //! kept in the chain before the CNAME it synthesises; the CNAME itself is
 //! made here, never taken from the reply (a server's CNAME that does not
 //! match the substitution is not trusted, as Unbound re-synthesises it); the
-//! DNAME is cached, the synthesised CNAME is not (RFC 6672 §3.4: it is
-//! derived data), and names below a cached DNAME are redirected from the
+//! DNAME is cached, the synthesised CNAME is not (Unbound gives it TTL 0:
+//! it is made again from the cached DNAME, so answers from the cache carry
+//! the DNAME too), and names below a cached DNAME are redirected from the
 //! cache without asking anyone.
 //!
 //! ```text

@@ -58,7 +58,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
     /// The CNAMEs from the question's name to the final name, in order,
-    /// each DNAME before the CNAME it synthesises (RFC 6672 §3.4).
+    /// each DNAME before the CNAME it synthesises (RFC 6672 §3.1).
     pub chain: Vec<Record>,
     /// What the final name holds.
     pub outcome: Outcome,

@@ -217,12 +217,13 @@ fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Rec
             break;
         }
         if let Some(dname) = super::dname::applying(answers, &name) {
-            let Some(Ok(cname)) = crate::dname::synthesise(dname, &name) else {
-                let too_long = crate::dname::target(dname).is_some();
-                if too_long {
-                    chain.push(dname.clone());
+            let cname = match crate::dname::synthesise(dname, &name) {
+                Some(Ok(cname)) => cname,
+                Some(Err(_)) => {
+                    super::dname::extend(&mut chain, std::slice::from_ref(dname));
+                    return (chain, name, true); // too long for a name: YXDOMAIN
                 }
-                return (chain, name, too_long);
+                None => break, // RDATA that is not one name: no redirection
             };
             let target = super::iterate::cname_target(&cname);
             let looped = super::dname::revisits(&chain, &target) || target == *qname;
