@@ -200,3 +200,31 @@ fn resolver_trace_shows_the_dname_in_text_and_json() {
     let json = run(&["--json"]);
     assert!(json.contains(&format!("\"{dname}\"")), "{json}");
 }
+
+#[tokio::test]
+async fn a_dname_that_rewrites_into_itself_stops_at_the_cname_chain_limit() {
+    // x.grow. DNAME y.x.grow.: every substitution lands below the DNAME again.
+    let zones = zone_dir(&[
+        (
+            "root.toml",
+            &root_zone(&[("grow.", "ns.grow.", Some("127.0.8.3"))]),
+        ),
+        (
+            "grow.toml",
+            &served_zone("grow.", "127.0.8.3", &[("x", "DNAME", "y.x.grow.", 3600)]),
+        ),
+    ]);
+    let lab = Lab::start_dir(zones.path());
+    let local = Local::start(&config_for(&lab));
+    let started = std::time::Instant::now();
+    let reply = local.ask("a.x.grow.", RecordType::A).await;
+    assert_eq!(reply.response_code, ResponseCode::ServFail);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // Each DNAME step is one link of max_cname_chain (10): the server's own
+    // chain stops at 8 links, the cached DNAME gives the rest, no more asking.
+    assert_eq!(
+        questions(&local).len(),
+        2,
+        "the root, then grow.'s server once"
+    );
+}
