@@ -15,6 +15,7 @@ pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dname;
 pub mod framing;
 pub mod fuzz;
 pub mod lab;

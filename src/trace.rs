@@ -298,14 +298,18 @@ pub fn kind_of(message: &Message) -> Kind {
     }
 }
 
-/// A record as `name TTL TYPE data`.
+/// A record as `name TTL TYPE data`; a DNAME's data is its target name
+/// (hickory-proto carries it as opaque bytes, see dname.rs).
 fn compact(record: &Record) -> String {
+    let data = match crate::dname::target(record) {
+        Some(target) => target.to_string(),
+        None => record.data.to_string(),
+    };
     format!(
-        "{} {} {} {}",
+        "{} {} {} {data}",
         record.name,
         record.ttl,
         record.record_type(),
-        record.data
     )
 }
 

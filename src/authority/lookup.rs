@@ -1,8 +1,9 @@
 //! The authoritative lookup of RFC 1034 §4.3.2, on the zones one server holds.
 //!
-//! The result is an [`Answer`] value: data, a referral, NODATA or NXDOMAIN,
-//! each with the records of its three sections. Turning it into a message is
-//! [`super::answer`]'s job.
+//! The result is an [`Answer`] value: data, a referral, NODATA, NXDOMAIN
+//! or YXDOMAIN, each with the records of its three sections. CNAMEs, and
+//! the CNAMEs a DNAME synthesises (RFC 6672 §3.2), are chased within the
+//! server's zones. Turning it into a message is [`super::answer`]'s job.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use crate::names::label_count;
 use crate::zone::{Zone, ns_targets};
 
-/// The longest CNAME chain the server follows within its own zones.
+/// The longest CNAME chain the server follows within its own zones (a
+/// DNAME's synthesised CNAME counts as one link).
 pub const MAX_CNAME_CHAIN: usize = 8;
 
 /// What kind of answer a lookup found.
@@ -27,6 +29,9 @@ pub enum Outcome {
     NoData,
     /// The name does not exist (RFC 2308 §2.1).
     NxDomain,
+    /// A DNAME substitution would make a name longer than 255 octets
+    /// (RFC 6672 §2.2): the DNAME is given, with no CNAME.
+    YxDomain,
 }
 
 /// An answer from the zones, section by section.
@@ -52,6 +57,7 @@ impl Answer {
     pub fn response_code(&self) -> ResponseCode {
         match self.outcome {
             Outcome::NxDomain => ResponseCode::NXDomain,
+            Outcome::YxDomain => ResponseCode::YXDomain,
             _ => ResponseCode::NoError,
         }
     }
@@ -93,15 +99,19 @@ impl Catalog {
         let mut zone = self.zone_for(qname)?;
         let mut name = qname.clone();
         let mut chain: Vec<Record> = Vec::new();
+        let mut links = 0;
         loop {
             let step = lookup_in_zone(zone, &name, qtype);
-            let Step::Alias(cname, target) = step else {
+            let Step::Alias(records, target) = step else {
                 return Some(self.finish(zone, chain, step));
             };
-            chain.push(*cname);
-            let looped = chain.iter().any(|record| record.name == target);
+            let looped = chain
+                .iter()
+                .any(|record| record.record_type() == RecordType::CNAME && record.name == target);
+            chain.extend(records);
+            links += 1;
             match self.zone_for(&target) {
-                Some(next) if !looped && chain.len() < MAX_CNAME_CHAIN => {
+                Some(next) if !looped && links < MAX_CNAME_CHAIN => {
                     zone = next;
                     name = target;
                 }
@@ -122,6 +132,15 @@ impl Catalog {
             Step::Referral(cut) => referral(zone, &cut, chain),
             Step::NoData => negative(Outcome::NoData, zone, chain),
             Step::NxDomain => negative(Outcome::NxDomain, zone, chain),
+            Step::YxDomain(dname) => {
+                chain.push(*dname);
+                Answer {
+                    outcome: Outcome::YxDomain,
+                    answers: chain,
+                    authorities: Vec::new(),
+                    additionals: Vec::new(),
+                }
+            }
             Step::Alias(..) => unreachable!("lookup follows aliases before finishing"),
         }
     }
@@ -150,17 +169,36 @@ impl Catalog {
 /// The result of looking a name up in one zone.
 enum Step {
     Data(Vec<Record>),
-    Alias(Box<Record>, Name),
+    /// A CNAME, or a DNAME and the CNAME it synthesises: go on at the name.
+    Alias(Vec<Record>, Name),
+    /// A DNAME whose substitution is too long for a name (RFC 6672 §2.2).
+    YxDomain(Box<Record>),
     Referral(Name),
     NoData,
     NxDomain,
 }
 
-/// RFC 1034 §4.3.2 step 3 on one zone: match down label by label; a name
-/// that does not exist may be synthesised from a wildcard (RFC 4592).
+/// RFC 1034 §4.3.2 step 3 on one zone: match down label by label; a DNAME
+/// above the name redirects it (RFC 6672 §3.2); a name that does not exist
+/// may be synthesised from a wildcard (RFC 4592).
 fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
     if let Some(cut) = zone.zone_cut(name) {
         return Step::Referral(cut.clone());
+    }
+    if let Some(dname) = zone.dname_above(name) {
+        return match crate::dname::synthesise(dname, name) {
+            // For CNAME and ANY, the synthesised CNAME is the data asked for.
+            Some(Ok(cname)) if matches!(qtype, RecordType::CNAME | RecordType::ANY) => {
+                Step::Data(vec![dname.clone(), cname])
+            }
+            Some(Ok(cname)) => {
+                let target = cname_target(&cname);
+                Step::Alias(vec![dname.clone(), cname], target)
+            }
+            Some(Err(_)) => Step::YxDomain(Box::new(dname.clone())),
+            // Loading made the RDATA: it is a name.
+            None => Step::NoData,
+        };
     }
     let (node, synthesised) = match zone.node(name) {
         Some(node) => (node, false),
@@ -195,9 +233,9 @@ fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
     }
     if let Some(cname) = node.rrset(RecordType::CNAME) {
         let record = owned(&cname.records[..1]).remove(0);
-        if let RData::CNAME(target) = &record.data {
-            let target = target.0.clone();
-            return Step::Alias(Box::new(record), target);
+        if let RData::CNAME(_) = &record.data {
+            let target = cname_target(&record);
+            return Step::Alias(vec![record], target);
         }
     }
     Step::NoData
@@ -213,6 +251,14 @@ fn wildcard<'z>(zone: &'z Zone, name: &Name) -> Option<&'z crate::zone::Node> {
         .find(|ancestor| zone.node(ancestor).is_some())?;
     let source = closest_encloser.prepend_label("*").ok()?;
     zone.node(&source)
+}
+
+/// The target of a CNAME record.
+fn cname_target(record: &Record) -> Name {
+    match &record.data {
+        RData::CNAME(target) => target.0.clone(),
+        _ => record.name.clone(),
+    }
 }
 
 fn data(answers: Vec<Record>, additionals: Vec<Record>) -> Answer {
@@ -250,5 +296,111 @@ fn negative(outcome: Outcome, zone: &Zone, chain: Vec<Record>) -> Answer {
         answers: chain,
         authorities: vec![zone.negative_soa()],
         additionals: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::zone::ZoneSet;
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).expect("valid")
+    }
+
+    fn lab() -> Catalog {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("zones");
+        let zones = ZoneSet::load_dir(&dir).expect("the lab's zones load");
+        Catalog::new(zones.zones().cloned())
+    }
+
+    /// The answer section as `name TTL TYPE` lines.
+    fn lines(answer: &Answer) -> Vec<String> {
+        answer
+            .answers
+            .iter()
+            .map(|r| format!("{} {} {}", r.name, r.ttl, r.record_type()))
+            .collect()
+    }
+
+    #[test]
+    fn a_name_below_a_dname_gets_the_dname_its_cname_and_the_target_data() {
+        let answer = lab()
+            .lookup(&name("gaia.old-cs.umass.edu."), RecordType::A)
+            .expect("umass.edu. is served");
+        assert_eq!(answer.outcome, Outcome::Data);
+        assert!(answer.authoritative());
+        assert_eq!(
+            lines(&answer),
+            [
+                "old-cs.umass.edu. 86400 DNAME",
+                "gaia.old-cs.umass.edu. 86400 CNAME",
+                "gaia.cs.umass.edu. 600 A",
+            ]
+        );
+        assert_eq!(
+            answer.answers[1].data,
+            RData::CNAME(hickory_proto::rr::rdata::CNAME(name("gaia.cs.umass.edu.")))
+        );
+    }
+
+    #[test]
+    fn a_cname_question_below_a_dname_is_answered_by_the_synthesised_cname() {
+        let answer = lab()
+            .lookup(&name("www.old-cs.umass.edu."), RecordType::CNAME)
+            .expect("served");
+        assert_eq!(answer.outcome, Outcome::Data);
+        assert_eq!(
+            lines(&answer),
+            [
+                "old-cs.umass.edu. 86400 DNAME",
+                "www.old-cs.umass.edu. 86400 CNAME"
+            ],
+            "no chasing: the CNAME is what was asked"
+        );
+    }
+
+    #[test]
+    fn the_dname_owner_itself_is_not_redirected() {
+        let catalog = lab();
+        let dname = catalog
+            .lookup(&name("old-cs.umass.edu."), RecordType::DNAME)
+            .expect("served");
+        assert_eq!(lines(&dname), ["old-cs.umass.edu. 86400 DNAME"]);
+        let other = catalog
+            .lookup(&name("old-cs.umass.edu."), RecordType::A)
+            .expect("served");
+        assert_eq!(other.outcome, Outcome::NoData);
+        assert!(other.answers.is_empty());
+    }
+
+    #[test]
+    fn a_substitution_longer_than_255_octets_is_yxdomain_with_the_dname() {
+        let label = "x".repeat(63);
+        let target = format!("{label}.{label}.{label}.{}.", "y".repeat(58));
+        let text = format!(
+            "origin = \"long.\"\n[soa]\nmname = \"ns.long.\"\nrname = \"h.long.\"\nserial = 1\n\
+             refresh = 1\nretry = 1\nexpire = 1\nminimum = 1\n\
+             [[records]]\nname = \"@\"\ntype = \"NS\"\nvalue = \"ns.example.net.\"\n\
+             [[records]]\nname = \"@\"\ntype = \"DNAME\"\nvalue = \"{target}\"\n"
+        );
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let file = dir.path().join("long.toml");
+        std::fs::write(&file, text).expect("written");
+        let zone = crate::zone::load_zone_file(&file).expect("the zone loads");
+        let catalog = Catalog::new([Arc::new(zone)]);
+        let too_long = catalog
+            .lookup(&name("too.long."), RecordType::A)
+            .expect("served");
+        assert_eq!(too_long.outcome, Outcome::YxDomain);
+        assert_eq!(too_long.response_code(), ResponseCode::YXDomain);
+        assert_eq!(lines(&too_long), ["long. 3600 DNAME"]);
+        let fits = catalog
+            .lookup(&name("a.long."), RecordType::A)
+            .expect("served");
+        assert_eq!(fits.answers.len(), 2, "the DNAME and its CNAME");
+        assert_eq!(fits.answers[1].record_type(), RecordType::CNAME);
     }
 }

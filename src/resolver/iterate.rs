@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! resolve(name, type):
-//!   cache: answer / negative → done;  CNAME → follow it, again
+//!   cache: answer / negative → done;  CNAME → follow it, again;  DNAME above → its CNAME (dname.rs)
 //!   [[forward]] zone → ask its resolvers recursively instead (forward.rs)
 //!   deepest cached delegation, a [[stub]] zone's servers or the root hints
 //!   loop: pick a server (lowest smoothed RTT; glueless NS names looked up as
@@ -34,6 +34,7 @@ pub use super::minimise::MAX_MINIMISE_COUNT;
 use super::Resolver;
 use super::cache::Cached;
 use super::delegation::{Candidate, Delegation, DelegationPoint};
+use super::dname;
 use super::forward::Start;
 use super::learn::LastResort;
 use super::minimise::Minimiser;
@@ -50,12 +51,16 @@ pub enum Outcome {
     NoData(Option<Record>),
     /// The name does not exist; the SOA if one was given.
     NxDomain(Option<Record>),
+    /// A DNAME (the chain's last record) would make a name longer than 255
+    /// octets (RFC 6672 §2.2): YXDOMAIN.
+    YxDomain,
 }
 
 /// The result of resolving one question: the CNAME chain and the outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
-    /// The CNAMEs from the question's name to the final name, in order.
+    /// The CNAMEs from the question's name to the final name, in order,
+    /// each DNAME before the CNAME it synthesises (RFC 6672 §3.1).
     pub chain: Vec<Record>,
     /// What the final name holds.
     pub outcome: Outcome,
@@ -107,17 +112,20 @@ impl Resolver {
                         let target = cname_target(&cname);
                         Step::Alias(vec![cname], target)
                     }
-                    None => self.walk(&name, qtype, budget).await?,
+                    None => match self.cached_redirect(&name, qtype) {
+                        Some(step) => step, // a cached DNAME above the name
+                        None => self.walk(&name, qtype, budget).await?,
+                    },
                 };
                 let (Step::Done(links, _) | Step::Alias(links, _)) = &step;
-                chain.extend(links.iter().cloned());
-                if chain.len() > budget.limits.max_cname_chain {
+                dname::extend(&mut chain, links);
+                if dname::links(&chain) > budget.limits.max_cname_chain {
                     return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
                 }
                 match step {
                     Step::Done(_, outcome) => return Ok(Resolution { chain, outcome }),
                     Step::Alias(_, target) => {
-                        if target == *qname || chain.iter().any(|r| r.name == target) {
+                        if target == *qname || dname::revisits(&chain, &target) {
                             return Err(ResolveError::CnameLoop(target));
                         }
                         name = target;

@@ -137,7 +137,8 @@ impl Resolver {
             Classified::Answer { chain, .. }
             | Classified::Alias { chain, .. }
             | Classified::NxDomain { chain, .. }
-            | Classified::NoData { chain, .. } => (
+            | Classified::NoData { chain, .. }
+            | Classified::YxDomain { chain } => (
                 self.clamped(chain),
                 chain
                     .last()
@@ -146,19 +147,22 @@ impl Resolver {
             ),
             _ => (Vec::new(), name.clone()),
         };
-        for cname in &chain {
+        for link in super::dname::cacheable(&chain) {
             self.cache
-                .insert_rrset(std::slice::from_ref(cname), credibility, now);
+                .insert_rrset(std::slice::from_ref(link), credibility, now);
         }
         match classified {
             Classified::Answer { records, .. } => {
                 let records = self.clamped(&records);
-                if qtype != RecordType::ANY {
+                // A CNAME a DNAME synthesised is made again from the DNAME, not cached.
+                let synthesised = records.iter().any(|r| super::dname::synthesised(&chain, r));
+                if qtype != RecordType::ANY && !synthesised {
                     self.cache.insert_rrset(&records, credibility, now);
                 }
                 Step::Done(chain, Outcome::Answer(records))
             }
             Classified::Alias { target, .. } => Step::Alias(chain, target),
+            Classified::YxDomain { .. } => Step::Done(chain, Outcome::YxDomain),
             Classified::NxDomain { soa, .. } => {
                 if let Some(soa) = &soa {
                     self.cache.insert_nx_domain(&end, soa, credibility, now);
@@ -210,6 +214,7 @@ impl Resolver {
         let ttl = match outcome {
             Outcome::Answer(records) => records.iter().map(|r| r.ttl).min(),
             Outcome::NoData(soa) | Outcome::NxDomain(soa) => soa.as_ref().map(|soa| soa.ttl),
+            Outcome::YxDomain => None,
         }
         .unwrap_or(0)
         .max(1);
@@ -282,7 +287,8 @@ fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) 
         classified @ (Classified::Answer { .. }
         | Classified::Alias { .. }
         | Classified::NxDomain { .. }
-        | Classified::NoData { .. }) => Lesson::LastResort(Box::new(LastResort {
+        | Classified::NoData { .. }
+        | Classified::YxDomain { .. }) => Lesson::LastResort(Box::new(LastResort {
             failure,
             reply: trusting,
             classified,

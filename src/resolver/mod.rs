@@ -13,6 +13,7 @@ pub mod addresses;
 pub mod budget;
 pub mod cache;
 pub mod delegation;
+mod dname;
 pub mod error;
 pub mod failures;
 pub mod forward;
@@ -146,8 +147,8 @@ impl Resolver {
         }
     }
 
-    /// The answer from the cache alone, following cached CNAMEs; `None` if
-    /// any link is missing.
+    /// The answer from the cache alone, following cached CNAMEs and
+    /// DNAMEs; `None` if any link is missing.
     pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
         let now = crate::clock::now();
         let mut chain = Vec::new();
@@ -162,19 +163,30 @@ impl Resolver {
             if let Some(outcome) = outcome {
                 return Some(Resolution { chain, outcome });
             }
-            if follows_no_alias(qtype) {
-                return None;
+            let cname = (!follows_no_alias(qtype))
+                .then(|| self.cache.rrset(&name, RecordType::CNAME, now))
+                .flatten()
+                .and_then(|records| records.into_iter().next());
+            match cname {
+                Some(cname) => {
+                    let hickory_proto::rr::RData::CNAME(target) = &cname.data else {
+                        return None;
+                    };
+                    name = target.0.clone();
+                    chain.push(cname);
+                }
+                // A cached DNAME above the name redirects it (RFC 6672 §3.4).
+                None => match self.cached_redirect(&name, qtype)? {
+                    iterate::Step::Alias(records, target) => {
+                        dname::extend(&mut chain, &records);
+                        name = target;
+                    }
+                    iterate::Step::Done(records, outcome) => {
+                        dname::extend(&mut chain, &records);
+                        return Some(Resolution { chain, outcome });
+                    }
+                },
             }
-            let cname = self
-                .cache
-                .rrset(&name, RecordType::CNAME, now)?
-                .into_iter()
-                .next()?;
-            let hickory_proto::rr::RData::CNAME(target) = &cname.data else {
-                return None;
-            };
-            name = target.0.clone();
-            chain.push(cname);
         }
         None
     }

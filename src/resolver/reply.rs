@@ -4,7 +4,8 @@
 //! was asked as (its bailiwick): a server for `umass.edu.` can say nothing
 //! about `ibm.com.`, in any section. Classification then reads what is left
 //! as an answer, a CNAME to follow, a negative answer, a referral, or a lame
-//! reply that sends the walk to the next server.
+//! reply that sends the walk to the next server. A DNAME in the answer is
+//! followed with a CNAME we synthesise ourselves (dname.rs).
 
 use std::net::IpAddr;
 
@@ -55,6 +56,12 @@ pub enum Classified {
         delegation: Delegation,
         /// The NS set's TTL.
         ttl: u32,
+    },
+    /// A DNAME (the chain's last record) makes the name longer than 255
+    /// octets: YXDOMAIN (RFC 6672 §2.2).
+    YxDomain {
+        /// The CNAMEs followed, and the DNAME last.
+        chain: Vec<Record>,
     },
     /// Not a usable reply from this server.
     Lame(Lameness),
@@ -124,15 +131,35 @@ pub fn scrub(reply: &mut Message, zone: &Name) -> Scrubbed {
 /// server for `zone`.
 pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -> Classified {
     let rcode = reply.response_code;
-    if !matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
-        return Classified::Lame(Lameness::Rcode(rcode));
-    }
     let aa = reply.authoritative;
     // Data without AA is taken from a server that offers no recursion (RFC
     // 1034 §5.3.3 step 4a; RFC 2181 §5.4.1 ranks it lower, as Unbound
     // does); from one that does (RA set), it is a cache talking: lame.
     let trusted = aa || !reply.recursion_available;
-    let (chain, end) = follow_chain(&reply.answers, qname, qtype);
+    let (chain, end, too_long) = follow_chain(&reply.answers, qname, qtype);
+    // YXDOMAIN stands when our own substitution says so (RFC 6672 §2.2).
+    if too_long && matches!(rcode, ResponseCode::NoError | ResponseCode::YXDomain) {
+        return if trusted {
+            Classified::YxDomain { chain }
+        } else {
+            Classified::Lame(Lameness::NotAuthoritative)
+        };
+    }
+    // For CNAME and ANY, the CNAME a DNAME makes is the answer (RFC 6672 §3.2).
+    let asks_alias = follows_no_alias(qtype) && rcode != ResponseCode::NXDomain;
+    if asks_alias && let Some(made) = super::dname::own_answer(&reply.answers, qname) {
+        return match made {
+            _ if !trusted => Classified::Lame(Lameness::NotAuthoritative),
+            Ok((dname, cname)) => Classified::Answer {
+                chain: vec![dname],
+                records: vec![cname],
+            },
+            Err(dname) => Classified::YxDomain { chain: vec![dname] },
+        };
+    }
+    if !matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
+        return Classified::Lame(Lameness::Rcode(rcode));
+    }
     let soa = negative_soa(reply, &end);
 
     let records = records_at(&reply.answers, &end, qtype);
@@ -176,19 +203,41 @@ pub fn classify(reply: &Message, qname: &Name, qtype: RecordType, zone: &Name) -
     Classified::Lame(Lameness::Empty)
 }
 
-/// Follows CNAMEs in the answer section from `qname`; returns the chain and the name it ends at.
-fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Record>, Name) {
+/// Follows CNAMEs and DNAMEs in the answer section from `qname`; returns
+/// the chain, the name it ends at, and whether it ends at a DNAME whose
+/// substitution is too long. A DNAME goes in with the CNAME synthesised
+/// from it here, whatever CNAME the server sent (RFC 6672 §3.4).
+fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Record>, Name, bool) {
     let mut chain: Vec<Record> = Vec::new();
     let mut name = qname.clone();
     if follows_no_alias(qtype) {
-        return (chain, name);
+        return (chain, name, false);
     }
-    while chain.len() < answers.len() {
+    // Each step takes a record of the reply (a DNAME may serve several).
+    for _ in 0..=answers.len() {
         let has_data = answers
             .iter()
             .any(|r| r.name == name && r.record_type() == qtype);
         if has_data {
             break;
+        }
+        if let Some(dname) = super::dname::applying(answers, &name) {
+            let cname = match crate::dname::synthesise(dname, &name) {
+                Some(Ok(cname)) => cname,
+                Some(Err(_)) => {
+                    super::dname::extend(&mut chain, std::slice::from_ref(dname));
+                    return (chain, name, true); // too long for a name: YXDOMAIN
+                }
+                None => break, // RDATA that is not one name: no redirection
+            };
+            let target = super::iterate::cname_target(&cname);
+            let looped = super::dname::revisits(&chain, &target) || target == *qname;
+            super::dname::extend(&mut chain, &[dname.clone(), cname]);
+            name = target;
+            if looped {
+                break; // the walk sees the loop and stops it (ResolveError::CnameLoop)
+            }
+            continue;
         }
         let Some(cname) = answers
             .iter()
@@ -199,13 +248,13 @@ fn follow_chain(answers: &[Record], qname: &Name, qtype: RecordType) -> (Vec<Rec
         let RData::CNAME(target) = &cname.data else {
             break;
         };
-        if chain.iter().any(|r| r.name == target.0) || target.0 == *qname {
+        if super::dname::revisits(&chain, &target.0) || target.0 == *qname {
             break; // a loop inside one reply: stop; the limits deal with it
         }
         chain.push(cname.clone());
         name = target.0.clone();
     }
-    (chain, name)
+    (chain, name, false)
 }
 
 /// True for the types a CNAME answers itself: CNAME, and ANY, which matches
@@ -299,170 +348,4 @@ pub fn address_of(record: &Record) -> Option<IpAddr> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use hickory_proto::rr::rdata::{A, CNAME, NS, SOA};
-    use std::net::Ipv4Addr;
-
-    fn name(text: &str) -> Name {
-        Name::from_ascii(text).expect("valid")
-    }
-
-    fn a(owner: &str, last: u8) -> Record {
-        Record::from_rdata(
-            name(owner),
-            300,
-            RData::A(A(Ipv4Addr::new(192, 0, 2, last))),
-        )
-    }
-
-    fn ns(owner: &str, target: &str) -> Record {
-        Record::from_rdata(name(owner), 3600, RData::NS(NS(name(target))))
-    }
-
-    fn cname(owner: &str, target: &str) -> Record {
-        Record::from_rdata(name(owner), 300, RData::CNAME(CNAME(name(target))))
-    }
-
-    fn soa(owner: &str) -> Record {
-        let data = SOA::new(name("ns.x."), name("h.x."), 1, 1, 1, 1, 60);
-        Record::from_rdata(name(owner), 600, RData::SOA(data))
-    }
-
-    fn reply(
-        aa: bool,
-        answers: Vec<Record>,
-        authorities: Vec<Record>,
-        additionals: Vec<Record>,
-    ) -> Message {
-        let mut message = Message::response(1, hickory_proto::op::OpCode::Query);
-        message.metadata.authoritative = aa;
-        message.answers = answers;
-        message.authorities = authorities;
-        message.additionals = additionals;
-        message
-    }
-
-    #[test]
-    fn out_of_bailiwick_records_are_scrubbed_from_every_section() {
-        let mut message = reply(
-            true,
-            vec![a("www.example.com.", 1), a("www.victim.org.", 2)],
-            vec![
-                ns("victim.org.", "ns.evil.net."),
-                ns("example.com.", "ns.example.com."),
-            ],
-            vec![a("ns.evil.net.", 3), a("ns.example.com.", 4)],
-        );
-        let scrubbed = scrub(&mut message, &name("example.com."));
-        assert_eq!(scrubbed.out_of_bailiwick, 3);
-        assert!(
-            message
-                .all_sections()
-                .all(|r| name("example.com.").zone_of(&r.name))
-        );
-    }
-
-    #[test]
-    fn a_referral_takes_glue_only_for_its_nameservers() {
-        let message = reply(
-            false,
-            vec![],
-            vec![ns("umass.edu.", "dns.umass.edu.")],
-            vec![a("dns.umass.edu.", 1), a("other.edu.", 2)],
-        );
-        let classified = classify(
-            &message,
-            &name("gaia.cs.umass.edu."),
-            RecordType::A,
-            &name("edu."),
-        );
-        let Classified::Referral { delegation, ttl } = classified else {
-            panic!("a referral: {classified:?}");
-        };
-        assert_eq!(ttl, 3600);
-        assert_eq!(delegation.zone, name("umass.edu."));
-        assert_eq!(delegation.glue.len(), 1);
-    }
-
-    #[test]
-    fn a_referral_to_the_zone_itself_is_lame() {
-        let message = reply(
-            false,
-            vec![],
-            vec![ns("edu.", "a.edu-servers.net.")],
-            vec![],
-        );
-        assert_eq!(
-            classify(
-                &message,
-                &name("gaia.cs.umass.edu."),
-                RecordType::A,
-                &name("edu.")
-            ),
-            Classified::Lame(Lameness::UpwardReferral)
-        );
-        let upward = reply(false, vec![], vec![ns(".", "a.root-servers.net.")], vec![]);
-        assert_eq!(
-            classify(
-                &upward,
-                &name("www.umass.edu."),
-                RecordType::A,
-                &name("umass.edu.")
-            ),
-            Classified::Lame(Lameness::UpwardReferral)
-        );
-    }
-
-    #[test]
-    fn data_without_aa_is_lame_from_a_recursive_server_only() {
-        let mut message = reply(false, vec![a("www.t.", 1)], vec![], vec![]);
-        message.metadata.recursion_available = true;
-        assert_eq!(
-            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
-            Classified::Lame(Lameness::NotAuthoritative)
-        );
-        message.metadata.recursion_available = false;
-        assert!(matches!(
-            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
-            Classified::Answer { .. }
-        ));
-    }
-
-    #[test]
-    fn a_chain_leaving_the_zone_is_an_alias() {
-        let message = reply(true, vec![cname("www.t.", "host.other.")], vec![], vec![]);
-        assert_eq!(
-            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
-            Classified::Alias {
-                chain: vec![cname("www.t.", "host.other.")],
-                target: name("host.other."),
-            }
-        );
-    }
-
-    #[test]
-    fn nxdomain_and_nodata_keep_the_soa() {
-        let mut message = reply(true, vec![], vec![soa("t.")], vec![]);
-        message.metadata.response_code = ResponseCode::NXDomain;
-        assert!(matches!(
-            classify(&message, &name("gone.t."), RecordType::A, &name("t.")),
-            Classified::NxDomain { soa: Some(_), .. }
-        ));
-        message.metadata.response_code = ResponseCode::NoError;
-        assert!(matches!(
-            classify(&message, &name("www.t."), RecordType::AAAA, &name("t.")),
-            Classified::NoData { soa: Some(_), .. }
-        ));
-    }
-
-    #[test]
-    fn error_rcodes_are_lame() {
-        let mut message = reply(false, vec![], vec![], vec![]);
-        message.metadata.response_code = ResponseCode::Refused;
-        assert_eq!(
-            classify(&message, &name("www.t."), RecordType::A, &name("t.")),
-            Classified::Lame(Lameness::Rcode(ResponseCode::Refused))
-        );
-    }
-}
+mod tests;

@@ -230,6 +230,7 @@ pub fn answer(request: &Request, result: &Result<Resolution, ResolveError>) -> M
                     response.metadata.response_code = ResponseCode::NXDomain;
                     response.authorities.extend(soa.iter().cloned());
                 }
+                Outcome::YxDomain => response.metadata.response_code = ResponseCode::YXDomain,
             }
         }
         Err(error) => {

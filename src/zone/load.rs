@@ -94,7 +94,7 @@ pub enum ZoneErrorKind {
         expected: &'static str,
     },
     /// A type this server does not load.
-    #[error("unknown type {0:?} (known: A, AAAA, NS, CNAME, MX, TXT, PTR, SOA)")]
+    #[error("unknown type {0:?} (known: A, AAAA, NS, CNAME, DNAME, MX, TXT, PTR, SOA)")]
     UnknownType(String),
     /// A TTL outside 0..=2147483647 (RFC 2181 §8).
     #[error("TTL {0} is outside 0..=2147483647")]
@@ -113,6 +113,34 @@ pub enum ZoneErrorKind {
     /// More than one CNAME at one name.
     #[error("{0} has more than one CNAME")]
     MultipleCnames(Name),
+    /// More than one DNAME at one name: DNAME is a singleton (RFC 6672 §2.4).
+    #[error("{0} has more than one DNAME; one name redirects one way (RFC 6672 §2.4)")]
+    MultipleDnames(Name),
+    /// A DNAME and a CNAME at one name (RFC 6672 §2.4).
+    #[error("{0} has a DNAME and a CNAME; they cannot share a name (RFC 6672 §2.4)")]
+    DnameAndCname(Name),
+    /// A DNAME at a delegation point: beside NS only at the apex (RFC 6672 §2.3).
+    #[error("{0} has a DNAME beside NS records; only the apex may (RFC 6672 §2.3)")]
+    DnameAtDelegation(Name),
+    /// A zone whose apex is at or below a DNAME of another loaded zone: no
+    /// query can reach it (RFC 6672 §2.4).
+    #[error("the zone {origin} is at or below the DNAME at {dname} in {}: no query can reach it (RFC 6672 §2.4)", file.display())]
+    ZoneBelowDname {
+        /// The zone's apex.
+        origin: Name,
+        /// The DNAME's owner.
+        dname: Name,
+        /// The file of the zone that holds the DNAME.
+        file: PathBuf,
+    },
+    /// Data below a DNAME, which no query could reach (RFC 6672 §2.4).
+    #[error("{name} is below the DNAME at {dname}: no data may be there (RFC 6672 §2.4)")]
+    BelowDname {
+        /// The owner name of the unreachable record.
+        name: Name,
+        /// The DNAME's owner above it.
+        dname: Name,
+    },
     /// Records of one RRset with different TTLs.
     #[error("the {record_type} records of {name} have different TTLs (RFC 2181 §5.2)")]
     TtlMismatch {
@@ -403,6 +431,8 @@ impl Loader<'_> {
                     }
                     if key.1 == RecordType::CNAME {
                         self.record_error(&source, ZoneErrorKind::MultipleCnames(key.0.clone()));
+                    } else if key.1 == RecordType::DNAME {
+                        self.record_error(&source, ZoneErrorKind::MultipleDnames(key.0.clone()));
                     } else if rrset.ttl() != record.ttl {
                         let kind = ZoneErrorKind::TtlMismatch {
                             name: key.0.clone(),
@@ -436,6 +466,9 @@ impl Loader<'_> {
         }
         self.check_cnames(&nodes, &sources);
         self.check_cuts(&origin, &nodes, &sources);
+        for (name, kind) in super::validate::dname_rules(&origin, &nodes) {
+            self.record_error(&sources[&name], kind);
+        }
         add_empty_non_terminals(&origin, &mut nodes);
 
         let zone = Zone {
@@ -451,7 +484,9 @@ impl Loader<'_> {
 
     fn check_cnames(&mut self, nodes: &HashMap<Name, Node>, sources: &HashMap<Name, Origin>) {
         for (name, node) in nodes {
-            if node.rrset(RecordType::CNAME).is_some() && node.rrsets.len() > 1 {
+            // A CNAME beside a DNAME breaks RFC 6672's rule first: validate.rs says so.
+            let beside_dname = node.rrset(RecordType::DNAME).is_some();
+            if node.rrset(RecordType::CNAME).is_some() && node.rrsets.len() > 1 && !beside_dname {
                 self.record_error(
                     &sources[name],
                     ZoneErrorKind::CnameAndOtherData(name.clone()),
@@ -549,6 +584,7 @@ fn parse_type(text: &str) -> Result<RecordType, ZoneErrorKind> {
         | RecordType::AAAA
         | RecordType::NS
         | RecordType::CNAME
+        | RecordType::DNAME
         | RecordType::MX
         | RecordType::TXT
         | RecordType::PTR
@@ -591,6 +627,7 @@ fn parse_value(
         RecordType::NS => RData::NS(NS(parse_name(text, origin)?)),
         RecordType::CNAME => RData::CNAME(CNAME(parse_name(text, origin)?)),
         RecordType::PTR => RData::PTR(PTR(parse_name(text, origin)?)),
+        RecordType::DNAME => crate::dname::rdata(&parse_name(text, origin)?),
         RecordType::MX => {
             let expected = "\"PREFERENCE EXCHANGE\", e.g. \"10 mail.umass.edu.\"";
             let mut parts = text.split_whitespace();

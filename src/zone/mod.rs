@@ -11,6 +11,7 @@
 
 mod load;
 mod set;
+mod validate;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,18 @@ impl Zone {
             let ancestor = name.trim_to(labels);
             let (key, node) = self.nodes.get_key_value(&ancestor)?;
             node.rrset(RecordType::NS).map(|_| key)
+        })
+    }
+
+    /// The DNAME at an ancestor of `name` (the apex included, `name` itself
+    /// not), if any: the redirection a lookup of `name` meets on its way
+    /// down (RFC 6672 §3.2 step 3c). Loading allows at most one on any path.
+    pub fn dname_above(&self, name: &Name) -> Option<&Record> {
+        let apex_labels = self.origin.num_labels() as usize;
+        let name_labels = crate::names::label_count(name);
+        (apex_labels..name_labels).find_map(|labels| {
+            let rrset = self.rrset(&name.trim_to(labels), RecordType::DNAME)?;
+            rrset.records.first()
         })
     }
 

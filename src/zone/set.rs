@@ -112,6 +112,7 @@ impl ZoneSet {
                 });
             }
         }
+        errors.extend(super::validate::zones_below_dnames(set.zones.values()));
         if errors.is_empty() {
             Ok(set)
         } else {
