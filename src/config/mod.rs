@@ -169,6 +169,9 @@ pub struct CacheConfig {
     pub min_ttl: u32,
     /// Negative answers are kept at most this long, in seconds (RFC 2308 §5).
     pub max_negative_ttl: u32,
+    /// Negative answers are kept at least this long, in seconds (Unbound's
+    /// `cache-min-negative-ttl`; 0: as the SOA says).
+    pub min_negative_ttl: u32,
 }
 
 impl Default for CacheConfig {
@@ -178,6 +181,7 @@ impl Default for CacheConfig {
             max_ttl: 86_400,
             min_ttl: 0,
             max_negative_ttl: 3_600,
+            min_negative_ttl: 0,
         }
     }
 }
@@ -328,6 +332,9 @@ impl Config {
         }
         if self.cache.min_ttl > self.cache.max_ttl {
             return Err("[cache] min_ttl is above max_ttl");
+        }
+        if self.cache.min_negative_ttl > self.cache.max_negative_ttl {
+            return Err("[cache] min_negative_ttl is above max_negative_ttl");
         }
         if !positive(self.resolver.query_timeout)
             || !positive(self.limits.resolution_timeout)

@@ -52,3 +52,13 @@ fn a_missing_file_names_the_path() {
     let error = Config::load(Path::new("/nonexistent/resolver.toml")).expect_err("missing");
     assert!(error.to_string().contains("/nonexistent/resolver.toml"));
 }
+
+#[test]
+fn ttl_bounds_the_wrong_way_round_are_refused() {
+    let checked = |text: &str| Config::parse(text).expect("parses").check();
+    let error = checked("[cache]\nmin_ttl = 100\nmax_ttl = 10\n").expect_err("invalid");
+    assert!(error.contains("min_ttl"), "{error}");
+    let error = checked("[cache]\nmin_negative_ttl = 7200\n").expect_err("invalid");
+    assert!(error.contains("min_negative_ttl"), "{error}");
+    assert!(checked("[cache]\nmin_negative_ttl = 10\n").is_ok());
+}

@@ -246,6 +246,7 @@ fn config_option(
         "cache-min-ttl" => config.min_ttl = Some(number(key, value)?),
         "cache-max-ttl" => config.max_ttl = Some(number(key, value)?),
         "cache-max-negative-ttl" => config.max_negative_ttl = Some(number(key, value)?),
+        "cache-min-negative-ttl" => config.min_negative_ttl = Some(number(key, value)?),
         "features" => feature(config, value)?,
         _ => {} // val-*, harden-*, target-fetch-policy, …: no bearing on this resolver
     }

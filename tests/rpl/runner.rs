@@ -153,6 +153,7 @@ fn settings(scenario: &Scenario, ports: Ports) -> Result<Settings, String> {
         min_ttl: config.min_ttl,
         max_ttl: config.max_ttl,
         max_negative_ttl: config.max_negative_ttl,
+        min_negative_ttl: config.min_negative_ttl,
         // Unset, it is Unbound's default (on), which the scenarios were written for.
         qname_minimisation: config.qname_minimisation.unwrap_or(true),
         // Unset, minimal responses: Unbound's default, and what Deckard's

@@ -54,6 +54,8 @@ pub struct Config {
     pub max_ttl: Option<u32>,
     /// `cache-max-negative-ttl:` (Unbound).
     pub max_negative_ttl: Option<u32>,
+    /// `cache-min-negative-ttl:` (Unbound).
+    pub min_negative_ttl: Option<u32>,
     /// `minimal-responses:` (Unbound).
     pub minimal_responses: Option<bool>,
 }

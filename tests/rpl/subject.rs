@@ -41,6 +41,8 @@ pub struct Settings {
     pub max_ttl: Option<u32>,
     /// `[cache] max_negative_ttl`, when the scenario sets it.
     pub max_negative_ttl: Option<u32>,
+    /// `[cache] min_negative_ttl`, when the scenario sets it.
+    pub min_negative_ttl: Option<u32>,
     /// `[resolver] qname_minimisation`.
     pub qname_minimisation: bool,
     /// `[server] minimal_responses`.
@@ -78,6 +80,7 @@ impl Settings {
             ("min_ttl", self.min_ttl),
             ("max_ttl", self.max_ttl),
             ("max_negative_ttl", self.max_negative_ttl),
+            ("min_negative_ttl", self.min_negative_ttl),
         ];
         for (key, value) in bounds {
             if let Some(value) = value {

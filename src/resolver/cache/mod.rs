@@ -102,7 +102,8 @@ impl Cache {
             .min(i32::MAX as u32)
     }
 
-    /// The negative-caching TTL of an SOA: min(SOA TTL, MINIMUM) (RFC 2308 §5), capped.
+    /// The negative-caching TTL of an SOA: min(SOA TTL, MINIMUM) (RFC 2308
+    /// §5), within `min_negative_ttl`..`max_negative_ttl`.
     pub fn negative_ttl(&self, soa: &Record) -> u32 {
         let minimum = match &soa.data {
             RData::SOA(data) => data.minimum,
@@ -110,9 +111,10 @@ impl Cache {
         };
         // A top-bit TTL (or MINIMUM) counts as zero (RFC 2181 §8).
         let ttl = |value: u32| if value > i32::MAX as u32 { 0 } else { value };
-        ttl(soa.ttl)
-            .min(ttl(minimum))
-            .min(self.config.max_negative_ttl)
+        ttl(soa.ttl).min(ttl(minimum)).clamp(
+            self.config.min_negative_ttl, // checked not above the maximum when loaded
+            self.config.max_negative_ttl,
+        )
     }
 
     /// Caches an RRset of the given credibility; all records share one

@@ -237,3 +237,33 @@ fn sections_count_down_each_record_and_live_as_long_as_their_answer() {
         "never an answer themselves"
     );
 }
+
+#[test]
+fn negative_ttls_stay_within_their_bounds() {
+    let config = CacheConfig {
+        min_negative_ttl: 10,
+        max_negative_ttl: 600,
+        ..CacheConfig::default()
+    };
+    let cache = Cache::new(&config, 1 << 20);
+    assert_eq!(
+        cache.negative_ttl(&soa(3600, 1)),
+        10,
+        "raised to the minimum"
+    );
+    assert_eq!(cache.negative_ttl(&soa(3600, 300)), 300, "as the SOA says");
+    assert_eq!(
+        cache.negative_ttl(&soa(3600, 7200)),
+        600,
+        "cut to the maximum"
+    );
+    let start = Instant::now();
+    cache.insert_nx_domain(&name("gone.t."), &soa(3600, 1), AUTH, start);
+    let later = start + Duration::from_secs(5);
+    assert!(
+        cache
+            .lookup(&name("gone.t."), RecordType::A, later)
+            .is_some(),
+        "still cached after the SOA's 1 s"
+    );
+}
