@@ -177,9 +177,7 @@ impl Resolver {
         name: &Name,
         qtype: RecordType,
     ) -> Result<Step, Failure> {
-        if scrub(reply, zone).wrong_class > 0 {
-            return Err(Failure::Malformed);
-        }
+        scrub(reply, zone); // out-of-zone data and other classes dropped, as from any server
         reply.metadata.recursion_available = false;
         match classify(reply, name, qtype, zone) {
             Classified::Referral { .. } => Err(Failure::NotRecursive),

@@ -80,7 +80,10 @@ impl Resolver {
             tracing::debug!(zone = %zone, "dropped {count} out-of-bailiwick records");
         }
         if scrubbed.wrong_class > 0 {
-            return Lesson::Failed(Failure::Malformed); // records of a class other than IN
+            // Dropped like out-of-zone data, the rest used (as Unbound does;
+            // iter_class_mixreferral): a class other than IN is never ours.
+            let count = scrubbed.wrong_class;
+            tracing::debug!(zone = %zone, "dropped {count} records of a class other than IN");
         }
         let says_nothing = reply.answers.is_empty()
             && !reply

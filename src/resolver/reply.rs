@@ -94,7 +94,7 @@ pub enum Lameness {
 pub struct Scrubbed {
     /// Records whose owner is outside the zone asked.
     pub out_of_bailiwick: usize,
-    /// Records of a class other than IN: the server is broken.
+    /// Records of a class other than IN (dropped, as Unbound does).
     pub wrong_class: usize,
     /// NS records in the authority section for a zone above the one asked:
     /// an upward referral, however it is flagged.
