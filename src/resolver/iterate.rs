@@ -167,12 +167,20 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Step, ResolveError> {
-        let mut point = match self.start_for(name) {
-            Start::Forward(forwarders) => {
-                return self.forward(forwarders, name, qtype, budget).await;
-            }
-            Start::Walk(point) => point,
-        };
+        match self.start_for(name) {
+            Start::Forward(forwarders) => self.forward(forwarders, name, qtype, budget).await,
+            Start::Walk(point) => self.walk_from(point, name, qtype, budget).await,
+        }
+    }
+
+    /// The walk from the servers of `point` down.
+    pub(super) async fn walk_from(
+        &self,
+        mut point: DelegationPoint,
+        name: &Name,
+        qtype: RecordType,
+        budget: &mut Budget,
+    ) -> Result<Step, ResolveError> {
         let mut minimiser = Minimiser::new(self.settings.qname_minimisation, name, qtype);
         let mut referrals = 0;
         let mut last_server = None;
@@ -261,12 +269,7 @@ impl Resolver {
                 let Some(names) = point.take_parent_side() else {
                     return Ok(None);
                 };
-                let now = clock::now();
-                for name in names {
-                    for address in self.parent_side_addresses(&name, now) {
-                        point.add(address, Some(name.clone())); // once: known ones are not added again
-                    }
-                }
+                Box::pin(self.parent_side(point, names, budget)).await?;
                 continue;
             };
             budget.enter_glueless(&ns_name)?;

@@ -9,7 +9,10 @@ use tokio::time::Instant;
 
 use super::Resolver;
 use super::addresses::is_special;
+use super::budget::Budget;
 use super::delegation::DelegationPoint;
+use super::error::ResolveError;
+use super::iterate::{Outcome, Step};
 use super::reply::address_of;
 use crate::clock;
 use crate::names::label_count;
@@ -57,6 +60,58 @@ impl Resolver {
             tracing::debug!(%address, "not following a referral to a special-purpose address");
         }
         family && allowed
+    }
+
+    /// The last look for addresses of a zone's servers, once every address
+    /// has failed or none could be found (Unbound's parent-side fallback):
+    /// the glue the referral to each NS name's own zone gave; and for a name
+    /// inside the zone itself that no glue came with (so that looking it up
+    /// would need the zone's own servers), the answer of the zone's
+    /// parent's servers, which may know it (Unbound's fetch_glue). An NS
+    /// name that is an alias is not followed (RFC 2181 §10.3).
+    pub(super) async fn parent_side(
+        &self,
+        point: &mut DelegationPoint,
+        names: Vec<Name>,
+        budget: &mut Budget,
+    ) -> Result<(), ResolveError> {
+        for name in names {
+            let mut addresses = self.parent_side_addresses(&name, clock::now());
+            if addresses.is_empty() && point.zone.zone_of(&name) && !point.zone.is_root() {
+                addresses = self.ask_parent(&point.zone, &name, budget).await?;
+            }
+            for address in addresses {
+                point.add(address, Some(name.clone())); // once: known ones are not added again
+            }
+        }
+        Ok(())
+    }
+
+    /// `name`'s addresses as the servers of `zone`'s parent give them; a
+    /// spent budget is an error, anything else is no address.
+    async fn ask_parent(
+        &self,
+        zone: &Name,
+        name: &Name,
+        budget: &mut Budget,
+    ) -> Result<Vec<IpAddr>, ResolveError> {
+        let parent = self.starting_point(&zone.base_name());
+        budget.enter_glueless(name)?;
+        let found = self.walk_from(parent, name, RecordType::A, budget).await;
+        budget.leave_glueless();
+        match found {
+            Ok(Step::Done(chain, Outcome::Answer(records))) if chain.is_empty() => Ok(records
+                .iter()
+                .filter_map(address_of)
+                .filter(|address| self.usable(address))
+                .collect()),
+            Err(error @ (ResolveError::Deadline(_) | ResolveError::QueryBudget(_))) => Err(error),
+            Ok(_) => Ok(Vec::new()),
+            Err(error) => {
+                tracing::debug!(ns = %name, zone = %zone, "the parent does not know it either: {error}");
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// The glue for `name` that a referral to one of its own zones gave
