@@ -24,7 +24,6 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 pub use super::budget::{Budget, Limits};
@@ -33,14 +32,13 @@ pub use super::minimise::MAX_MINIMISE_COUNT;
 
 use super::Resolver;
 use super::cache::Cached;
-use super::delegation::{Candidate, Delegation, DelegationPoint};
+use super::delegation::{Delegation, DelegationPoint};
 use super::dname;
 use super::forward::Start;
 use super::learn::LastResort;
 use super::minimise::Minimiser;
-use super::reply::{address_of, follows_no_alias};
+use super::reply::follows_no_alias;
 use crate::clock;
-use crate::transport::{Allowance, Ask};
 
 /// What a resolution found.
 #[derive(Debug, Clone, PartialEq)]
@@ -253,158 +251,6 @@ impl Resolver {
                 Lesson::Failed(failure) => last_failure = failure,
             }
         }
-    }
-
-    /// The next server to ask; looks up a glueless NS name when no address is left.
-    async fn next_server(
-        &self,
-        point: &mut DelegationPoint,
-        budget: &mut Budget,
-    ) -> Result<Option<Candidate>, ResolveError> {
-        loop {
-            if let Some(candidate) = point.next(&self.stats) {
-                return Ok(Some(candidate));
-            }
-            let Some(ns_name) = point.take_unresolved() else {
-                let Some(names) = point.take_parent_side() else {
-                    return Ok(None);
-                };
-                Box::pin(self.parent_side(point, names, budget)).await?;
-                continue;
-            };
-            budget.enter_glueless(&ns_name)?;
-            let found = self.resolve(&ns_name, RecordType::A, budget).await;
-            budget.leave_glueless();
-            match found {
-                // RFC 2181 §10.3: an NS name must not be an alias; only direct addresses count.
-                Ok(Resolution {
-                    chain,
-                    outcome: Outcome::Answer(records),
-                }) if chain.is_empty() => {
-                    for address in records.iter().filter_map(address_of) {
-                        if self.usable(&address) {
-                            point.add(address, Some(ns_name.clone()));
-                        }
-                    }
-                }
-                Ok(_) => {} // no address: the next name, if any
-                Err(error @ (ResolveError::Deadline(_) | ResolveError::QueryBudget(_))) => {
-                    return Err(error);
-                }
-                Err(error) => {
-                    tracing::debug!(ns = %ns_name, "glueless lookup failed: {error}");
-                }
-            }
-        }
-    }
-
-    /// Sends the question to one server and learns from its reply; a spent
-    /// budget is an error, a failure of the server is a lesson.
-    async fn ask(
-        &self,
-        server: &Candidate,
-        zone: &Name,
-        name: &Name,
-        qtype: RecordType,
-        budget: &mut Budget,
-    ) -> Result<Lesson, ResolveError> {
-        let mut reply = match self
-            .exchange(server, zone, name, qtype, false, budget)
-            .await?
-        {
-            Ok(reply) => reply,
-            Err(failure) => return Ok(Lesson::Failed(failure)),
-        };
-        let lesson = self.absorb(&mut reply, zone, name, qtype);
-        let failure = match &lesson {
-            Lesson::Failed(failure) => Some(failure),
-            Lesson::LastResort(kept) => Some(&kept.failure),
-            _ => None,
-        };
-        if let Some(failure) = failure {
-            tracing::debug!(server = %server.address, zone = %zone, "{failure}");
-            self.stats.record_failure(server.endpoint(), LAME_PENALTY);
-        }
-        Ok(lesson)
-    }
-
-    /// One question to one server within the budget, with RD as given (set
-    /// for a forwarder, forward.rs; clear for the walk): the verified reply, with
-    /// the question's own letter case restored after 0x20, or why the server
-    /// failed. Every message (retries included) is paid for before it is
-    /// sent, and the whole exchange ends by the question's deadline.
-    /// Round-trip times and time-outs go into the server statistics.
-    pub(super) async fn exchange(
-        &self,
-        server: &Candidate,
-        zone: &Name,
-        name: &Name,
-        qtype: RecordType,
-        recursion_desired: bool,
-        budget: &mut Budget,
-    ) -> Result<Result<Message, Failure>, ResolveError> {
-        let time_left = budget.spend_query()?;
-        let wait = self
-            .stats
-            .timeout_for(server.endpoint(), self.settings.query_timeout)
-            .min(time_left);
-        let ask = Ask {
-            query: Query::query(name.clone(), qtype),
-            recursion_desired,
-            edns: true,
-            randomize_case: self.settings.randomize_case,
-        };
-        let address = server.endpoint().socket(self.settings.port);
-        let deadline = budget.deadline;
-        let mut spent = None;
-        let mut permit = || match budget.spend_query() {
-            Ok(_) => true,
-            Err(error) => {
-                spent = Some(error);
-                false
-            }
-        };
-        let allowance = Allowance {
-            deadline,
-            wait,
-            permit: &mut permit,
-        };
-        let result = self
-            .transport
-            .exchange_within(address, &ask, allowance)
-            .await;
-        if let Some(error) = spent {
-            return Err(error); // a retry was due and the budget is spent
-        }
-        let mut exchange = match result {
-            Ok(exchange) => exchange,
-            Err(error) => {
-                tracing::debug!(server = %address, zone = %zone, "{error}");
-                self.stats.record_failure(server.endpoint(), wait);
-                return Ok(Err(Failure::from(&error)));
-            }
-        };
-        self.stats.record_rtt(server.endpoint(), exchange.rtt);
-        if self.settings.randomize_case {
-            restore_case(&mut exchange.reply, name);
-        }
-        Ok(Ok(exchange.reply))
-    }
-}
-
-/// Gives the names of a 0x20 reply that match `name` back its own case, so
-/// that what is cached and served reads as asked.
-fn restore_case(reply: &mut Message, name: &Name) {
-    for query in &mut reply.queries {
-        query.name = name.clone();
-    }
-    let sections = reply
-        .answers
-        .iter_mut()
-        .chain(reply.authorities.iter_mut())
-        .chain(reply.additionals.iter_mut());
-    for record in sections.filter(|record| record.name == *name) {
-        record.name = name.clone();
     }
 }
 

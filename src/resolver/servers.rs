@@ -10,9 +10,9 @@ use tokio::time::Instant;
 use super::Resolver;
 use super::addresses::is_special;
 use super::budget::Budget;
-use super::delegation::DelegationPoint;
+use super::delegation::{Candidate, DelegationPoint};
 use super::error::ResolveError;
-use super::iterate::{Outcome, Step};
+use super::iterate::{Outcome, Resolution, Step};
 use super::reply::address_of;
 use crate::clock;
 use crate::names::label_count;
@@ -60,6 +60,49 @@ impl Resolver {
             tracing::debug!(%address, "not following a referral to a special-purpose address");
         }
         family && allowed
+    }
+
+    /// The next server to ask; looks up a glueless NS name when no address is left.
+    pub(super) async fn next_server(
+        &self,
+        point: &mut DelegationPoint,
+        budget: &mut Budget,
+    ) -> Result<Option<Candidate>, ResolveError> {
+        loop {
+            if let Some(candidate) = point.next(&self.stats) {
+                return Ok(Some(candidate));
+            }
+            let Some(ns_name) = point.take_unresolved() else {
+                let Some(names) = point.take_parent_side() else {
+                    return Ok(None);
+                };
+                Box::pin(self.parent_side(point, names, budget)).await?;
+                continue;
+            };
+            budget.enter_glueless(&ns_name)?;
+            let found = self.resolve(&ns_name, RecordType::A, budget).await;
+            budget.leave_glueless();
+            match found {
+                // RFC 2181 §10.3: an NS name must not be an alias; only direct addresses count.
+                Ok(Resolution {
+                    chain,
+                    outcome: Outcome::Answer(records),
+                }) if chain.is_empty() => {
+                    for address in records.iter().filter_map(address_of) {
+                        if self.usable(&address) {
+                            point.add(address, Some(ns_name.clone()));
+                        }
+                    }
+                }
+                Ok(_) => {} // no address: the next name, if any
+                Err(error @ (ResolveError::Deadline(_) | ResolveError::QueryBudget(_))) => {
+                    return Err(error);
+                }
+                Err(error) => {
+                    tracing::debug!(ns = %ns_name, "glueless lookup failed: {error}");
+                }
+            }
+        }
     }
 
     /// The last look for addresses of a zone's servers, once every address
