@@ -16,7 +16,7 @@ use hickory_proto::rr::Name;
 use crate::authority::{Authority, Catalog};
 use crate::config::{Config, Roots};
 use crate::names::{in_bailiwick, label_count};
-use crate::resolver::iterate::{Lesson, Outcome, Step};
+use crate::resolver::iterate::{Analysis, Outcome, Step};
 use crate::resolver::{Resolver, Service};
 use crate::server::{self, AnswerCache, Decision, Handler, Protocol, RateDecision};
 use crate::transport::{Ask, Verdict, query_message, verify};
@@ -111,7 +111,7 @@ impl Default for ReplyTarget {
 impl ReplyTarget {
     /// Treats `bytes` as the reply to the question it carries, asked of a
     /// server for one of the question's ancestors (chosen by the last byte),
-    /// with the ID it carries: verified, then absorbed.
+    /// with the ID it carries: verified, then analysed.
     pub fn run(&self, bytes: &[u8]) {
         let Ok(parsed) = Message::from_vec(bytes) else {
             return;
@@ -133,23 +133,23 @@ impl ReplyTarget {
             return;
         };
         let name = question.name.clone();
-        let lesson = self
+        let analysis = self
             .resolver
-            .absorb(&mut reply, &zone, &name, question.query_type);
-        check_lesson(&lesson, &zone);
+            .analyse(&mut reply, &zone, &name, question.query_type);
+        check_analysis(&analysis, &zone);
     }
 }
 
 /// Whatever the reply said, nothing learned lies outside the zone asked.
-fn check_lesson(lesson: &Lesson, zone: &Name) {
-    let records = match lesson {
-        Lesson::Step(Step::Done(chain, Outcome::Answer(records))) => {
+fn check_analysis(analysis: &Analysis, zone: &Name) {
+    let records = match analysis {
+        Analysis::Step(Step::Done(chain, Outcome::Answer(records))) => {
             chain.iter().chain(records).collect::<Vec<_>>()
         }
-        Lesson::Step(Step::Done(chain, _)) | Lesson::Step(Step::Alias(chain, _)) => {
+        Analysis::Step(Step::Done(chain, _)) | Analysis::Step(Step::Alias(chain, _)) => {
             chain.iter().collect()
         }
-        Lesson::Referral(delegation) => {
+        Analysis::Referral(delegation) => {
             assert!(
                 in_bailiwick(&delegation.zone, zone),
                 "a referral out of the zone"
@@ -159,8 +159,8 @@ fn check_lesson(lesson: &Lesson, zone: &Name) {
             }
             Vec::new()
         }
-        Lesson::LastResort(kept) => kept.records().collect(),
-        Lesson::Failed(_) => Vec::new(),
+        Analysis::LastResort(kept) => kept.records().collect(),
+        Analysis::Failed(_) => Vec::new(),
     };
     for record in records {
         assert!(

@@ -10,12 +10,12 @@ use super::Resolver;
 use super::budget::Budget;
 use super::delegation::Candidate;
 use super::error::{Failure, ResolveError};
-use super::iterate::{LAME_PENALTY, Lesson};
+use super::iterate::{Analysis, LAME_PENALTY};
 use crate::transport::{Allowance, Ask};
 
 impl Resolver {
     /// Sends the question to one server and learns from its reply; a spent
-    /// budget is an error, a failure of the server is a lesson.
+    /// budget is an error, a failure of the server is part of the analysis.
     pub(super) async fn ask(
         &self,
         server: &Candidate,
@@ -23,25 +23,25 @@ impl Resolver {
         name: &Name,
         qtype: RecordType,
         budget: &mut Budget,
-    ) -> Result<Lesson, ResolveError> {
+    ) -> Result<Analysis, ResolveError> {
         let mut reply = match self
             .exchange(server, zone, name, qtype, false, budget)
             .await?
         {
             Ok(reply) => reply,
-            Err(failure) => return Ok(Lesson::Failed(failure)),
+            Err(failure) => return Ok(Analysis::Failed(failure)),
         };
-        let lesson = self.absorb(&mut reply, zone, name, qtype);
-        let failure = match &lesson {
-            Lesson::Failed(failure) => Some(failure),
-            Lesson::LastResort(kept) => Some(&kept.failure),
+        let analysis = self.analyse(&mut reply, zone, name, qtype);
+        let failure = match &analysis {
+            Analysis::Failed(failure) => Some(failure),
+            Analysis::LastResort(kept) => Some(&kept.failure),
             _ => None,
         };
         if let Some(failure) = failure {
             tracing::debug!(server = %server.address, zone = %zone, "{failure}");
             self.stats.record_failure(server.endpoint(), LAME_PENALTY);
         }
-        Ok(lesson)
+        Ok(analysis)
     }
 
     /// One question to one server within the budget, with RD as given (set

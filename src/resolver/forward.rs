@@ -145,7 +145,7 @@ impl Resolver {
                 .exchange(&server, &zone, name, qtype, true, budget)
                 .await?;
             let failure = match asked {
-                Ok(mut reply) => match self.absorb_forwarded(&mut reply, &zone, name, qtype) {
+                Ok(mut reply) => match self.analyse_forwarded(&mut reply, &zone, name, qtype) {
                     Ok(step) => return Ok(step),
                     Err(failure) => {
                         self.stats.record_failure(server.endpoint(), LAME_PENALTY);
@@ -170,7 +170,7 @@ impl Resolver {
     /// caches what it says as a non-authoritative answer (with its NS set
     /// and addresses when responses are not minimal); a referral or an
     /// error RCODE means this forwarder failed.
-    fn absorb_forwarded(
+    fn analyse_forwarded(
         &self,
         reply: &mut Message,
         zone: &Name,
@@ -300,7 +300,7 @@ mod tests {
         reply.metadata.authoritative = true;
         reply.metadata.recursion_available = true;
         reply.answers.push(a(1));
-        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
         assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
         // Data of a non-authoritative answer replaces it: it was not ranked higher.
         let now = crate::clock::now();
@@ -336,7 +336,7 @@ mod tests {
             .authorities
             .push(Record::from_rdata(name("example."), 300, ns));
         reply.additionals.push(a(&name("ns.example."), 53));
-        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
         assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
         let sections = resolver
             .cache
@@ -360,7 +360,7 @@ mod tests {
         reply
             .authorities
             .push(Record::from_rdata(name("example."), 300, ns));
-        let step = resolver.absorb_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
         assert_eq!(step, Err(Failure::NotRecursive));
     }
 

@@ -73,9 +73,9 @@ pub enum Step {
     Alias(Vec<Record>, Name),
 }
 
-/// What one reply teaches the walk.
+/// What the walk makes of one reply (RFC 1034 §5.3.3 step 4, "analyze the response").
 #[derive(Debug, Clone, PartialEq)]
-pub enum Lesson {
+pub enum Analysis {
     /// The question is settled, or goes on at a CNAME's target (cached).
     Step(Step),
     /// Ask the servers of this child zone next (the delegation is cached).
@@ -207,7 +207,7 @@ impl Resolver {
                 .ask(&server, &point.zone, &ask_name, ask_type, budget)
                 .await?
             {
-                Lesson::Referral(delegation) => {
+                Analysis::Referral(delegation) => {
                     referrals += 1;
                     if referrals > budget.limits.max_referrals {
                         return Err(ResolveError::ReferralLimit(budget.limits.max_referrals));
@@ -220,26 +220,28 @@ impl Resolver {
                     );
                     minimiser.next_zone();
                 }
-                Lesson::Step(step) if minimised => {
+                Analysis::Step(step) if minimised => {
                     // No zone cut at this name: one more label, of the same servers.
                     minimiser.learned(&step);
                     point.retry_all();
                 }
-                Lesson::Step(step) => return Ok(step),
-                Lesson::Failed(failure @ (Failure::Lame(_) | Failure::Malformed)) if minimised => {
+                Analysis::Step(step) => return Ok(step),
+                Analysis::Failed(failure @ (Failure::Lame(_) | Failure::Malformed))
+                    if minimised =>
+                {
                     // A server that answers a minimised question badly may
                     // still answer the whole one (RFC 9156 §2.3): ask it that.
                     last_failure = failure;
                     minimiser.stop();
                     point.retry_all();
                 }
-                Lesson::LastResort(kept) if minimised => {
+                Analysis::LastResort(kept) if minimised => {
                     // On the way down, an empty or cached answer for a
                     // shorter name still says there is no zone cut there.
                     minimiser.learned(&self.settle(*kept, &ask_name, ask_type));
                     point.retry_all();
                 }
-                Lesson::LastResort(kept) => {
+                Analysis::LastResort(kept) => {
                     last_failure = kept.failure;
                     if last_resort
                         .as_ref()
@@ -248,7 +250,7 @@ impl Resolver {
                         last_resort = Some(kept);
                     }
                 }
-                Lesson::Failed(failure) => last_failure = failure,
+                Analysis::Failed(failure) => last_failure = failure,
             }
         }
     }

@@ -10,7 +10,7 @@ use super::budget::Budget;
 use super::cache::{Credibility, Sections};
 use super::delegation::Delegation;
 use super::error::{Failure, ResolveError};
-use super::iterate::{LAME_PENALTY, Lesson, Outcome, Step, cname_target};
+use super::iterate::{Analysis, LAME_PENALTY, Outcome, Step, cname_target};
 use super::reply::{Classified, Lameness, classify, delegation_of, scrub};
 use crate::clock;
 
@@ -63,17 +63,17 @@ impl Resolver {
         })
     }
 
-    /// Learns from one reply of a server for `zone` to `name`/`qtype`:
-    /// scrubs it, classifies it and caches what it teaches (answers,
+    /// Analyses one reply of a server for `zone` to `name`/`qtype` (RFC
+    /// 1034 §5.3.3 step 4): scrubs it, classifies it and caches what it teaches (answers,
     /// negative answers, delegations). The walk's handling of every reply,
     /// and the entry point of the upstream-reply fuzz target.
-    pub fn absorb(
+    pub fn analyse(
         &self,
         reply: &mut Message,
         zone: &Name,
         name: &Name,
         qtype: RecordType,
-    ) -> Lesson {
+    ) -> Analysis {
         let scrubbed = scrub(reply, zone);
         if scrubbed.out_of_bailiwick > 0 {
             let count = scrubbed.out_of_bailiwick;
@@ -91,7 +91,7 @@ impl Resolver {
                 .iter()
                 .any(|r| r.record_type() == RecordType::SOA);
         if scrubbed.upward_ns > 0 && says_nothing {
-            return Lesson::Failed(Failure::Lame(Lameness::UpwardReferral));
+            return Analysis::Failed(Failure::Lame(Lameness::UpwardReferral));
         }
         match classify(reply, name, qtype, zone) {
             Classified::Referral { delegation, ttl } => {
@@ -101,14 +101,14 @@ impl Resolver {
                     Credibility::Referral,
                     clock::now(),
                 );
-                Lesson::Referral(delegation)
+                Analysis::Referral(delegation)
             }
             Classified::Lame(Lameness::NotAuthoritative) => {
                 recursion_lame(reply, zone, name, qtype)
             }
-            Classified::Lame(lameness) => Lesson::Failed(Failure::Lame(lameness)),
+            Classified::Lame(lameness) => Analysis::Failed(Failure::Lame(lameness)),
             Classified::NoData { chain, soa: None } if chain.is_empty() => {
-                Lesson::LastResort(Box::new(LastResort {
+                Analysis::LastResort(Box::new(LastResort {
                     failure: Failure::Lame(Lameness::EmptyWithoutSoa),
                     reply: reply.clone(),
                     classified: Classified::NoData { chain, soa: None },
@@ -121,7 +121,7 @@ impl Resolver {
                 if !self.settings.minimal_responses {
                     self.keep_sections(reply, &step, name, qtype);
                 }
-                Lesson::Step(step)
+                Analysis::Step(step)
             }
         }
     }
@@ -282,7 +282,7 @@ impl LastResort {
 /// authority ("recursion lame", RFC 1034 §5.3.3 wants AA). Its data is
 /// kept as a last resort, as Unbound does with such servers when they are
 /// all a zone has; ranked as a non-authoritative answer if believed.
-fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) -> Lesson {
+fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) -> Analysis {
     let failure = Failure::Lame(Lameness::NotAuthoritative);
     let mut trusting = reply.clone();
     trusting.metadata.recursion_available = false;
@@ -291,13 +291,13 @@ fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) 
         | Classified::Alias { .. }
         | Classified::NxDomain { .. }
         | Classified::NoData { .. }
-        | Classified::YxDomain { .. }) => Lesson::LastResort(Box::new(LastResort {
+        | Classified::YxDomain { .. }) => Analysis::LastResort(Box::new(LastResort {
             failure,
             reply: trusting,
             classified,
             credibility: Credibility::NonAuthoritativeAnswer,
         })),
-        Classified::Referral { .. } | Classified::Lame(_) => Lesson::Failed(failure),
+        Classified::Referral { .. } | Classified::Lame(_) => Analysis::Failed(failure),
     }
 }
 
