@@ -508,7 +508,7 @@ def main():
     parser.add_argument("--skip", action="append", default=[],
                         help="skip a part: hits, cold, auth, dnsdist, memory")
     parser.add_argument("--baseline", metavar="BINARY",
-                        help="another build of resolver (e.g. before a change) to run beside ours in the cold lines")
+                        help="another build of resolver (e.g. before a change) to run beside ours in the cache-hit and cold lines")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = parser.parse_args()
     if args.baseline:
@@ -522,9 +522,15 @@ def main():
         for threads in (1, 2):
             if "hits" not in args.skip:
                 log(f"cache hits, {threads} thread(s)")
-                results = interleaved(args.rounds, (Ours, Unbound), lambda c: bench_cache_hits(
+                contenders = (Ours, Unbound) + ((Baseline,) if args.baseline else ())
+                results = interleaved(args.rounds, contenders, lambda c: bench_cache_hits(
                     namespace, work, c, threads, args.seconds, args.rate))
                 o, u = results["resolver"], results["unbound"]
+                if args.baseline:
+                    b = results[Baseline.name]
+                    rows.append((f"cache hits q/s vs baseline, {threads} thr", "q/s", o["qps"], b["qps"], "baseline", True))
+                    rows.append((f"cache hits server CPU per query vs baseline, {threads} thr", "µs", o["cpu_us"], b["cpu_us"], "baseline", False))
+                    rows.append((f"cache hits p99 vs baseline, {threads} thr", "ms", o["p99_ms"], b["p99_ms"], "baseline", False))
                 rows.append((f"cache hits q/s, {threads} thr", "q/s", o["qps"], u["qps"], "unbound", True))
                 rows.append((f"cache hits server CPU per query, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
                 rows.append((f"cache hits p99 at {args.rate} q/s, {threads} thr", "ms", o["p99_ms"], u["p99_ms"], "unbound", False))
