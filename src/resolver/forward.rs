@@ -184,9 +184,7 @@ impl Resolver {
             Classified::Lame(lameness) => Err(Failure::Lame(lameness)),
             answer => {
                 let step = self.learn(name, qtype, answer, Credibility::NonAuthoritativeAnswer);
-                if !self.settings.minimal_responses {
-                    self.keep_sections(reply, &step, name, qtype); // as the forwarder sent them
-                }
+                self.keep_sections(reply, &step, name, qtype); // as the forwarder sent them
                 Ok(step)
             }
         }

@@ -118,9 +118,7 @@ impl Resolver {
             other => {
                 let credibility = Credibility::of_answer(reply.authoritative);
                 let step = self.learn(name, qtype, other, credibility);
-                if !self.settings.minimal_responses {
-                    self.keep_sections(reply, &step, name, qtype);
-                }
+                self.keep_sections(reply, &step, name, qtype);
                 Analysis::Step(step)
             }
         }
@@ -189,15 +187,15 @@ impl Resolver {
     /// as it deserves, and turns it into a step.
     pub(super) fn settle(&self, kept: LastResort, name: &Name, qtype: RecordType) -> Step {
         let step = self.learn(name, qtype, kept.classified, kept.credibility);
-        if !self.settings.minimal_responses {
-            self.keep_sections(&kept.reply, &step, name, qtype);
-        }
+        self.keep_sections(&kept.reply, &step, name, qtype);
         step
     }
 
-    /// Keeps the NS set and addresses that came with a final answer, for
-    /// responses that are not minimal: under the answer's name and type, as
-    /// long as it is cached.
+    /// Keeps the NS set and addresses that came with a final answer, under
+    /// its name and type, as long as it is cached: for responses that are
+    /// not minimal, and, whatever the setting, for a negative answer, whose
+    /// authority section is part of it (Unbound's and Knot Resolver's
+    /// minimal responses leave only positive answers bare).
     pub(super) fn keep_sections(
         &self,
         reply: &Message,
@@ -208,6 +206,9 @@ impl Resolver {
         let Step::Done(chain, outcome) = step else {
             return; // the answer is at the alias's target, from another reply
         };
+        if self.settings.minimal_responses && matches!(outcome, Outcome::Answer(_)) {
+            return;
+        }
         let end = chain
             .last()
             .map(cname_target)

@@ -190,25 +190,37 @@ fn extended_error(code: u16, text: &str) -> EdnsOption {
 }
 
 impl Resolver {
-    /// The response to a client: [`answer`], and unless responses are
-    /// minimal, the NS set and addresses that came with the answer.
+    /// The response to a client: [`answer`], with the NS set (authority)
+    /// and addresses (additional) that came with the answer unless
+    /// responses are minimal; minimal, a negative answer still carries the
+    /// NS set that came beside its SOA, as Unbound's and Knot Resolver's do.
     pub fn response(
         &self,
         request: &Request,
         result: &Result<Resolution, ResolveError>,
     ) -> Message {
         let mut response = answer(request, result);
-        if let (false, Ok(resolution)) = (self.minimal_responses(), result) {
-            let query = request.query();
-            let end = resolution
-                .chain
-                .last()
-                .map(super::iterate::cname_target)
-                .unwrap_or_else(|| query.name.clone());
-            let sections = self
-                .cache()
-                .sections(&end, query.query_type, crate::clock::now());
-            response.authorities.extend(sections.authority);
+        let Ok(resolution) = result else {
+            return response;
+        };
+        let negative = matches!(
+            resolution.outcome,
+            Outcome::NoData(_) | Outcome::NxDomain(_)
+        );
+        if self.minimal_responses() && !negative {
+            return response;
+        }
+        let query = request.query();
+        let end = resolution
+            .chain
+            .last()
+            .map(super::iterate::cname_target)
+            .unwrap_or_else(|| query.name.clone());
+        let sections = self
+            .cache()
+            .sections(&end, query.query_type, crate::clock::now());
+        response.authorities.extend(sections.authority);
+        if !self.minimal_responses() {
             response.additionals.extend(sections.additional);
         }
         response
