@@ -15,6 +15,7 @@ pub mod cache;
 pub mod delegation;
 mod dname;
 pub mod error;
+pub mod failure_cache;
 pub mod failures;
 pub mod forward;
 pub mod hints;

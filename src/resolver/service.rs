@@ -12,6 +12,7 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 use ipnet::IpNet;
 use tokio::time::Instant;
 
+use super::failure_cache::FailureCache;
 use super::in_flight::{InFlight, Joined};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::names::canonical;
@@ -23,6 +24,7 @@ pub struct Service {
     allow: Vec<IpNet>,
     log_queries: bool,
     in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
+    failures: FailureCache,
 }
 
 impl Service {
@@ -33,6 +35,7 @@ impl Service {
             allow,
             log_queries,
             in_flight: InFlight::default(),
+            failures: FailureCache::default(),
         }
     }
 
@@ -53,7 +56,8 @@ impl Service {
 pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
 /// The resolution of `name`/`qtype`: the one in progress, or a new one,
-/// bounded by the question's deadline plus [`DEADLINE_SLACK`].
+/// bounded by the question's deadline plus [`DEADLINE_SLACK`]. Its failure
+/// goes into `failures` (RFC 9520 §3); its success takes the question out.
 ///
 /// Called when an answer starts being worked on (not when it is merely
 /// decided), so that an answer the server drops never leaves an entry; the
@@ -61,16 +65,29 @@ pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 fn shared_resolution(
     resolver: &Arc<Resolver>,
     in_flight: &InFlight<(Name, RecordType), Arc<Resolved>>,
+    failures: &FailureCache,
     name: &Name,
     qtype: RecordType,
 ) -> Joined<Arc<Resolved>> {
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
-    let resolver = resolver.clone();
+    let (resolver, failures) = (resolver.clone(), failures.clone());
     let name = name.clone();
     in_flight.join(
         (canonical(&name), qtype),
         limit,
-        move || async move { Arc::new(resolver.query(&name, qtype).await) }.boxed(),
+        move || {
+            async move {
+                let resolved = resolver.query(&name, qtype).await;
+                match &resolved.result {
+                    Ok(_) => failures.remove(&name, qtype),
+                    Err(error) => {
+                        failures.insert(&name, qtype, error, crate::clock::now());
+                    }
+                }
+                Arc::new(resolved)
+            }
+            .boxed()
+        },
         |why| {
             Arc::new(Resolved {
                 result: Err(ResolveError::Abandoned(why)),
@@ -114,12 +131,20 @@ impl Handler for Service {
         if !request.message.recursion_desired {
             return Response::Ready(refused(request)); // not cached, and recursion not desired
         }
+        let now = crate::clock::now();
+        if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
+            let response = self.resolver.response(request, &Err(failed));
+            self.log(request, &response, true, 0, started);
+            return Response::Ready(response);
+        }
         let (resolver, map) = (self.resolver.clone(), self.in_flight.clone());
+        let failures = self.failures.clone();
         let request = request.clone();
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
             let query = request.query();
-            let resolution = shared_resolution(&resolver, &map, &query.name, query.query_type);
+            let resolution =
+                shared_resolution(&resolver, &map, &failures, &query.name, query.query_type);
             let resolved = resolution.await;
             let response = resolver.response(&request, &resolved.result);
             if log_queries {
