@@ -169,6 +169,14 @@ pub struct CacheConfig {
     pub min_ttl: u32,
     /// Negative answers are kept at most this long, in seconds (RFC 2308 §5).
     pub max_negative_ttl: u32,
+    /// Serve-stale (RFC 8767): answer with expired data, TTL 30, when its
+    /// refresh fails or is slower than `stale_client_timeout`.
+    pub serve_stale: bool,
+    /// Seconds past its expiry that data may be served stale (RFC 8767 §5, "max-stale-ttl").
+    pub stale_max: u32,
+    /// Seconds a client waits for a refresh before it gets the stale answer
+    /// (RFC 8767 §5, "client response timer"; the refresh goes on).
+    pub stale_client_timeout: f64,
 }
 
 impl Default for CacheConfig {
@@ -178,6 +186,9 @@ impl Default for CacheConfig {
             max_ttl: 86_400,
             min_ttl: 0,
             max_negative_ttl: 3_600,
+            serve_stale: false,
+            stale_max: 86_400,
+            stale_client_timeout: 1.8,
         }
     }
 }
@@ -332,6 +343,7 @@ impl Config {
         if !positive(self.resolver.query_timeout)
             || !positive(self.limits.resolution_timeout)
             || !positive(self.server.tcp_idle_timeout)
+            || !positive(self.cache.stale_client_timeout)
         {
             return Err("time-outs must be positive numbers of seconds");
         }

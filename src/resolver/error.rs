@@ -109,6 +109,8 @@ fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {
 pub mod ede {
     /// Other: the text says what.
     pub const OTHER: u16 = 0;
+    /// Stale Answer: expired data, served because the refresh failed or is slow (RFC 8767).
+    pub const STALE_ANSWER: u16 = 3;
     /// No Reachable Authority: no server of the zone answered usefully.
     pub const NO_REACHABLE_AUTHORITY: u16 = 22;
     /// Network Error: the network refused (unreachable).

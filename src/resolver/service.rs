@@ -14,6 +14,8 @@ use tokio::time::Instant;
 
 use super::failure_cache::FailureCache;
 use super::in_flight::{InFlight, Joined};
+use super::refresh::Refreshes;
+use super::stale::{Refreshed, refreshed_or_stale};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::names::canonical;
 use crate::server::{Handler, Lifetime, Request, Response};
@@ -25,6 +27,7 @@ pub struct Service {
     log_queries: bool,
     in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
     failures: FailureCache,
+    refreshes: Refreshes,
 }
 
 impl Service {
@@ -36,6 +39,7 @@ impl Service {
             log_queries,
             in_flight: InFlight::default(),
             failures: FailureCache::default(),
+            refreshes: Refreshes::default(),
         }
     }
 
@@ -132,29 +136,37 @@ impl Handler for Service {
             return Response::Ready(refused(request)); // not cached, and recursion not desired
         }
         let now = crate::clock::now();
+        // Expired data, with `[cache] serve_stale` (RFC 8767).
+        let stale = self.resolver.from_stale(&query.name, query.query_type);
         if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
-            let response = self.resolver.response(request, &Err(failed));
+            let response = match stale {
+                Some(stale) => self.resolver.stale_response(request, stale),
+                None => self.resolver.response(request, &Err(failed)),
+            };
             self.log(request, &response, true, 0, started);
-            return Response::Ready(response);
+            // Later, though ready: a stale answer is not remembered for replay.
+            return Response::Later(Box::pin(async move { response }));
         }
         let (resolver, map) = (self.resolver.clone(), self.in_flight.clone());
-        let failures = self.failures.clone();
+        let (failures, refreshes) = (self.failures.clone(), self.refreshes.clone());
         let request = request.clone();
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
             let query = request.query();
             let resolution =
                 shared_resolution(&resolver, &map, &failures, &query.name, query.query_type);
-            let resolved = resolution.await;
-            let response = resolver.response(&request, &resolved.result);
+            let question = (&query.name, query.query_type);
+            let timer = resolver.stale_client_timeout();
+            let (response, upstream) =
+                match refreshed_or_stale(resolution, stale, timer, &refreshes, question).await {
+                    Refreshed::Resolved(resolved) => (
+                        resolver.response(&request, &resolved.result),
+                        resolved.upstream_queries,
+                    ),
+                    Refreshed::Stale(stale) => (resolver.stale_response(&request, *stale), 0),
+                };
             if log_queries {
-                log_line(
-                    &request,
-                    &response,
-                    false,
-                    resolved.upstream_queries,
-                    started,
-                );
+                log_line(&request, &response, false, upstream, started);
             }
             response
         }))
@@ -208,7 +220,7 @@ fn refused(request: &Request) -> Message {
 pub const EDE_OPTION: u16 = 15;
 
 /// An Extended DNS Error option: the info code, then the text (RFC 8914 §2).
-fn extended_error(code: u16, text: &str) -> EdnsOption {
+pub(super) fn extended_error(code: u16, text: &str) -> EdnsOption {
     let mut data = code.to_be_bytes().to_vec();
     data.extend_from_slice(text.as_bytes());
     EdnsOption::Unknown(EDE_OPTION, data)
