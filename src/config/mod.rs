@@ -177,6 +177,9 @@ pub struct CacheConfig {
     /// Seconds a client waits for a refresh before it gets the stale answer
     /// (RFC 8767 §5, "client response timer"; the refresh goes on).
     pub stale_client_timeout: f64,
+    /// Prefetch (Unbound's `prefetch: yes`): an RRset asked for in the last
+    /// tenth of its TTL is refreshed in the background.
+    pub prefetch: bool,
 }
 
 impl Default for CacheConfig {
@@ -189,6 +192,7 @@ impl Default for CacheConfig {
             serve_stale: false,
             stale_max: 86_400,
             stale_client_timeout: 1.8,
+            prefetch: false,
         }
     }
 }

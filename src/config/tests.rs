@@ -62,6 +62,7 @@ fn serve_stale_is_off_by_default_with_the_rfc_8767_timers() {
         assert!(!cache.serve_stale);
         assert_eq!(cache.stale_max, 86_400, "one day");
         assert_eq!(cache.stale_client_timeout, 1.8);
+        assert!(!cache.prefetch);
     }
     let on = Config::parse("[cache]\nserve_stale = true\nstale_max = 3600\n").expect("valid");
     assert!(on.cache.serve_stale);

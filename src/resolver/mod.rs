@@ -23,6 +23,7 @@ pub mod in_flight;
 pub mod iterate;
 mod learn;
 mod minimise;
+pub mod prefetch;
 pub mod refresh;
 pub mod reply;
 mod servers;

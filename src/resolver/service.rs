@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::failure_cache::FailureCache;
 use super::in_flight::{InFlight, Joined};
+use super::prefetch::prefetch_if_due;
 use super::refresh::Refreshes;
 use super::stale::{Refreshed, refreshed_or_stale};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
@@ -105,7 +106,11 @@ impl Handler for Service {
     /// Answers given from the cache may be replayed, their TTLs counted
     /// down, to allowed clients (not while every query is logged).
     fn replay_lifetime(&self, source: SocketAddr) -> Option<Lifetime> {
-        (!self.log_queries && self.allowed(source.ip())).then_some(Lifetime::CountingDown)
+        let lifetime = match self.resolver.cache().prefetches() {
+            true => Lifetime::UntilPrefetch, // the last tenth of a TTL prefetches (prefetch.rs)
+            false => Lifetime::CountingDown,
+        };
+        (!self.log_queries && self.allowed(source.ip())).then_some(lifetime)
     }
 
     /// The cache's generation: emptying the cache makes every remembered answer stale.
@@ -128,6 +133,14 @@ impl Handler for Service {
             return Response::Ready(refused(request));
         }
         if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
+            prefetch_if_due(
+                &self.resolver,
+                &self.in_flight,
+                &self.refreshes,
+                &query.name,
+                query.query_type,
+                &resolution,
+            );
             let response = self.resolver.response(request, &Ok(resolution));
             self.log(request, &response, true, 0, started);
             return Response::Ready(response);

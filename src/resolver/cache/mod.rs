@@ -33,6 +33,7 @@ pub use entry::Credibility;
 use entry::{Content, HEADER, KeyBuf, Kind, pack, unpack};
 
 mod entry;
+mod prefetch;
 mod sections;
 mod stale;
 
@@ -128,10 +129,11 @@ impl Cache {
         };
         let ttl = self.clamp_ttl(records.iter().map(|r| r.ttl).min().unwrap_or(0));
         let key = KeyBuf::new(Kind::RRset, first.record_type(), &first.name);
-        // The owner is in the key: the packed records carry the root instead.
+        // The owner is in the key: the packed records carry the root
+        // instead, and the set's TTL as cached (for prefetch, prefetch.rs).
         let ownerless: Vec<Record> = records
             .iter()
-            .map(|record| Record::from_rdata(Name::root(), 0, record.data.clone()))
+            .map(|record| Record::from_rdata(Name::root(), ttl, record.data.clone()))
             .collect();
         self.insert(&key, ttl, Content::RRset, credibility, &ownerless, now);
     }
