@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! socket ─▶ server ─▶ Service (allow list, in-flight sharing)
-//!                        ├─ cache hit ───────────────────────────▶ message
+//!                        ├─ cache hit ─────────────(due: prefetch.rs)────▶ message
+//!                        ├─ failure held (failure_cache.rs) ─▶ SERVFAIL, or stale data (stale.rs)
 //!                        └─ Resolver::resolve ─▶ cache ─▶ iterate ─▶ transport ─▶ servers
 //!                                                  ◀── scrub + classify ◀──┘
 //! ```

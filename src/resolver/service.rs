@@ -152,10 +152,12 @@ impl Handler for Service {
         // Expired data, with `[cache] serve_stale` (RFC 8767).
         let stale = self.resolver.from_stale(&query.name, query.query_type);
         if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
-            let response = match stale {
-                Some(stale) => self.resolver.stale_response(request, stale),
-                None => self.resolver.response(request, &Err(failed)),
+            let Some(stale) = stale else {
+                let response = self.resolver.response(request, &Err(failed));
+                self.log(request, &response, true, 0, started);
+                return Response::Ready(response);
             };
+            let response = self.resolver.stale_response(request, stale);
             self.log(request, &response, true, 0, started);
             // Later, though ready: a stale answer is not remembered for replay.
             return Response::Later(Box::pin(async move { response }));
