@@ -36,7 +36,10 @@ impl Cache {
         record_type: RecordType,
         now: Instant,
     ) -> Option<Cached> {
-        self.lookup_within(name, record_type, now, self.stale_window()?)
+        let window = self.stale_window()?;
+        // Live data first: a stale NXDOMAIN never hides records cached since.
+        self.lookup(name, record_type, now)
+            .or_else(|| self.lookup_within(name, record_type, now, window))
     }
 }
 
@@ -88,6 +91,30 @@ mod tests {
         assert_eq!(cached_ttl(&stale, &name, at(60)), Some(STALE_TTL));
         assert_eq!(cached_ttl(&stale, &name, at(159)), Some(STALE_TTL));
         assert_eq!(cached_ttl(&stale, &name, at(160)), None, "past stale_max");
+
+        let renamed = Name::from_ascii("new.test.").expect("valid");
+        let soa = Record::from_rdata(
+            Name::from_ascii("test.").expect("valid"),
+            60,
+            RData::SOA(hickory_proto::rr::rdata::SOA::new(
+                Name::from_ascii("ns.test.").expect("valid"),
+                Name::from_ascii("h.test.").expect("valid"),
+                1,
+                1,
+                1,
+                1,
+                60,
+            )),
+        );
+        stale.insert_nx_domain(&renamed, &soa, Credibility::AuthoritativeAnswer, now);
+        let mut data = record.clone();
+        data.name = renamed.clone();
+        stale.insert_rrset(&[data], Credibility::AuthoritativeAnswer, at(70));
+        assert_eq!(
+            cached_ttl(&stale, &renamed, at(80)),
+            Some(50),
+            "the live records, not the stale NXDOMAIN"
+        );
 
         let off = cache(false);
         off.insert_rrset(
