@@ -172,6 +172,17 @@ pub struct CacheConfig {
     /// Negative answers are kept at least this long, in seconds (Unbound's
     /// `cache-min-negative-ttl`; 0: as the SOA says).
     pub min_negative_ttl: u32,
+    /// Serve-stale (RFC 8767): answer with expired data, TTL 30, when its
+    /// refresh fails or is slower than `stale_client_timeout`.
+    pub serve_stale: bool,
+    /// Seconds past its expiry that data may be served stale (RFC 8767 §5, "max-stale-ttl").
+    pub stale_max: u32,
+    /// Seconds a client waits for a refresh before it gets the stale answer
+    /// (RFC 8767 §5, "client response timer"; the refresh goes on).
+    pub stale_client_timeout: f64,
+    /// Prefetch (Unbound's `prefetch: yes`): an RRset asked for in the last
+    /// tenth of its TTL is refreshed in the background.
+    pub prefetch: bool,
 }
 
 impl Default for CacheConfig {
@@ -182,6 +193,10 @@ impl Default for CacheConfig {
             min_ttl: 0,
             max_negative_ttl: 3_600,
             min_negative_ttl: 0,
+            serve_stale: false,
+            stale_max: 86_400,
+            stale_client_timeout: 1.8,
+            prefetch: false,
         }
     }
 }
@@ -339,6 +354,7 @@ impl Config {
         if !positive(self.resolver.query_timeout)
             || !positive(self.limits.resolution_timeout)
             || !positive(self.server.tcp_idle_timeout)
+            || !positive(self.cache.stale_client_timeout)
         {
             return Err("time-outs must be positive numbers of seconds");
         }

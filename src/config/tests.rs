@@ -62,3 +62,19 @@ fn ttl_bounds_the_wrong_way_round_are_refused() {
     assert!(error.contains("min_negative_ttl"), "{error}");
     assert!(checked("[cache]\nmin_negative_ttl = 10\n").is_ok());
 }
+
+#[test]
+fn serve_stale_is_off_by_default_with_the_rfc_8767_timers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("resolver.toml");
+    let shipped = Config::load(&path).expect("resolver.toml is valid");
+    let defaults = Config::parse("").expect("valid");
+    for cache in [&shipped.cache, &defaults.cache] {
+        assert!(!cache.serve_stale);
+        assert_eq!(cache.stale_max, 86_400, "one day");
+        assert_eq!(cache.stale_client_timeout, 1.8);
+        assert!(!cache.prefetch);
+    }
+    let on = Config::parse("[cache]\nserve_stale = true\nstale_max = 3600\n").expect("valid");
+    assert!(on.cache.serve_stale);
+    assert_eq!(on.cache.stale_max, 3600);
+}

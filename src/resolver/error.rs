@@ -87,6 +87,15 @@ pub enum ResolveError {
         /// What went wrong with it.
         failure: Failure,
     },
+    /// The question failed a moment ago and is held in the failure cache
+    /// (RFC 9520 §3): answered SERVFAIL without walking again.
+    #[error("a failure cached for {seconds_left} s more (RFC 9520): {error}")]
+    FailureCached {
+        /// Whole seconds until the question is walked again.
+        seconds_left: u64,
+        /// Why it failed.
+        error: Box<ResolveError>,
+    },
 }
 
 fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {
@@ -100,6 +109,8 @@ fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {
 pub mod ede {
     /// Other: the text says what.
     pub const OTHER: u16 = 0;
+    /// Stale Answer: expired data, served because the refresh failed or is slow (RFC 8767).
+    pub const STALE_ANSWER: u16 = 3;
     /// No Reachable Authority: no server of the zone answered usefully.
     pub const NO_REACHABLE_AUTHORITY: u16 = 22;
     /// Network Error: the network refused (unreachable).
@@ -124,6 +135,8 @@ impl ResolveError {
                 | Failure::NoAddress
                 | Failure::NotRecursive => ede::NO_REACHABLE_AUTHORITY,
             },
+            // The code of the failure held: no reachable authority, a network error...
+            ResolveError::FailureCached { error, .. } => error.extended_error(),
             _ => ede::OTHER,
         }
     }

@@ -159,7 +159,7 @@ impl Resolver {
     /// referral comes or the whole name is reached; a minimised question
     /// that meets NXDOMAIN or a CNAME falls back to the full question
     /// (broken servers say NXDOMAIN for empty non-terminals).
-    async fn walk(
+    pub(super) async fn walk(
         &self,
         name: &Name,
         qtype: RecordType,

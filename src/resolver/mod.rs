@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! socket ─▶ server ─▶ Service (allow list, in-flight sharing)
-//!                        ├─ cache hit ───────────────────────────▶ message
+//!                        ├─ cache hit ─────────────(due: prefetch.rs)────▶ message
+//!                        ├─ failure held (failure_cache.rs) ─▶ SERVFAIL, or stale data (stale.rs)
 //!                        └─ Resolver::resolve ─▶ cache ─▶ iterate ─▶ transport ─▶ servers
 //!                                                  ◀── scrub + classify ◀──┘
 //! ```
@@ -16,6 +17,7 @@ pub mod delegation;
 mod dname;
 pub mod error;
 mod exchange;
+pub mod failure_cache;
 pub mod failures;
 pub mod forward;
 pub mod hints;
@@ -23,9 +25,12 @@ pub mod in_flight;
 pub mod iterate;
 mod learn;
 mod minimise;
+pub mod prefetch;
+pub mod refresh;
 pub mod reply;
 mod servers;
 pub mod service;
+pub mod stale;
 
 use std::time::Duration;
 
@@ -151,11 +156,24 @@ impl Resolver {
     /// The answer from the cache alone, following cached CNAMEs and
     /// DNAMEs; `None` if any link is missing.
     pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
+        self.cached_resolution(qname, qtype, |name, record_type, now| {
+            self.cache.lookup(name, record_type, now)
+        })
+    }
+
+    /// The answer from what `lookup` finds in the cache (live data, or
+    /// stale too: stale.rs), following CNAMEs and DNAMEs.
+    fn cached_resolution(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        lookup: impl Fn(&Name, RecordType, tokio::time::Instant) -> Option<cache::Cached>,
+    ) -> Option<Resolution> {
         let now = crate::clock::now();
         let mut chain = Vec::new();
         let mut name = qname.clone();
         for _ in 0..=self.settings.limits.max_cname_chain {
-            let outcome = match self.cache.lookup(&name, qtype, now) {
+            let outcome = match lookup(&name, qtype, now) {
                 Some(cache::Cached::Records(records)) => Some(Outcome::Answer(records)),
                 Some(cache::Cached::NoData(soa)) => Some(Outcome::NoData(Some(soa))),
                 Some(cache::Cached::NxDomain(soa)) => Some(Outcome::NxDomain(Some(soa))),
@@ -164,10 +182,13 @@ impl Resolver {
             if let Some(outcome) = outcome {
                 return Some(Resolution { chain, outcome });
             }
-            let cname = (!follows_no_alias(qtype))
-                .then(|| self.cache.rrset(&name, RecordType::CNAME, now))
+            let cname = match (!follows_no_alias(qtype))
+                .then(|| lookup(&name, RecordType::CNAME, now))
                 .flatten()
-                .and_then(|records| records.into_iter().next());
+            {
+                Some(cache::Cached::Records(records)) => records.into_iter().next(),
+                _ => None,
+            };
             match cname {
                 Some(cname) => {
                     let hickory_proto::rr::RData::CNAME(target) = &cname.data else {

@@ -12,7 +12,11 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 use ipnet::IpNet;
 use tokio::time::Instant;
 
+use super::failure_cache::FailureCache;
 use super::in_flight::{InFlight, Joined};
+use super::prefetch::prefetch_if_due;
+use super::refresh::Refreshes;
+use super::stale::{Refreshed, refreshed_or_stale};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::names::canonical;
 use crate::server::{Handler, Lifetime, Request, Response};
@@ -23,6 +27,8 @@ pub struct Service {
     allow: Vec<IpNet>,
     log_queries: bool,
     in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
+    failures: FailureCache,
+    refreshes: Refreshes,
 }
 
 impl Service {
@@ -33,6 +39,8 @@ impl Service {
             allow,
             log_queries,
             in_flight: InFlight::default(),
+            failures: FailureCache::default(),
+            refreshes: Refreshes::default(),
         }
     }
 
@@ -53,7 +61,8 @@ impl Service {
 pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
 /// The resolution of `name`/`qtype`: the one in progress, or a new one,
-/// bounded by the question's deadline plus [`DEADLINE_SLACK`].
+/// bounded by the question's deadline plus [`DEADLINE_SLACK`]. Its failure
+/// goes into `failures` (RFC 9520 §3); its success takes the question out.
 ///
 /// Called when an answer starts being worked on (not when it is merely
 /// decided), so that an answer the server drops never leaves an entry; the
@@ -61,16 +70,29 @@ pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 fn shared_resolution(
     resolver: &Arc<Resolver>,
     in_flight: &InFlight<(Name, RecordType), Arc<Resolved>>,
+    failures: &FailureCache,
     name: &Name,
     qtype: RecordType,
 ) -> Joined<Arc<Resolved>> {
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
-    let resolver = resolver.clone();
+    let (resolver, failures) = (resolver.clone(), failures.clone());
     let name = name.clone();
     in_flight.join(
         (canonical(&name), qtype),
         limit,
-        move || async move { Arc::new(resolver.query(&name, qtype).await) }.boxed(),
+        move || {
+            async move {
+                let resolved = resolver.query(&name, qtype).await;
+                match &resolved.result {
+                    Ok(_) => failures.remove(&name, qtype),
+                    Err(error) => {
+                        failures.insert(&name, qtype, error, crate::clock::now());
+                    }
+                }
+                Arc::new(resolved)
+            }
+            .boxed()
+        },
         |why| {
             Arc::new(Resolved {
                 result: Err(ResolveError::Abandoned(why)),
@@ -84,7 +106,11 @@ impl Handler for Service {
     /// Answers given from the cache may be replayed, their TTLs counted
     /// down, to allowed clients (not while every query is logged).
     fn replay_lifetime(&self, source: SocketAddr) -> Option<Lifetime> {
-        (!self.log_queries && self.allowed(source.ip())).then_some(Lifetime::CountingDown)
+        let lifetime = match self.resolver.cache().prefetches() {
+            true => Lifetime::UntilPrefetch, // the last tenth of a TTL prefetches (prefetch.rs)
+            false => Lifetime::CountingDown,
+        };
+        (!self.log_queries && self.allowed(source.ip())).then_some(lifetime)
     }
 
     /// The cache's generation: emptying the cache makes every remembered answer stale.
@@ -107,6 +133,14 @@ impl Handler for Service {
             return Response::Ready(refused(request));
         }
         if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
+            prefetch_if_due(
+                &self.resolver,
+                &self.in_flight,
+                &self.refreshes,
+                &query.name,
+                query.query_type,
+                &resolution,
+            );
             let response = self.resolver.response(request, &Ok(resolution));
             self.log(request, &response, true, 0, started);
             return Response::Ready(response);
@@ -114,22 +148,40 @@ impl Handler for Service {
         if !request.message.recursion_desired {
             return Response::Ready(refused(request)); // not cached, and recursion not desired
         }
+        let now = crate::clock::now();
+        // Expired data, with `[cache] serve_stale` (RFC 8767).
+        let stale = self.resolver.from_stale(&query.name, query.query_type);
+        if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
+            let Some(stale) = stale else {
+                let response = self.resolver.response(request, &Err(failed));
+                self.log(request, &response, true, 0, started);
+                return Response::Ready(response);
+            };
+            let response = self.resolver.stale_response(request, stale);
+            self.log(request, &response, true, 0, started);
+            // Later, though ready: a stale answer is not remembered for replay.
+            return Response::Later(Box::pin(async move { response }));
+        }
         let (resolver, map) = (self.resolver.clone(), self.in_flight.clone());
+        let (failures, refreshes) = (self.failures.clone(), self.refreshes.clone());
         let request = request.clone();
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
             let query = request.query();
-            let resolution = shared_resolution(&resolver, &map, &query.name, query.query_type);
-            let resolved = resolution.await;
-            let response = resolver.response(&request, &resolved.result);
+            let resolution =
+                shared_resolution(&resolver, &map, &failures, &query.name, query.query_type);
+            let question = (&query.name, query.query_type);
+            let timer = resolver.stale_client_timeout();
+            let (response, upstream) =
+                match refreshed_or_stale(resolution, stale, timer, &refreshes, question).await {
+                    Refreshed::Resolved(resolved) => (
+                        resolver.response(&request, &resolved.result),
+                        resolved.upstream_queries,
+                    ),
+                    Refreshed::Stale(stale) => (resolver.stale_response(&request, *stale), 0),
+                };
             if log_queries {
-                log_line(
-                    &request,
-                    &response,
-                    false,
-                    resolved.upstream_queries,
-                    started,
-                );
+                log_line(&request, &response, false, upstream, started);
             }
             response
         }))
@@ -183,7 +235,7 @@ fn refused(request: &Request) -> Message {
 pub const EDE_OPTION: u16 = 15;
 
 /// An Extended DNS Error option: the info code, then the text (RFC 8914 §2).
-fn extended_error(code: u16, text: &str) -> EdnsOption {
+pub(super) fn extended_error(code: u16, text: &str) -> EdnsOption {
     let mut data = code.to_be_bytes().to_vec();
     data.extend_from_slice(text.as_bytes());
     EdnsOption::Unknown(EDE_OPTION, data)

@@ -117,6 +117,10 @@ pub enum Lifetime {
     Static,
     /// While its TTLs last; they are counted down in every replay.
     CountingDown,
+    /// As `CountingDown`, but for nine tenths of its least TTL only, so
+    /// that a question in the last tenth reaches the handler, which
+    /// prefetches the data (`[cache] prefetch`, resolver/prefetch.rs).
+    UntilPrefetch,
 }
 
 /// One remembered answer.
@@ -194,14 +198,18 @@ impl AnswerCache {
         };
         let (ttls, expires) = match lifetime {
             Lifetime::Static => (Vec::new(), None),
-            Lifetime::CountingDown => {
+            Lifetime::CountingDown | Lifetime::UntilPrefetch => {
                 let Some(least) = ttls.iter().map(|&(_, ttl)| ttl).min() else {
                     return; // nothing to count down: nothing to remember
                 };
-                if least == 0 {
+                let mut lasts = Duration::from_secs(u64::from(least));
+                if lifetime == Lifetime::UntilPrefetch {
+                    lasts = lasts * 9 / 10;
+                }
+                if lasts.is_zero() {
                     return;
                 }
-                (ttls, Some(now + Duration::from_secs(u64::from(least))))
+                (ttls, Some(now + lasts))
             }
         };
         let template = Template {
@@ -294,6 +302,21 @@ mod tests {
             RData::A(A::new(192, 0, 2, 1)),
         ));
         message.to_vec().expect("encodes")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_prefetch_a_replay_stops_at_nine_tenths_of_the_ttl() {
+        let cache = AnswerCache::new(1 << 20);
+        let asked = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+        let now = Instant::now();
+        let answer = answer("www.example.", 600);
+        cache.put(&asked, &answer, Lifetime::UntilPrefetch, now, 0);
+        let at = |seconds| now + Duration::from_secs(seconds);
+        assert!(cache.get(&asked, at(539), 0).is_some());
+        assert!(
+            cache.get(&asked, at(540), 0).is_none(),
+            "the last tenth reaches the handler"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,7 +4,10 @@
 //!
 //! Time is a parameter: every call takes `now`, so tests run on tokio's
 //! paused clock; a read checks the entry's own expiry against `now`, so no
-//! stale record is served whatever moka's own clock says.
+//! expired record is served whatever moka's own clock says, except as a
+//! stale answer when `[cache] serve_stale` asks for one (RFC 8767, stale.rs).
+//! moka keeps no timers: an expired entry stays, weighed against the size,
+//! until it is replaced or evicted, so it is there for serve-stale.
 //!
 //! Entries are compact: a key of a few dozen octets (kind, type, the name
 //! in wire form) and records in wire form, decoded when read.
@@ -30,9 +33,12 @@ pub use entry::Credibility;
 use entry::{Content, HEADER, KeyBuf, Kind, pack, unpack};
 
 mod entry;
+mod prefetch;
 mod sections;
+mod stale;
 
 pub use sections::Sections;
+pub use stale::STALE_TTL;
 
 /// A cached answer for one name and type.
 #[derive(Debug, Clone)]
@@ -125,10 +131,11 @@ impl Cache {
         };
         let ttl = self.clamp_ttl(records.iter().map(|r| r.ttl).min().unwrap_or(0));
         let key = KeyBuf::new(Kind::RRset, first.record_type(), &first.name);
-        // The owner is in the key: the packed records carry the root instead.
+        // The owner is in the key: the packed records carry the root
+        // instead, and the set's TTL as cached (for prefetch, prefetch.rs).
         let ownerless: Vec<Record> = records
             .iter()
-            .map(|record| Record::from_rdata(Name::root(), 0, record.data.clone()))
+            .map(|record| Record::from_rdata(Name::root(), ttl, record.data.clone()))
             .collect();
         self.insert(&key, ttl, Content::RRset, credibility, &ownerless, now);
     }
@@ -241,15 +248,24 @@ impl Cache {
 
     /// The content and records under `key` while they live, with their remaining TTL.
     fn live(&self, key: &KeyBuf, now: Instant) -> Option<(Content, Vec<Record>)> {
+        self.read(key, now, Duration::ZERO)
+    }
+
+    /// [`Self::live`], or, up to `stale` past its expiry, the entry with
+    /// the TTL of a stale answer (RFC 8767 §4, stale.rs).
+    fn read(&self, key: &KeyBuf, now: Instant, stale: Duration) -> Option<(Content, Vec<Record>)> {
         let value = self.entries.get(key.as_slice())?;
         let (expiry, rest) = value.split_first_chunk::<8>()?;
         let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
-        let remaining = expires.checked_duration_since(now)?;
         // Whole seconds, rounded up: a record cached 1 ms ago still shows its full TTL.
-        let seconds = remaining.as_millis().div_ceil(1000) as u32; // at most the entry's TTL
-        if seconds == 0 {
-            return None;
-        }
+        let seconds = expires
+            .checked_duration_since(now)
+            .map_or(0, |remaining| remaining.as_millis().div_ceil(1000) as u32); // at most the entry's TTL
+        let seconds = match seconds {
+            0 if !stale.is_zero() && now < expires + stale => stale::STALE_TTL,
+            0 => return None,
+            live => live,
+        };
         let [content, _credibility, packed @ ..] = rest else {
             return None;
         };
@@ -269,9 +285,20 @@ impl Cache {
 
     /// What the cache knows about `name`/`record_type`, TTLs counting down.
     pub fn lookup(&self, name: &Name, record_type: RecordType, now: Instant) -> Option<Cached> {
+        self.lookup_within(name, record_type, now, Duration::ZERO)
+    }
+
+    /// [`Self::lookup`], with entries up to `stale` past their expiry (stale.rs).
+    fn lookup_within(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        now: Instant,
+        stale: Duration,
+    ) -> Option<Cached> {
         let nx_domain = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
         let rrset = KeyBuf::new(Kind::RRset, record_type, name);
-        if let Some((Content::NxDomain, records)) = self.live(&nx_domain, now) {
+        if let Some((Content::NxDomain, records)) = self.read(&nx_domain, now, stale) {
             // A lower-ranked NXDOMAIN does not hide higher-ranked data (RFC 2181 §5.4.1).
             let outranked = self
                 .credibility(&rrset, now)
@@ -281,7 +308,7 @@ impl Cache {
                 return records.into_iter().next().map(Cached::NxDomain);
             }
         }
-        let (content, records) = self.live(&rrset, now)?;
+        let (content, records) = self.read(&rrset, now, stale)?;
         match content {
             Content::RRset => Some(Cached::Records(
                 records
