@@ -531,6 +531,7 @@ def main():
                     rows.append((f"cache hits q/s vs baseline, {threads} thr", "q/s", o["qps"], b["qps"], "baseline", True))
                     rows.append((f"cache hits server CPU per query vs baseline, {threads} thr", "µs", o["cpu_us"], b["cpu_us"], "baseline", False))
                     rows.append((f"cache hits p99 vs baseline, {threads} thr", "ms", o["p99_ms"], b["p99_ms"], "baseline", False))
+                    rows.append((f"cache hits questions lost by baseline, {threads} thr", "queries", o["lost"], b["lost"], "baseline", False))
                 rows.append((f"cache hits q/s, {threads} thr", "q/s", o["qps"], u["qps"], "unbound", True))
                 rows.append((f"cache hits server CPU per query, {threads} thr", "µs", o["cpu_us"], u["cpu_us"], "unbound", False))
                 rows.append((f"cache hits p99 at {args.rate} q/s, {threads} thr", "ms", o["p99_ms"], u["p99_ms"], "unbound", False))
