@@ -96,11 +96,7 @@ impl Resolver {
     /// substitution is too long (RFC 6672 §2.2).
     pub(super) fn cached_redirect(&self, name: &Name, qtype: RecordType) -> Option<Step> {
         let now = clock::now();
-        let dname = (1..label_count(name)).find_map(|labels| {
-            let owner = name.trim_to(labels);
-            let records = self.cache.rrset(&owner, RecordType::DNAME, now)?;
-            records.into_iter().next()
-        })?;
+        let dname = self.cache.dname_above(name, now)?;
         Some(match crate::dname::synthesise(&dname, name)? {
             Ok(cname) if follows_no_alias(qtype) => {
                 Step::Done(vec![dname], Outcome::Answer(vec![cname]))

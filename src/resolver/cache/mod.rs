@@ -18,7 +18,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hickory_proto::rr::rdata::{A, AAAA, NS};
@@ -79,6 +79,9 @@ pub struct Cache {
     epoch: Instant,
     config: CacheConfig,
     generation: Arc<AtomicU64>,
+    /// Whether a DNAME has been cached since the cache was last emptied:
+    /// until one has, no question pays for looking for one above its name.
+    dnames: Arc<AtomicBool>,
 }
 
 impl Cache {
@@ -95,6 +98,7 @@ impl Cache {
             epoch: Instant::now(),
             config: config.clone(),
             generation: Arc::new(AtomicU64::new(0)),
+            dnames: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -131,6 +135,9 @@ impl Cache {
         };
         let ttl = self.clamp_ttl(records.iter().map(|r| r.ttl).min().unwrap_or(0));
         let key = KeyBuf::new(Kind::RRset, first.record_type(), &first.name);
+        if first.record_type() == RecordType::DNAME {
+            self.dnames.store(true, Ordering::Relaxed);
+        }
         // The owner is in the key: the packed records carry the root
         // instead, and the set's TTL as cached (for prefetch, prefetch.rs).
         let ownerless: Vec<Record> = records
@@ -333,6 +340,26 @@ impl Cache {
         }
     }
 
+    /// The DNAME cached nearest the root strictly above `name`, if any
+    /// (RFC 6672 §2.3: it redirects everything below its owner): one lookup
+    /// per ancestor, and none at all while no DNAME has been cached.
+    pub fn dname_above(&self, name: &Name, now: Instant) -> Option<Record> {
+        if !self.dnames.load(Ordering::Relaxed) {
+            return None; // before any allocation: this is every resolution's path
+        }
+        (1..label_count(name)).find_map(|labels| {
+            let owner = name.trim_to(labels);
+            let key = KeyBuf::new(Kind::RRset, RecordType::DNAME, &owner);
+            let (Content::RRset, records) = self.live(&key, now)? else {
+                return None;
+            };
+            records.into_iter().next().map(|mut record| {
+                record.name = owner;
+                record
+            })
+        })
+    }
+
     /// The delegation of exactly this zone, if cached.
     pub fn delegation(&self, zone: &Name, now: Instant) -> Option<Delegation> {
         let key = KeyBuf::new(Kind::Delegation, RecordType::NS, zone);
@@ -378,6 +405,7 @@ impl Cache {
     /// from what was cached are not replayed either.
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
+        self.dnames.store(false, Ordering::Relaxed);
         self.entries.invalidate_all();
     }
 

@@ -267,3 +267,21 @@ fn negative_ttls_stay_within_their_bounds() {
         "still cached after the SOA's 1 s"
     );
 }
+
+#[test]
+fn a_cached_dname_redirects_what_is_below_it_until_the_cache_is_emptied() {
+    let cache = cache();
+    let start = Instant::now();
+    let below = name("www.old.t.");
+    assert!(cache.dname_above(&below, start).is_none(), "none cached");
+    let dname = crate::dname::record(name("old.t."), 300, &name("new.t."));
+    cache.insert_rrset(&[dname], AUTH, start);
+    let found = cache.dname_above(&below, start).expect("cached above");
+    assert_eq!(found.name, name("old.t."));
+    assert!(
+        cache.dname_above(&name("old.t."), start).is_none(),
+        "not above its own owner"
+    );
+    cache.clear();
+    assert!(cache.dname_above(&below, start).is_none(), "emptied");
+}
