@@ -144,7 +144,10 @@ def dnsperf(namespace, cpus, server, query_file, *, seconds=None, runs=None, cli
         "runtime": number(r"Run time \(s\)"),
     }
     if verbose:
-        latencies = sorted(float(line.split()[-1]) for line in out.splitlines() if line.startswith("> "))
+        # "> RCODE name type latency" per answer; a line for a lost query
+        # has no latency at its end, and is not a latency.
+        latencies = sorted(float(line.split()[-1]) for line in out.splitlines()
+                           if line.startswith("> ") and re.fullmatch(r"[0-9.]+", line.split()[-1]))
         result["p99_ms"] = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0
         result["p50_ms"] = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
     return result

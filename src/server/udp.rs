@@ -16,6 +16,12 @@ use crate::batch::{self, BATCH, Received};
 /// The largest datagram we read: anything bigger than a DNS message can be is cut.
 const RECEIVE_BUFFER: usize = 65_535;
 
+/// The kernel's queue of a listening socket, each way, in bytes: a burst
+/// of thousands of queries waits there instead of being dropped (the
+/// default, about 208 KiB, holds a few hundred). Asked for, not forced: the
+/// kernel caps it at `net.core.rmem_max` / `wmem_max` (Unbound's `so-rcvbuf`).
+const SOCKET_BUFFER: usize = 4 << 20;
+
 /// Binds one UDP socket with SO_REUSEPORT, so that several of ours can
 /// share the address. With `beside_wildcard`, SO_REUSEADDR too, so that it
 /// can sit beside a socket holding the wildcard address on the same port
@@ -34,6 +40,9 @@ pub(super) fn bind(address: SocketAddr, beside_wildcard: bool) -> io::Result<Udp
         socket.set_reuse_address(true)?;
     }
     socket.set_nonblocking(true)?;
+    // Best effort: a smaller queue only means drops under a burst.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
     socket.bind(&address.into())?;
     UdpSocket::from_std(socket.into())
 }
