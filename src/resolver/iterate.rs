@@ -54,6 +54,17 @@ pub enum Outcome {
     YxDomain,
 }
 
+impl From<Cached> for Outcome {
+    /// What the cache holds, as the outcome of a resolution.
+    fn from(cached: Cached) -> Self {
+        match cached {
+            Cached::Records(records) => Outcome::Answer(records),
+            Cached::NoData(soa) => Outcome::NoData(Some(soa)),
+            Cached::NxDomain(soa) => Outcome::NxDomain(Some(soa)),
+        }
+    }
+}
+
 /// The result of resolving one question: the CNAME chain and the outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolution {
@@ -135,11 +146,9 @@ impl Resolver {
 
     /// The cached answer or negative answer for a name and type, if any.
     fn cached_outcome(&self, name: &Name, qtype: RecordType) -> Option<Outcome> {
-        match self.cache.lookup(name, qtype, clock::now())? {
-            Cached::Records(records) => Some(Outcome::Answer(records)),
-            Cached::NoData(soa) => Some(Outcome::NoData(Some(soa))),
-            Cached::NxDomain(soa) => Some(Outcome::NxDomain(Some(soa))),
-        }
+        self.cache
+            .lookup(name, qtype, clock::now())
+            .map(Outcome::from)
     }
 
     /// A cached CNAME at `name` (unless CNAME itself is asked).

@@ -173,13 +173,7 @@ impl Resolver {
         let mut chain = Vec::new();
         let mut name = qname.clone();
         for _ in 0..=self.settings.limits.max_cname_chain {
-            let outcome = match lookup(&name, qtype, now) {
-                Some(cache::Cached::Records(records)) => Some(Outcome::Answer(records)),
-                Some(cache::Cached::NoData(soa)) => Some(Outcome::NoData(Some(soa))),
-                Some(cache::Cached::NxDomain(soa)) => Some(Outcome::NxDomain(Some(soa))),
-                None => None,
-            };
-            if let Some(outcome) = outcome {
+            if let Some(outcome) = lookup(&name, qtype, now).map(Outcome::from) {
                 return Some(Resolution { chain, outcome });
             }
             let cname = match (!follows_no_alias(qtype))
