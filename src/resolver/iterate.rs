@@ -265,6 +265,15 @@ impl Resolver {
     }
 }
 
+/// The name a chain of CNAMEs from `name` ends at: its last target, or
+/// `name` itself when there is none.
+pub(super) fn chain_end(chain: &[Record], name: &Name) -> Name {
+    chain
+        .last()
+        .map(cname_target)
+        .unwrap_or_else(|| name.clone())
+}
+
 /// The target of a CNAME record (the record's own name if it is not one).
 pub(super) fn cname_target(record: &Record) -> Name {
     match &record.data {

@@ -10,7 +10,7 @@ use super::budget::Budget;
 use super::cache::{Credibility, Sections};
 use super::delegation::Delegation;
 use super::error::{Failure, ResolveError};
-use super::iterate::{Analysis, LAME_PENALTY, Outcome, Step, cname_target};
+use super::iterate::{Analysis, LAME_PENALTY, Outcome, Step, chain_end};
 use super::reply::{Classified, Lameness, classify, delegation_of, scrub};
 use crate::clock;
 
@@ -139,13 +139,7 @@ impl Resolver {
             | Classified::Alias { chain, .. }
             | Classified::NxDomain { chain, .. }
             | Classified::NoData { chain, .. }
-            | Classified::YxDomain { chain } => (
-                self.clamped(chain),
-                chain
-                    .last()
-                    .map(cname_target)
-                    .unwrap_or_else(|| name.clone()),
-            ),
+            | Classified::YxDomain { chain } => (self.clamped(chain), chain_end(chain, name)),
             _ => (Vec::new(), name.clone()),
         };
         for link in super::dname::cacheable(&chain) {
@@ -209,10 +203,7 @@ impl Resolver {
         if self.settings.minimal_responses && matches!(outcome, Outcome::Answer(_)) {
             return;
         }
-        let end = chain
-            .last()
-            .map(cname_target)
-            .unwrap_or_else(|| name.clone());
+        let end = chain_end(chain, name);
         // An answer that is not cached (TTL 0, or negative without an SOA,
         // RFC 2308 §5) keeps them for the second in which its response is built.
         let ttl = match outcome {

@@ -20,7 +20,7 @@ use futures::FutureExt;
 use hickory_proto::rr::{Name, RecordType};
 
 use super::in_flight::InFlight;
-use super::iterate::{Step, cname_target};
+use super::iterate::{Step, chain_end};
 use super::refresh::Refreshes;
 use super::service::DEADLINE_SLACK;
 use super::{Budget, Outcome, Resolution, ResolveError, Resolved, Resolver};
@@ -61,11 +61,7 @@ pub fn prefetch_if_due(
     if !resolver.cache().prefetches() {
         return false; // before any allocation: this is every cache hit's path
     }
-    let end = resolution
-        .chain
-        .last()
-        .map(cname_target)
-        .unwrap_or_else(|| qname.clone());
+    let end = chain_end(&resolution.chain, qname);
     if !resolver
         .cache()
         .due_for_prefetch(&end, qtype, crate::clock::now())

@@ -263,11 +263,7 @@ impl Resolver {
             return response;
         }
         let query = request.query();
-        let end = resolution
-            .chain
-            .last()
-            .map(super::iterate::cname_target)
-            .unwrap_or_else(|| query.name.clone());
+        let end = super::iterate::chain_end(&resolution.chain, &query.name);
         let sections = self
             .cache()
             .sections(&end, query.query_type, crate::clock::now());
