@@ -1,35 +1,22 @@
 //! The subcommands of the `resolver` binary, one function each, so that
 //! `main.rs` stays a thin shell and tests can call the same code.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use hickory_proto::op::{Edns, Message, Query};
-use hickory_proto::rr::{Name, RecordType};
-use tokio::net::UdpSocket;
+use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::authority::recurse::{Forwarder, Recursion};
 use crate::config::{Config, Roots};
 use crate::lab::{BoundLab, LabError, RunningLab, root_addresses};
 use crate::resolver::{Resolver, Service, roots_for};
 use crate::server::{self, Limits, Listener};
-use crate::trace::{Cast, Collector, MessageView, describe, totals};
-use crate::transport::Transport;
 use crate::zone::ZoneSet;
 
-/// The textbook's host, on whose behalf `trace` asks.
-pub const HOST: &str = "cis.poly.edu";
-
-/// The textbook's local DNS server, which `trace` runs (at its lab address when it has one).
-pub const LOCAL_SERVER: &str = "dns.poly.edu";
-
 /// How long shutdown waits for answers in progress before giving up on them.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `resolver check DIR`: validate and summarise; an error lists every problem.
 pub fn check(dir: &Path) -> Result<String> {
@@ -106,9 +93,9 @@ pub fn server_limits(config: &Config) -> Limits {
 /// Loads the lab's zones and serves them in-process, unless another process
 /// already serves them. Returns the zones (empty without `[lab]`) and, when
 /// served here, the running servers (for reloads).
-fn start_lab(
+pub(crate) fn start_lab(
     config: &Config,
-    recursive: Option<crate::trace::Tap>,
+    recursive: Option<crate::capture::Tap>,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(ZoneSet, Option<RunningLab>)> {
@@ -240,186 +227,6 @@ async fn keep_primed(resolver: Arc<Resolver>, shutdown: CancellationToken) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.cancelled() => return,
-        }
-    }
-}
-
-/// How the local server gets an answer in `trace`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TraceMode {
-    /// The local server asks root, TLD and authoritative servers itself (the default).
-    Iterative,
-    /// Every server passes the query on to the next and the answer comes back up.
-    Recursive,
-}
-
-/// What `trace` should ask.
-#[derive(Debug, Clone)]
-pub struct TraceOptions {
-    /// The names, asked in turn through one cache.
-    pub names: Vec<Name>,
-    /// The record type asked.
-    pub record_type: RecordType,
-    /// Iterative (default) or recursive.
-    pub mode: TraceMode,
-}
-
-/// One traced question: the messages, in order, and the host's reply.
-#[derive(Debug, Clone)]
-pub struct TracedQuestion {
-    /// The name asked.
-    pub name: Name,
-    /// The type asked.
-    pub record_type: RecordType,
-    /// Every message, numbered.
-    pub messages: Vec<MessageView>,
-    /// Milliseconds from the first message to the last.
-    pub span_ms: f64,
-    /// The reply the host got.
-    pub reply: Message,
-}
-
-/// A whole trace run.
-#[derive(Debug, Clone)]
-pub struct TraceRun {
-    /// The local server's address.
-    pub local: SocketAddr,
-    /// True when the lab's servers ran in-process, false when others served them.
-    pub lab_in_process: bool,
-    /// Each question in turn.
-    pub questions: Vec<TracedQuestion>,
-}
-
-/// `resolver trace`: runs a local server with an empty cache (and the lab),
-/// asks each name through it as the host, and returns every message.
-pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> {
-    let shutdown = CancellationToken::new();
-    let tasks = TaskTracker::new();
-    let collector = Collector::new();
-    let tap = collector.tap();
-    let recursive = options.mode == TraceMode::Recursive;
-    let (zones, running_lab) =
-        start_lab(config, recursive.then(|| tap.clone()), &shutdown, &tasks)?;
-    let lab_in_process = running_lab.is_some();
-    if recursive && !lab_in_process {
-        bail!(
-            "--mode recursive needs the lab's servers in this process; stop the running servers first"
-        );
-    }
-    let local_ip = lab_address(&zones, LOCAL_SERVER).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let listener = Listener::bind(SocketAddr::new(local_ip, 0), 1)
-        .or_else(|_| Listener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), 1))
-        .context("cannot bind the local server")?;
-    let local = listener.local_addr();
-    let mut local_config = config.clone();
-    local_config.resolver.source_address = Some(local.ip());
-    let roots = roots_for(config, &root_addresses(&zones));
-    if recursive {
-        let transport = Transport::new(Some(local.ip()), Some(tap.clone()));
-        let port = config.upstream_port();
-        let recursion = Arc::new(Recursion::new(transport, zones.clone(), port));
-        let servers = root_addresses(&zones)
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, port))
-            .collect();
-        let forwarder = Arc::new(Forwarder::new(recursion, servers));
-        tasks.spawn(server::serve(
-            listener,
-            forwarder,
-            Limits::default(),
-            Some(tap.clone()),
-            shutdown.clone(),
-        ));
-    } else {
-        let resolver = Arc::new(Resolver::new(&local_config, &roots, Some(tap.clone())));
-        let loopback = vec!["127.0.0.0/8".parse()?, "::1/128".parse()?];
-        let service = Arc::new(Service::new(resolver, loopback, false));
-        tasks.spawn(server::serve(
-            listener,
-            service,
-            Limits::default(),
-            Some(tap.clone()),
-            shutdown.clone(),
-        ));
-    }
-
-    let host = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let mut cast = Cast::with_servers(
-        zones
-            .server_names()
-            .into_iter()
-            .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string())),
-    );
-    cast.name_address(local.ip(), LOCAL_SERVER);
-    cast.name_endpoint(local, LOCAL_SERVER);
-    cast.name_endpoint(host.local_addr()?, HOST);
-    for forwarder in crate::resolver::forward::forwarders(config) {
-        cast.name_endpoint(forwarder, "forwarder");
-    }
-
-    let wait = Config::seconds(config.limits.resolution_timeout) + Duration::from_secs(2);
-    let mut questions = Vec::new();
-    for name in &options.names {
-        collector.take();
-        let reply = ask_as_host(&host, local, name, options.record_type, wait).await?;
-        let datagrams = collector.take();
-        let messages = describe(&datagrams, &cast);
-        let (_, _, span_ms) = totals(&messages, &datagrams);
-        questions.push(TracedQuestion {
-            name: name.clone(),
-            record_type: options.record_type,
-            messages,
-            span_ms,
-            reply,
-        });
-    }
-    shutdown.cancel();
-    tasks.close();
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, tasks.wait()).await;
-    Ok(TraceRun {
-        local,
-        lab_in_process,
-        questions,
-    })
-}
-
-/// A lab address of a name, if the lab has one on this machine's loopback.
-fn lab_address(zones: &ZoneSet, name: &str) -> Option<IpAddr> {
-    let name = Name::from_ascii(format!("{name}.")).ok()?;
-    zones
-        .addresses_of(&name)
-        .into_iter()
-        .find(|address| address.is_loopback())
-}
-
-/// Sends the host's recursive query to the local server and waits for its reply.
-async fn ask_as_host(
-    host: &UdpSocket,
-    local: SocketAddr,
-    name: &Name,
-    record_type: RecordType,
-    wait: Duration,
-) -> Result<Message> {
-    let mut query = Message::query();
-    query.add_query(Query::query(name.clone(), record_type));
-    query.metadata.recursion_desired = true;
-    let mut edns = Edns::new();
-    edns.set_max_payload(crate::server::request::UDP_PAYLOAD);
-    query.edns = Some(edns);
-    host.send_to(&query.to_vec()?, local).await?;
-    let mut buffer = vec![0u8; 65_535];
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let (length, from) = tokio::time::timeout_at(deadline, host.recv_from(&mut buffer))
-            .await
-            .with_context(|| format!("no reply from the local server within {wait:?}"))??;
-        if from != local {
-            continue;
-        }
-        if let Ok(reply) = Message::from_vec(&buffer[..length])
-            && reply.id == query.id
-        {
-            return Ok(reply);
         }
     }
 }

@@ -16,8 +16,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::authority::recurse::Recursion;
 use crate::authority::{Authority, Catalog, Published, SharedCatalog};
+use crate::capture::Tap;
 use crate::server::{self, Limits, Listener};
-use crate::trace::Tap;
 use crate::transport::Transport;
 use crate::zone::{LoadErrors, ZoneSet};
 

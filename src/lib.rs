@@ -11,6 +11,7 @@
 
 pub mod authority;
 mod batch;
+pub mod capture;
 pub mod check;
 pub mod clock;
 pub mod commands;

@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use hickory_proto::rr::{Name, RecordType};
-use resolver::commands::{self, TraceMode, TraceOptions, TraceRun};
+use resolver::commands;
 use resolver::config::Config;
+use resolver::trace::{Format, TraceMode, TraceOptions};
 
 #[derive(Parser)]
 #[command(
@@ -109,9 +110,16 @@ enum Command {
         /// The configuration file ([lab] and [resolver] are used).
         #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
         config: PathBuf,
-        /// Print one JSON object per message instead of text.
-        #[arg(long)]
+        /// The output: text (the default), json (one object per message),
+        /// svg (the textbook's figure) or html (the figure with every datagram).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
         /// How the local server gets the answer.
         #[arg(long, value_enum, default_value = "iterative")]
         mode: TraceMode,
@@ -158,7 +166,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             names,
             record_type,
             config,
+            format,
             json,
+            output,
             mode,
         } => {
             let config = Config::load(&config)?;
@@ -177,8 +187,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
                 mode,
             };
-            let run = runtime(&config)?.block_on(commands::trace(&config, &options))?;
-            print_trace(&run, json)
+            let run = runtime(&config)?.block_on(resolver::trace::trace(&config, &options))?;
+            let format = if json { Format::Json } else { format };
+            write_output(
+                &resolver::trace::render_run(&run, format)?,
+                output.as_deref(),
+            )
         }
         Command::Auth {
             config,
@@ -200,59 +214,18 @@ fn fqdn(text: &str) -> anyhow::Result<Name> {
     Ok(name)
 }
 
-fn print_trace(run: &TraceRun, json: bool) -> anyhow::Result<()> {
-    let text = if json {
-        trace_json(run)?
-    } else {
-        trace_text(run)
-    };
+/// Writes the output to `path`, or to standard output without one.
+fn write_output(text: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        return std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()));
+    }
     // A closed pipe (e.g. `| head`) is the reader's choice, not an error.
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
         _ => Ok(()),
     }
-}
-
-/// One JSON object per message, with the question it belongs to.
-fn trace_json(run: &TraceRun) -> anyhow::Result<String> {
-    let mut text = String::new();
-    for question in &run.questions {
-        for message in &question.messages {
-            let mut value = serde_json::to_value(message)?;
-            value["question"] = serde_json::Value::from(question.name.to_string());
-            text.push_str(&value.to_string());
-            text.push('\n');
-        }
-    }
-    Ok(text)
-}
-
-/// The textbook's form: a header, then each question's messages.
-fn trace_text(run: &TraceRun) -> String {
-    use std::fmt::Write as _;
-    let mut text = String::new();
-    let lab = if run.lab_in_process {
-        "the lab's servers run in this process"
-    } else {
-        "the lab's servers are the ones already running"
-    };
-    // Writing to a String cannot fail.
-    let _ = writeln!(
-        text,
-        "The host {} asks its local DNS server {} ({}), which starts with an empty cache; {lab}.",
-        commands::HOST,
-        commands::LOCAL_SERVER,
-        run.local
-    );
-    for question in &run.questions {
-        let _ = writeln!(text, "\n{} {}", question.name, question.record_type);
-        text.push_str(&resolver::trace::render(
-            &question.messages,
-            question.span_ms,
-        ));
-    }
-    text
 }
 
 /// The tokio runtime, with `[server] threads` workers (0: one per CPU).

@@ -320,7 +320,7 @@ async fn a_forwarder_speaks_only_for_its_zone_and_a_cname_leaving_it_is_resolved
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_trace_shows_a_forwarded_query_as_recursive() {
-    use resolver::commands::{TraceMode, TraceOptions, trace};
+    use resolver::trace::{TraceMode, TraceOptions, trace};
     let mut config = shipped_config_on_free_port();
     let lab_port = config.lab.as_ref().expect("a lab").port;
     // The forwarder walks the lab that the trace starts in-process.

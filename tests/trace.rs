@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use hickory_proto::rr::RecordType;
-use resolver::commands::{TraceMode, TraceOptions, TraceRun, trace};
 use resolver::trace::{Kind, render};
+use resolver::trace::{TraceMode, TraceOptions, TraceRun, trace};
 
 fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
     TraceOptions {

@@ -40,8 +40,8 @@ pub use cache::Cache;
 pub use iterate::{Budget, Limits, Outcome, Resolution, ResolveError};
 pub use service::Service;
 
+use crate::capture::Tap;
 use crate::config::{Config, Roots};
-use crate::trace::Tap;
 use crate::transport::Transport;
 use delegation::{DelegationPoint, ServerStats};
 use reply::follows_no_alias;

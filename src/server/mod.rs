@@ -39,8 +39,8 @@ pub use replay::{AnswerCache, Lifetime, QuickQuery};
 pub use request::{Parsed, Protocol, Request};
 pub use tcp::MAX_IN_FLIGHT;
 
+use crate::capture::Tap;
 use crate::clock;
-use crate::trace::Tap;
 
 /// What a handler makes of a request.
 pub enum Response {
@@ -291,7 +291,7 @@ impl<H: Handler> Shared<H> {
     /// Shows a message that crossed the wire to the tap, if one listens.
     fn observe(&self, from: SocketAddr, to: SocketAddr, protocol: Protocol, bytes: &[u8]) {
         if let Some(tap) = &self.tap {
-            tap(crate::trace::Datagram::new(from, to, protocol, bytes));
+            tap(crate::capture::Datagram::new(from, to, protocol, bytes));
         }
     }
 }

@@ -6,21 +6,13 @@ use std::net::SocketAddr;
 use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
+pub use crate::capture::Protocol;
+
 /// The UDP payload size this server advertises and sends up to (the 2020 DNS flag day value).
 pub const UDP_PAYLOAD: u16 = 1232;
 
 /// The largest response without EDNS (RFC 1035 §4.2.1).
 pub const CLASSIC_UDP_SIZE: usize = 512;
-
-/// The transport a message came on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// UDP: one datagram, size-limited.
-    Udp,
-    /// TCP: length-prefixed messages (RFC 1035 §4.2.2, RFC 7766).
-    Tcp,
-}
 
 /// A well-formed standard query from a client.
 #[derive(Debug, Clone)]

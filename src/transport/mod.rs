@@ -26,8 +26,7 @@ use hickory_proto::op::{Message, Query, ResponseCode};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, timeout_at};
 
-use crate::server::Protocol;
-use crate::trace::{Datagram, Tap};
+use crate::capture::{Datagram, Protocol, Tap};
 use udp::Udp;
 pub use verify::{Verdict, query_message, udp_limit, verify};
 

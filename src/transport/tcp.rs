@@ -9,8 +9,8 @@ use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, verify};
 use super::{Transport, TransportError};
+use crate::capture::Protocol;
 use crate::framing::{self, FramingError};
-use crate::server::Protocol;
 
 impl Transport {
     /// Asks `query` over a new TCP connection to `server`, all before `until`;

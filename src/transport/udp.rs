@@ -20,7 +20,7 @@ use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, id_of, verify};
 use super::{Transport, TransportError};
-use crate::server::Protocol;
+use crate::capture::Protocol;
 
 /// The receive buffer: above our advertised payload, so that a reply bigger
 /// than we said we take is seen whole or flagged as cut (`MSG_TRUNC`).

@@ -318,7 +318,7 @@ pub fn zone_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub struct Local {
     pub address: SocketAddr,
     pub resolver: std::sync::Arc<resolver::resolver::Resolver>,
-    pub collector: std::sync::Arc<resolver::trace::Collector>,
+    pub collector: std::sync::Arc<resolver::capture::Collector>,
     pub running: Running,
 }
 
@@ -336,7 +336,7 @@ impl Local {
     pub fn start(config: &resolver::config::Config) -> Local {
         use resolver::resolver::{Resolver, Service};
         use std::sync::Arc;
-        let collector = resolver::trace::Collector::new();
+        let collector = resolver::capture::Collector::new();
         let roots = config.resolver.roots.clone().expect("tests set roots");
         let resolver = Arc::new(Resolver::new(config, &roots, Some(collector.tap())));
         let service = Arc::new(Service::new(
@@ -368,7 +368,7 @@ impl Local {
     }
 
     /// The upstream messages since the last call, decoded.
-    pub fn upstream(&self) -> Vec<(resolver::trace::Datagram, Message)> {
+    pub fn upstream(&self) -> Vec<(resolver::capture::Datagram, Message)> {
         self.collector
             .take()
             .into_iter()

@@ -1,0 +1,124 @@
+//! A trace as text: the textbook's narrative, one message in two lines.
+//!
+//! ```text
+//!   1  cis.poly.edu → dns.poly.edu  query     gaia.cs.umass.edu. A (recursive)
+//!      127.0.0.1:40000 → 127.0.4.1:41000, UDP, 46 bytes
+//! ```
+
+use std::fmt::Write;
+
+use super::describe::{Kind, MessageView};
+use super::run::{HOST, LOCAL_SERVER, TraceRun};
+use crate::capture::Protocol;
+
+/// The whole run: a header saying who asks whom, then each question's messages.
+pub fn run_text(run: &TraceRun) -> String {
+    let mut text = String::new();
+    let lab = if run.lab_in_process {
+        "the lab's servers run in this process"
+    } else {
+        "the lab's servers are the ones already running"
+    };
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        text,
+        "The host {HOST} asks its local DNS server {LOCAL_SERVER} ({}), which starts with an empty cache; {lab}.",
+        run.local
+    );
+    for question in &run.questions {
+        let _ = writeln!(text, "\n{} {}", question.name, question.record_type);
+        text.push_str(&render(&question.messages, question.span_ms));
+    }
+    text
+}
+
+/// The messages of one question as text: two lines each, the textbook's
+/// narrative and the wire details, then the totals.
+pub fn render(views: &[MessageView], span_ms: f64) -> String {
+    let mut text = String::new();
+    let width = views
+        .iter()
+        .map(|v| v.from_name.len().max(v.to_name.len()))
+        .max()
+        .unwrap_or(0);
+    for view in views {
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            text,
+            "{:>3}  {:<width$} → {:<width$}  {}",
+            view.number,
+            view.from_name,
+            view.to_name,
+            narrative(view),
+        );
+        let mut wire = format!(
+            "{:>3}  {} → {}, {}, {} bytes",
+            "",
+            view.from,
+            view.to,
+            match view.protocol {
+                Protocol::Udp => "UDP",
+                Protocol::Tcp => "TCP",
+            },
+            view.bytes
+        );
+        if let Some(ms) = view.elapsed_ms {
+            let _ = write!(wire, ", {ms:.2} ms");
+        }
+        let _ = writeln!(text, "{wire}");
+    }
+    let queries = views.iter().filter(|v| v.kind == Kind::Query).count();
+    let _ = writeln!(
+        text,
+        "{}: {}, {}, {span_ms:.2} ms",
+        plural(views.len(), "message"),
+        plural(queries, "query"),
+        plural(views.len() - queries, "reply"),
+    );
+    text
+}
+
+/// "1 query", "4 queries", "8 messages".
+fn plural(count: usize, noun: &str) -> String {
+    match (count, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{count} {stem}ies"),
+        (_, None) => format!("{count} {noun}s"),
+    }
+}
+
+/// The first line of a message: what it says.
+fn narrative(view: &MessageView) -> String {
+    let question = format!("{} {}", view.qname, view.qtype);
+    let aa = if view.authoritative {
+        " (authoritative)"
+    } else {
+        ""
+    };
+    match view.kind {
+        Kind::Query => {
+            let mode = if view.recursion_desired {
+                "recursive"
+            } else {
+                "iterative"
+            };
+            format!("query     {question} ({mode})")
+        }
+        Kind::Referral => {
+            let ns: Vec<&str> = view.authority.iter().map(String::as_str).collect();
+            let mut text = format!("referral  {}", ns.join("; "));
+            if !view.additional.is_empty() {
+                let _ = write!(text, "; glue {}", view.additional.join("; "));
+            }
+            text
+        }
+        Kind::Answer => format!("answer    {}{aa}", view.answer.join("; ")),
+        Kind::NxDomain => format!("NXDOMAIN  {question}; {}{aa}", view.authority.join("; ")),
+        Kind::NoData => format!("NODATA    {question}; {}{aa}", view.authority.join("; ")),
+        Kind::Lame => format!(
+            "lame      {question}: {}",
+            view.reason.as_deref().unwrap_or("unusable")
+        ),
+        Kind::Error => format!("{:<9} {question}", view.rcode),
+    }
+}
