@@ -17,7 +17,7 @@ pub mod json;
 pub mod run;
 pub mod text;
 
-pub use describe::{Cast, Kind, MessageView, compact, describe, rcode_name, totals};
+pub use describe::{CachedStep, Cast, Kind, MessageView, compact, describe, rcode_name, totals};
 pub use run::{HOST, LOCAL_SERVER, TraceMode, TraceOptions, TraceRun, TracedQuestion, trace};
 pub use text::{render, run_text};
 

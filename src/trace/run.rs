@@ -12,7 +12,7 @@ use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::describe::{Cast, MessageView, describe, totals};
+use super::describe::{CachedStep, Cast, MessageView, describe, totals};
 use crate::authority::recurse::{Forwarder, Recursion};
 use crate::capture::Collector;
 use crate::commands::{DRAIN_TIMEOUT, start_lab};
@@ -62,6 +62,9 @@ pub struct TracedQuestion {
     pub span_ms: f64,
     /// The reply the host got.
     pub reply: Message,
+    /// The cached RRsets the local server used instead of asking, in the
+    /// order it used them (empty for a walk that asked every server).
+    pub from_cache: Vec<CachedStep>,
 }
 
 /// A whole trace run.
@@ -161,6 +164,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
             messages,
             span_ms,
             reply,
+            from_cache: Vec::new(),
         });
     }
     shutdown.cancel();
