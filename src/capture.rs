@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! server ──┐
-//!          ├─▶ Tap(Datagram) ─▶ Collector ─▶ trace::describe ─▶ text | json
-//! transport┘
+//!          ├─▶ Tap(Datagram) ─────┐
+//! transport┘                      ├─▶ Collector ─▶ trace::describe ─▶ text | json | svg | html
+//! resolver ──▶ UseTap(CacheUse) ──┘
 //! ```
 //!
 //! This module depends on nothing else in the crate, so the layers that
@@ -13,6 +14,9 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, Record, RecordType};
 
 use tokio::time::Instant;
 
@@ -57,13 +61,59 @@ impl Datagram {
 /// Where servers and the transport report the messages they send and receive.
 pub type Tap = Arc<dyn Fn(Datagram) + Send + Sync>;
 
-/// The most messages a collector keeps between two `take`s.
+/// What a cached RRset was used for, instead of asking a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsedFor {
+    /// The answer (or negative answer) to a question.
+    Answer,
+    /// A CNAME followed.
+    Alias,
+    /// The delegation the walk started from (RFC 1034 §5.3.3 step 2).
+    Delegation,
+    /// The address of a zone's nameserver.
+    Address,
+}
+
+/// A cached RRset the resolver used instead of asking, as it stood then.
+#[derive(Debug, Clone)]
+pub struct CacheUse {
+    /// What for.
+    pub used_for: UsedFor,
+    /// The RRset's name (the zone, for a delegation).
+    pub name: Name,
+    /// Its type (NS for a delegation).
+    pub record_type: RecordType,
+    /// Its records, TTLs as left; the SOA for a negative answer.
+    pub records: Vec<Record>,
+    /// True for a cached NXDOMAIN or NODATA.
+    pub negative: bool,
+    /// Its rank, in words (RFC 2181 §5.4.1): "authoritative answer", "referral"...
+    pub credibility: &'static str,
+    /// Seconds it had left.
+    pub ttl_left: u32,
+    /// How long it had been cached.
+    pub age: Duration,
+    /// The server whose reply carried it, if a server did.
+    pub source: Option<SocketAddr>,
+    /// The question that reply answered.
+    pub question: Option<(Name, RecordType)>,
+    /// When it was used.
+    pub at: Instant,
+}
+
+/// Where the resolver reports the cached RRsets it uses (for `trace`).
+pub type UseTap = Arc<dyn Fn(CacheUse) + Send + Sync>;
+
+/// The most messages (and cache uses) a collector keeps between two `take`s.
 const COLLECTOR_CAPACITY: usize = 10_000;
 
-/// Keeps the messages reported to its tap, in the order they happened.
+/// Keeps the messages reported to its tap and the cache uses reported to
+/// its use tap, in the order they happened.
 #[derive(Default)]
 pub struct Collector {
     datagrams: Mutex<Vec<Datagram>>,
+    uses: Mutex<Vec<(usize, CacheUse)>>,
 }
 
 impl Collector {
@@ -76,18 +126,39 @@ impl Collector {
     pub fn tap(self: &Arc<Self>) -> Tap {
         let collector = self.clone();
         Arc::new(move |datagram| {
-            let mut datagrams = collector
-                .datagrams
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut datagrams = lock(&collector.datagrams);
             if datagrams.len() < COLLECTOR_CAPACITY {
                 datagrams.push(datagram);
             }
         })
     }
 
+    /// The use tap that feeds this collector: each use is kept with the
+    /// number of messages collected before it.
+    pub fn use_tap(self: &Arc<Self>) -> UseTap {
+        let collector = self.clone();
+        Arc::new(move |used| {
+            let before = lock(&collector.datagrams).len();
+            let mut uses = lock(&collector.uses);
+            if uses.len() < COLLECTOR_CAPACITY {
+                uses.push((before, used));
+            }
+        })
+    }
+
     /// Every message collected since the last call.
     pub fn take(&self) -> Vec<Datagram> {
-        std::mem::take(&mut *self.datagrams.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *lock(&self.datagrams))
     }
+
+    /// Every cache use since the last call, each with the number of
+    /// messages collected (since the last [`Self::take`]) before it.
+    pub fn take_uses(&self) -> Vec<(usize, CacheUse)> {
+        std::mem::take(&mut *lock(&self.uses))
+    }
+}
+
+/// A collector's list, even if a reporter panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -135,7 +135,7 @@ impl ReplyTarget {
         let name = question.name.clone();
         let analysis = self
             .resolver
-            .analyse(&mut reply, &zone, &name, question.query_type);
+            .analyse(&mut reply, &zone, &name, question.query_type, None);
         check_analysis(&analysis, &zone);
     }
 }

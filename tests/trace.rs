@@ -106,7 +106,11 @@ async fn the_first_lookup_is_the_textbooks_eight_messages() {
             .all(|m| m.elapsed_ms.is_some())
     );
 
-    let text = render(messages, run.questions[0].span_ms);
+    let text = render(
+        messages,
+        &run.questions[0].from_cache,
+        run.questions[0].span_ms,
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("  1  cis.poly.edu"), "{text}");
     assert!(
@@ -155,6 +159,88 @@ async fn a_warm_cache_shortens_the_walk_to_2_4_and_6_messages() {
     // Another .edu zone: the edu server, skipping the root.
     assert_eq!(hops(&run, 3)[1], "dns.poly.edu>a.edu-servers.net");
     assert_eq!(hops(&run, 3)[3], "dns.poly.edu>dns.poly.edu");
+}
+
+/// Where a cached step came from: (question, message) of the reply that carried it.
+fn learned_in(step: &resolver::trace::CachedStep) -> Option<(usize, usize)> {
+    step.learned_in_question.zip(step.learned_in_message)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_step_the_cache_saves_says_who_said_it_in_which_message() {
+    let config = shipped_config_on_free_port();
+    let names = [
+        "gaia.cs.umass.edu",
+        "gaia.cs.umass.edu",
+        "www.umass.edu",
+        "cis.poly.edu",
+    ];
+    let run = trace(&config, &options(&names, TraceMode::Iterative))
+        .await
+        .expect("the trace runs");
+    assert!(
+        run.questions[0].from_cache.is_empty(),
+        "an empty cache saves nothing"
+    );
+
+    // The same name again: the answer itself, from dns.umass.edu's message 7.
+    let [answer] = run.questions[1].from_cache.as_slice() else {
+        panic!("one cached answer: {:?}", run.questions[1].from_cache);
+    };
+    assert_eq!(answer.rrset, "gaia.cs.umass.edu. A");
+    assert_eq!(answer.records, ["gaia.cs.umass.edu. 600 A 128.119.245.12"]);
+    assert_eq!(learned_in(answer), Some((1, 7)));
+    assert_eq!(answer.source_name.as_deref(), Some("dns.umass.edu"));
+    assert_eq!(answer.credibility, "authoritative answer");
+    assert!(
+        answer.ttl_left <= 600 && answer.ttl_left > 590,
+        "{}",
+        answer.ttl_left
+    );
+    assert_eq!(
+        answer.before_message, 2,
+        "used between the host's query and the reply"
+    );
+
+    // Another umass.edu host: the delegation the edu server gave in message 5.
+    let [delegation] = run.questions[2].from_cache.as_slice() else {
+        panic!("one cached delegation: {:?}", run.questions[2].from_cache);
+    };
+    assert_eq!(delegation.rrset, "umass.edu. NS");
+    assert_eq!(learned_in(delegation), Some((1, 5)));
+    assert_eq!(delegation.source_name.as_deref(), Some("a.edu-servers.net"));
+    assert_eq!(delegation.credibility, "referral");
+
+    // Another .edu zone: edu's delegation, from the root's referral in message 3.
+    let edu = &run.questions[3].from_cache[0];
+    assert_eq!(edu.rrset, "edu. NS");
+    assert_eq!(learned_in(edu), Some((1, 3)));
+    assert_eq!(edu.source_name.as_deref(), Some(root_of(&run).as_str()));
+
+    // The text says so between the host's query and what followed it.
+    let text = resolver::trace::run_text(&run);
+    assert!(
+        text.contains("umass.edu. 86400 NS dns.umass.edu.; dns.umass.edu. 86400 A 127.0.3.1 — from the cache: learned in message 5 of question 1 from a.edu-servers.net (127.0.2.1) "),
+        "{text}"
+    );
+    // And the JSON, on the host's query.
+    let json = resolver::trace::render_run(&run, resolver::trace::Format::Json).expect("JSON");
+    let www: serde_json::Value = json
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"))
+        .find(|m| {
+            m["question"].as_str().map(|q| q.trim_end_matches('.')) == Some("www.umass.edu")
+                && m["number"] == 1
+        })
+        .unwrap_or_else(|| panic!("the host's query for www.umass.edu: {json}"));
+    assert_eq!(www["from_cache"][0]["learned_in_message"], 5);
+    assert_eq!(
+        www["from_cache"][0]["source"],
+        "127.0.2.1:5300".replace(
+            "5300",
+            &config.lab.as_ref().expect("a lab").port.to_string()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

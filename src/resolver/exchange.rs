@@ -31,7 +31,8 @@ impl Resolver {
             Ok(reply) => reply,
             Err(failure) => return Ok(Analysis::Failed(failure)),
         };
-        let analysis = self.analyse(&mut reply, zone, name, qtype);
+        let from = server.endpoint().socket(self.settings.port);
+        let analysis = self.analyse(&mut reply, zone, name, qtype, Some(from));
         let failure = match &analysis {
             Analysis::Failed(failure) => Some(failure),
             Analysis::LastResort(kept) => Some(&kept.failure),

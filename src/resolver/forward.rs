@@ -24,7 +24,7 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::Resolver;
 use super::budget::Budget;
-use super::cache::Credibility;
+use super::cache::{Credibility, Origin, Provenance};
 use super::delegation::{DelegationPoint, Endpoint};
 use super::error::{Failure, ResolveError};
 use super::iterate::{LAME_PENALTY, Step};
@@ -145,7 +145,13 @@ impl Resolver {
                 .exchange(&server, &zone, name, qtype, true, budget)
                 .await?;
             let failure = match asked {
-                Ok(mut reply) => match self.analyse_forwarded(&mut reply, &zone, name, qtype) {
+                Ok(mut reply) => match self.analyse_forwarded(
+                    &mut reply,
+                    &zone,
+                    name,
+                    qtype,
+                    Some(server.endpoint().socket(self.settings.port)),
+                ) {
                     Ok(step) => return Ok(step),
                     Err(failure) => {
                         self.stats.record_failure(server.endpoint(), LAME_PENALTY);
@@ -176,6 +182,7 @@ impl Resolver {
         zone: &Name,
         name: &Name,
         qtype: RecordType,
+        forwarder: Option<SocketAddr>,
     ) -> Result<Step, Failure> {
         scrub(reply, zone); // out-of-zone data and other classes dropped, as from any server
         reply.metadata.recursion_available = false;
@@ -183,7 +190,15 @@ impl Resolver {
             Classified::Referral { .. } => Err(Failure::NotRecursive),
             Classified::Lame(lameness) => Err(Failure::Lame(lameness)),
             answer => {
-                let step = self.learn(name, qtype, answer, Credibility::NonAuthoritativeAnswer);
+                let origin = Origin {
+                    credibility: Credibility::NonAuthoritativeAnswer,
+                    provenance: forwarder.map(|server| Provenance {
+                        server,
+                        question: name.clone(),
+                        question_type: qtype,
+                    }),
+                };
+                let step = self.learn(name, qtype, answer, origin);
                 self.keep_sections(reply, &step, name, qtype); // as the forwarder sent them
                 Ok(step)
             }
@@ -298,7 +313,7 @@ mod tests {
         reply.metadata.authoritative = true;
         reply.metadata.recursion_available = true;
         reply.answers.push(a(1));
-        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A, None);
         assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
         // Data of a non-authoritative answer replaces it: it was not ranked higher.
         let now = crate::clock::now();
@@ -334,7 +349,7 @@ mod tests {
             .authorities
             .push(Record::from_rdata(name("example."), 300, ns));
         reply.additionals.push(a(&name("ns.example."), 53));
-        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A, None);
         assert!(matches!(step, Ok(Step::Done(..))), "{step:?}");
         let sections = resolver
             .cache
@@ -358,7 +373,7 @@ mod tests {
         reply
             .authorities
             .push(Record::from_rdata(name("example."), 300, ns));
-        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A);
+        let step = resolver.analyse_forwarded(&mut reply, &Name::root(), &www, RecordType::A, None);
         assert_eq!(step, Err(Failure::NotRecursive));
     }
 

@@ -38,6 +38,7 @@ use super::forward::Start;
 use super::learn::LastResort;
 use super::minimise::Minimiser;
 use super::reply::follows_no_alias;
+use crate::capture::UsedFor;
 use crate::clock;
 
 /// What a resolution found.
@@ -146,9 +147,14 @@ impl Resolver {
 
     /// The cached answer or negative answer for a name and type, if any.
     fn cached_outcome(&self, name: &Name, qtype: RecordType) -> Option<Outcome> {
-        self.cache
+        let outcome = self
+            .cache
             .lookup(name, qtype, clock::now())
-            .map(Outcome::from)
+            .map(Outcome::from);
+        if outcome.is_some() {
+            self.report_use(UsedFor::Answer, name, qtype);
+        }
+        outcome
     }
 
     /// A cached CNAME at `name` (unless CNAME itself is asked).
@@ -156,9 +162,14 @@ impl Resolver {
         if follows_no_alias(qtype) {
             return None;
         }
-        self.cache
+        let cname = self
+            .cache
             .rrset(name, RecordType::CNAME, clock::now())
-            .and_then(|records| records.into_iter().next())
+            .and_then(|records| records.into_iter().next());
+        if cname.is_some() {
+            self.report_use(UsedFor::Alias, name, RecordType::CNAME);
+        }
+        cname
     }
 
     /// Walks from the deepest known delegation down to the zone that answers.

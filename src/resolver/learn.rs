@@ -2,12 +2,14 @@
 //! (RFC 2181 §5.4.1): scrub, classify, then cache answers, negative answers
 //! and delegations; and priming the root (RFC 8109).
 
+use std::net::SocketAddr;
+
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use super::Resolver;
 use super::budget::Budget;
-use super::cache::{Credibility, Sections};
+use super::cache::{Credibility, Origin, Provenance, Sections};
 use super::delegation::Delegation;
 use super::error::{Failure, ResolveError};
 use super::iterate::{Analysis, LAME_PENALTY, Outcome, Step, chain_end};
@@ -73,7 +75,17 @@ impl Resolver {
         zone: &Name,
         name: &Name,
         qtype: RecordType,
+        server: Option<SocketAddr>,
     ) -> Analysis {
+        let provenance = server.map(|server| Provenance {
+            server,
+            question: name.clone(),
+            question_type: qtype,
+        });
+        let from = |credibility| Origin {
+            credibility,
+            provenance: provenance.clone(),
+        };
         let scrubbed = scrub(reply, zone);
         if scrubbed.out_of_bailiwick > 0 {
             let count = scrubbed.out_of_bailiwick;
@@ -98,40 +110,44 @@ impl Resolver {
                 self.cache.insert_delegation(
                     delegation.clone(),
                     ttl,
-                    Credibility::Referral,
+                    from(Credibility::Referral),
                     clock::now(),
                 );
                 Analysis::Referral(delegation)
             }
-            Classified::Lame(Lameness::NotAuthoritative) => {
-                recursion_lame(reply, zone, name, qtype)
-            }
+            Classified::Lame(Lameness::NotAuthoritative) => recursion_lame(
+                reply,
+                zone,
+                name,
+                qtype,
+                from(Credibility::NonAuthoritativeAnswer),
+            ),
             Classified::Lame(lameness) => Analysis::Failed(Failure::Lame(lameness)),
             Classified::NoData { chain, soa: None } if chain.is_empty() => {
                 Analysis::LastResort(Box::new(LastResort {
                     failure: Failure::Lame(Lameness::EmptyWithoutSoa),
                     reply: reply.clone(),
                     classified: Classified::NoData { chain, soa: None },
-                    credibility: Credibility::of_answer(reply.authoritative),
+                    origin: from(Credibility::of_answer(reply.authoritative)),
                 }))
             }
             other => {
-                let credibility = Credibility::of_answer(reply.authoritative);
-                let step = self.learn(name, qtype, other, credibility);
+                let origin = from(Credibility::of_answer(reply.authoritative));
+                let step = self.learn(name, qtype, other, origin);
                 self.keep_sections(reply, &step, name, qtype);
                 Analysis::Step(step)
             }
         }
     }
 
-    /// Caches what an answer taught, ranked by `credibility` (RFC 2181
+    /// Caches what an answer taught, ranked by its origin's credibility (RFC 2181
     /// §5.4.1: with or without AA), and turns it into a step.
     pub(super) fn learn(
         &self,
         name: &Name,
         qtype: RecordType,
         classified: Classified,
-        credibility: Credibility,
+        origin: Origin,
     ) -> Step {
         let now = clock::now();
         let (chain, end) = match &classified {
@@ -144,7 +160,7 @@ impl Resolver {
         };
         for link in super::dname::cacheable(&chain) {
             self.cache
-                .insert_rrset(std::slice::from_ref(link), credibility, now);
+                .insert_rrset(std::slice::from_ref(link), origin.clone(), now);
         }
         match classified {
             Classified::Answer { records, .. } => {
@@ -152,7 +168,7 @@ impl Resolver {
                 // A CNAME a DNAME synthesised is made again from the DNAME, not cached.
                 let synthesised = records.iter().any(|r| super::dname::synthesised(&chain, r));
                 if qtype != RecordType::ANY && !synthesised {
-                    self.cache.insert_rrset(&records, credibility, now);
+                    self.cache.insert_rrset(&records, origin, now);
                 }
                 Step::Done(chain, Outcome::Answer(records))
             }
@@ -160,14 +176,13 @@ impl Resolver {
             Classified::YxDomain { .. } => Step::Done(chain, Outcome::YxDomain),
             Classified::NxDomain { soa, .. } => {
                 if let Some(soa) = &soa {
-                    self.cache.insert_nx_domain(&end, soa, credibility, now);
+                    self.cache.insert_nx_domain(&end, soa, origin, now);
                 }
                 Step::Done(chain, Outcome::NxDomain(soa.map(|s| self.negative(&s))))
             }
             Classified::NoData { soa, .. } => {
                 if let Some(soa) = &soa {
-                    self.cache
-                        .insert_no_data(&end, qtype, soa, credibility, now);
+                    self.cache.insert_no_data(&end, qtype, soa, origin, now);
                 }
                 Step::Done(chain, Outcome::NoData(soa.map(|s| self.negative(&s))))
             }
@@ -180,7 +195,7 @@ impl Resolver {
     /// Believes a reply kept as a last resort: caches what it says, ranked
     /// as it deserves, and turns it into a step.
     pub(super) fn settle(&self, kept: LastResort, name: &Name, qtype: RecordType) -> Step {
-        let step = self.learn(name, qtype, kept.classified, kept.credibility);
+        let step = self.learn(name, qtype, kept.classified, kept.origin);
         self.keep_sections(&kept.reply, &step, name, qtype);
         step
     }
@@ -248,8 +263,8 @@ pub struct LastResort {
     reply: Message,
     /// What it says.
     classified: Classified,
-    /// The rank it is cached with, if believed.
-    credibility: Credibility,
+    /// The rank it is cached with, if believed, and the server that gave it.
+    origin: Origin,
 }
 
 impl LastResort {
@@ -274,7 +289,13 @@ impl LastResort {
 /// authority ("recursion lame", RFC 1034 §5.3.3 wants AA). Its data is
 /// kept as a last resort, as Unbound does with such servers when they are
 /// all a zone has; ranked as a non-authoritative answer if believed.
-fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) -> Analysis {
+fn recursion_lame(
+    reply: &Message,
+    zone: &Name,
+    name: &Name,
+    qtype: RecordType,
+    origin: Origin,
+) -> Analysis {
     let failure = Failure::Lame(Lameness::NotAuthoritative);
     let mut trusting = reply.clone();
     trusting.metadata.recursion_available = false;
@@ -287,7 +308,7 @@ fn recursion_lame(reply: &Message, zone: &Name, name: &Name, qtype: RecordType) 
             failure,
             reply: trusting,
             classified,
-            credibility: Credibility::NonAuthoritativeAnswer,
+            origin,
         })),
         Classified::Referral { .. } | Classified::Lame(_) => Analysis::Failed(failure),
     }

@@ -28,6 +28,7 @@ mod minimise;
 pub mod prefetch;
 pub mod refresh;
 pub mod reply;
+mod report;
 mod servers;
 pub mod service;
 pub mod stale;
@@ -77,6 +78,8 @@ pub struct Resolver {
     roots: DelegationPoint,
     configured: forward::ConfiguredZones,
     settings: Settings,
+    /// Where the cached RRsets used are reported (report.rs), if anywhere.
+    uses: Option<crate::capture::UseTap>,
 }
 
 /// A finished resolution with what it cost.
@@ -120,6 +123,7 @@ impl Resolver {
                 minimal_responses: config.server.minimal_responses,
                 limits: Limits::from(&config.limits),
             },
+            uses: None,
         }
     }
 
@@ -157,7 +161,16 @@ impl Resolver {
     /// DNAMEs; `None` if any link is missing.
     pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
         self.cached_resolution(qname, qtype, |name, record_type, now| {
-            self.cache.lookup(name, record_type, now)
+            let found = self.cache.lookup(name, record_type, now);
+            if found.is_some() && self.uses.is_some() {
+                let used_for = match record_type == RecordType::CNAME && qtype != RecordType::CNAME
+                {
+                    true => crate::capture::UsedFor::Alias,
+                    false => crate::capture::UsedFor::Answer,
+                };
+                self.report_use(used_for, name, record_type);
+            }
+            found
         })
     }
 

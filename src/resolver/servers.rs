@@ -14,6 +14,7 @@ use super::delegation::{Candidate, DelegationPoint};
 use super::error::ResolveError;
 use super::iterate::{Outcome, Resolution, Step};
 use super::reply::address_of;
+use crate::capture::UsedFor;
 use crate::clock;
 use crate::names::label_count;
 
@@ -22,11 +23,14 @@ impl Resolver {
     pub(super) fn starting_point(&self, name: &Name) -> DelegationPoint {
         let now = clock::now();
         match self.cache.deepest_delegation(name, now) {
-            Some(delegation) => DelegationPoint::new(
-                &delegation,
-                |ns| self.cached_addresses(ns, now),
-                |address| self.usable(address),
-            ),
+            Some(delegation) => {
+                self.report_use(UsedFor::Delegation, &delegation.zone, RecordType::NS);
+                DelegationPoint::new(
+                    &delegation,
+                    |ns| self.cached_addresses(ns, now),
+                    |address| self.usable(address),
+                )
+            }
             // The configured roots are trusted as given; only the IPv6 setting applies.
             None => {
                 let mut point = self.roots.clone();
@@ -44,7 +48,11 @@ impl Resolver {
         }
         types
             .into_iter()
-            .filter_map(|record_type| self.cache.rrset(name, record_type, now))
+            .filter_map(|record_type| {
+                let records = self.cache.rrset(name, record_type, now)?;
+                self.report_use(UsedFor::Address, name, record_type);
+                Some(records)
+            })
             .flatten()
             .filter_map(|record| address_of(&record))
             .collect()

@@ -143,39 +143,6 @@ pub struct MessageView {
     pub wire: Vec<u8>,
 }
 
-/// A cached RRset the local server used instead of asking: what it was,
-/// who said it, when, and how long it is good for.
-#[derive(Debug, Clone, Serialize)]
-pub struct CachedStep {
-    /// The records used, each as `name TTL TYPE data` (TTL as cached);
-    /// for a negative entry, its SOA.
-    pub records: Vec<String>,
-    /// The RRset's name and type, as `umass.edu. NS`.
-    pub rrset: String,
-    /// True for a cached NXDOMAIN or NODATA.
-    pub negative: bool,
-    /// Why it was used: `answer` (the host's answer came from it),
-    /// `delegation` (where the walk started), `address` (a server's address).
-    pub used_for: String,
-    /// The number of the message that follows its use in this question
-    /// (the next message sent), or the last message's number plus one.
-    pub before_message: usize,
-    /// The server that gave it, by name (as the trace names servers).
-    pub source_name: Option<String>,
-    /// The server that gave it.
-    pub source: Option<SocketAddr>,
-    /// The question (1-based, in the run) whose messages carried it, when this run saw it.
-    pub learned_in_question: Option<usize>,
-    /// The number of that reply within its question.
-    pub learned_in_message: Option<usize>,
-    /// Seconds since it was learned.
-    pub age: f64,
-    /// Seconds it is still good for.
-    pub ttl_left: u32,
-    /// Its rank (RFC 2181 §5.4.1): `authoritative answer`, `answer`, `referral`, ...
-    pub credibility: String,
-}
-
 /// Describes the collected messages, numbered from 1; undecodable ones are
 /// skipped. Replies are classified as the resolver classifies them; the
 /// servers a referral names (by their glue) are read as its zone's.

@@ -1,4 +1,7 @@
-//! A trace as JSON lines: one object per message, with the question it belongs to.
+//! A trace as JSON lines: one object per message, with the question it
+//! belongs to; a message after which a cached RRset was used instead of
+//! asking carries it in `from_cache` (cached.rs: records, source,
+//! learned_in_question, learned_in_message, age, ttl_left, credibility).
 
 use super::run::TraceRun;
 
@@ -9,6 +12,17 @@ pub fn run_json(run: &TraceRun) -> Result<String, serde_json::Error> {
         for message in &question.messages {
             let mut value = serde_json::to_value(message)?;
             value["question"] = serde_json::Value::from(question.name.to_string());
+            let last = question.messages.len();
+            let used: Vec<_> = question
+                .from_cache
+                .iter()
+                .filter(|step| {
+                    step.before_message.saturating_sub(1).clamp(1, last) == message.number
+                })
+                .collect();
+            if !used.is_empty() {
+                value["from_cache"] = serde_json::to_value(used)?;
+            }
             text.push_str(&value.to_string());
             text.push('\n');
         }

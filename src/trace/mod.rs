@@ -12,12 +12,14 @@
 //! referral / answer / negative as the resolver classifies it, the records
 //! that matter, the time a reply took); [`text`] and [`json`] render them.
 
+pub mod cached;
 pub mod describe;
 pub mod json;
 pub mod run;
 pub mod text;
 
-pub use describe::{CachedStep, Cast, Kind, MessageView, compact, describe, rcode_name, totals};
+pub use cached::CachedStep;
+pub use describe::{Cast, Kind, MessageView, compact, describe, rcode_name, totals};
 pub use run::{HOST, LOCAL_SERVER, TraceMode, TraceOptions, TraceRun, TracedQuestion, trace};
 pub use text::{render, run_text};
 

@@ -12,7 +12,8 @@ use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::describe::{CachedStep, Cast, MessageView, describe, totals};
+use super::cached::{CachedStep, explain};
+use super::describe::{Cast, MessageView, describe, totals};
 use crate::authority::recurse::{Forwarder, Recursion};
 use crate::capture::Collector;
 use crate::commands::{DRAIN_TIMEOUT, start_lab};
@@ -119,13 +120,20 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
             shutdown.clone(),
         ));
     } else {
-        let resolver = Arc::new(Resolver::new(&local_config, &roots, Some(tap.clone())));
+        let resolver = Resolver::new(&local_config, &roots, Some(tap.clone()))
+            .with_cache_uses(collector.use_tap());
         let loopback = vec!["127.0.0.0/8".parse()?, "::1/128".parse()?];
-        let service = Arc::new(Service::new(resolver, loopback, false));
+        let service = Arc::new(Service::new(Arc::new(resolver), loopback, false));
+        // No replay of encoded answers: each answer from the cache is
+        // looked up by the resolver, so the trace can say where it came from.
+        let limits = Limits {
+            replay_bytes: 0,
+            ..Limits::default()
+        };
         tasks.spawn(server::serve(
             listener,
             service,
-            Limits::default(),
+            limits,
             Some(tap.clone()),
             shutdown.clone(),
         ));
@@ -154,17 +162,24 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     let mut questions = Vec::new();
     for name in &options.names {
         collector.take();
+        collector.take_uses();
         let reply = ask_as_host(&host, local, name, options.record_type, wait).await?;
         let datagrams = collector.take();
+        let uses = collector.take_uses();
         let messages = describe(&datagrams, &cast);
         let (_, _, span_ms) = totals(&messages, &datagrams);
+        let earlier: Vec<&[MessageView]> = questions
+            .iter()
+            .map(|q: &TracedQuestion| q.messages.as_slice())
+            .collect();
+        let from_cache = explain(&uses, &datagrams, &earlier, &messages, &cast);
         questions.push(TracedQuestion {
             name: name.clone(),
             record_type: options.record_type,
             messages,
             span_ms,
             reply,
-            from_cache: Vec::new(),
+            from_cache,
         });
     }
     shutdown.cancel();

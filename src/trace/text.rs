@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use super::cached::CachedStep;
 use super::describe::{Kind, MessageView};
 use super::run::{HOST, LOCAL_SERVER, TraceRun};
 use crate::capture::Protocol;
@@ -27,21 +28,33 @@ pub fn run_text(run: &TraceRun) -> String {
     );
     for question in &run.questions {
         let _ = writeln!(text, "\n{} {}", question.name, question.record_type);
-        text.push_str(&render(&question.messages, question.span_ms));
+        text.push_str(&render(
+            &question.messages,
+            &question.from_cache,
+            question.span_ms,
+        ));
     }
     text
 }
 
 /// The messages of one question as text: two lines each, the textbook's
-/// narrative and the wire details, then the totals.
-pub fn render(views: &[MessageView], span_ms: f64) -> String {
+/// narrative and the wire details, each cached RRset used in its place
+/// (a line before the message that followed its use), then the totals.
+pub fn render(views: &[MessageView], from_cache: &[CachedStep], span_ms: f64) -> String {
     let mut text = String::new();
     let width = views
         .iter()
         .map(|v| v.from_name.len().max(v.to_name.len()))
         .max()
         .unwrap_or(0);
+    let notes = |text: &mut String, before: &dyn Fn(usize) -> bool| {
+        for step in from_cache.iter().filter(|step| before(step.before_message)) {
+            // Writing to a String cannot fail.
+            let _ = writeln!(text, "     ⤷ {}", step.sentence());
+        }
+    };
     for view in views {
+        notes(&mut text, &|before| before == view.number);
         // Writing to a String cannot fail.
         let _ = writeln!(
             text,
@@ -67,6 +80,7 @@ pub fn render(views: &[MessageView], span_ms: f64) -> String {
         }
         let _ = writeln!(text, "{wire}");
     }
+    notes(&mut text, &|before| before > views.len());
     let queries = views.iter().filter(|v| v.kind == Kind::Query).count();
     let _ = writeln!(
         text,

@@ -1,6 +1,14 @@
 //! The form of a cache entry: its key (kind, type, the name in wire form,
-//! lower case) and its value (expiry, content, credibility, then the
-//! records in wire form).
+//! lower case) and its value (expiry, content, credibility, the TTL it was
+//! cached with, its provenance, then the records in wire form).
+//!
+//! ```text
+//! value: expiry (8, ms since the cache's epoch) | content (1) | credibility (1)
+//!        | TTL as cached (4) | provenance length (2) | provenance | records
+//! provenance: family (1: 4 or 6) | address (4 or 16) | port (2) | question type (2) | question name
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::{
@@ -149,6 +157,15 @@ impl Credibility {
         }
     }
 
+    /// The rank in words, as `trace` and the control endpoint say it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Credibility::AuthoritativeAnswer => "authoritative answer",
+            Credibility::NonAuthoritativeAnswer => "non-authoritative answer",
+            Credibility::Referral => "referral",
+        }
+    }
+
     pub(super) fn from_byte(byte: u8) -> Self {
         match byte {
             3 => Credibility::AuthoritativeAnswer,
@@ -158,6 +175,139 @@ impl Credibility {
     }
 }
 
-/// Where an entry's records start: after its expiry (8 octets), its content
-/// byte and its credibility byte.
-pub(super) const HEADER: usize = 10;
+/// Who gave an entry's data, in answer to which question: "why is this
+/// the answer" for `trace` and the control endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The server whose reply carried it.
+    pub server: SocketAddr,
+    /// The question that reply answered.
+    pub question: Name,
+    /// Its type.
+    pub question_type: RecordType,
+}
+
+/// Where data comes from: its rank and, when a server gave it, which server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Its rank (RFC 2181 §5.4.1).
+    pub credibility: Credibility,
+    /// The server and question, when learned from a reply (not for hints
+    /// or configured data).
+    pub provenance: Option<Provenance>,
+}
+
+impl From<Credibility> for Origin {
+    fn from(credibility: Credibility) -> Self {
+        Origin {
+            credibility,
+            provenance: None,
+        }
+    }
+}
+
+/// The fixed part of a value: expiry (8 octets), content, credibility, the
+/// TTL as cached (4) and the provenance's length (2).
+pub(super) const HEADER: usize = 16;
+
+/// A value taken apart (see the module's diagram).
+pub(super) struct Value<'a> {
+    /// Milliseconds since the cache's epoch at which it expires.
+    pub expires: u64,
+    /// What it holds (an unknown byte is `None`).
+    pub content: Option<Content>,
+    /// Its rank.
+    pub credibility: Credibility,
+    /// The TTL it was cached with.
+    pub ttl: u32,
+    /// The encoded provenance (empty when none).
+    pub provenance: &'a [u8],
+    /// The records in wire form.
+    pub records: &'a [u8],
+}
+
+impl<'a> Value<'a> {
+    /// Splits a value; `None` if it is shorter than its header says.
+    pub(super) fn split(value: &'a [u8]) -> Option<Self> {
+        let (expires, rest) = value.split_first_chunk::<8>()?;
+        let ([content, credibility], rest) = rest.split_first_chunk::<2>()?;
+        let (ttl, rest) = rest.split_first_chunk::<4>()?;
+        let (length, rest) = rest.split_first_chunk::<2>()?;
+        let (provenance, records) =
+            rest.split_at_checked(usize::from(u16::from_be_bytes(*length)))?;
+        Some(Value {
+            expires: u64::from_be_bytes(*expires),
+            content: Content::from_byte(*content),
+            credibility: Credibility::from_byte(*credibility),
+            ttl: u32::from_be_bytes(*ttl),
+            provenance,
+            records,
+        })
+    }
+}
+
+/// Appends the header of a value: expiry, content, origin, TTL; the records follow.
+pub(super) fn write_header(
+    value: &mut Vec<u8>,
+    expires: u64,
+    content: Content,
+    origin: &Origin,
+    ttl: u32,
+) {
+    value.extend_from_slice(&expires.to_be_bytes());
+    value.push(content as u8);
+    value.push(origin.credibility as u8);
+    value.extend_from_slice(&ttl.to_be_bytes());
+    let provenance = origin.provenance.as_ref().and_then(encode_provenance);
+    let provenance = provenance.unwrap_or_default();
+    // An encoded provenance is at most 1 + 16 + 2 + 2 + 255 octets.
+    let length = u16::try_from(provenance.len()).unwrap_or(0);
+    value.extend_from_slice(&length.to_be_bytes());
+    value.extend_from_slice(&provenance[..usize::from(length)]);
+}
+
+/// A provenance in its encoded form; `None` if its name does not encode.
+fn encode_provenance(provenance: &Provenance) -> Option<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(48);
+    match provenance.server.ip() {
+        IpAddr::V4(v4) => {
+            bytes.push(4);
+            bytes.extend_from_slice(&v4.octets());
+        }
+        IpAddr::V6(v6) => {
+            bytes.push(6);
+            bytes.extend_from_slice(&v6.octets());
+        }
+    }
+    bytes.extend_from_slice(&provenance.server.port().to_be_bytes());
+    bytes.extend_from_slice(&u16::from(provenance.question_type).to_be_bytes());
+    let start = bytes.len() as u32;
+    let mut encoder = BinEncoder::with_offset(&mut bytes, start);
+    encoder.set_name_encoding(NameEncoding::Uncompressed);
+    provenance.question.emit(&mut encoder).ok()?;
+    Some(bytes)
+}
+
+/// The provenance encoded in `bytes`, if any.
+pub(super) fn decode_provenance(bytes: &[u8]) -> Option<Provenance> {
+    let (family, rest) = bytes.split_first()?;
+    let (ip, rest) = match family {
+        4 => {
+            let (octets, rest) = rest.split_first_chunk::<4>()?;
+            (IpAddr::V4(Ipv4Addr::from(*octets)), rest)
+        }
+        6 => {
+            let (octets, rest) = rest.split_first_chunk::<16>()?;
+            (IpAddr::V6(Ipv6Addr::from(*octets)), rest)
+        }
+        _ => return None,
+    };
+    let (port, rest) = rest.split_first_chunk::<2>()?;
+    let (question_type, rest) = rest.split_first_chunk::<2>()?;
+    let question = Name::read(&mut BinDecoder::new(rest)).ok()?;
+    Some(Provenance {
+        server: SocketAddr::new(ip, u16::from_be_bytes(*port)),
+        question,
+        question_type: RecordType::from(u16::from_be_bytes(*question_type)),
+    })
+}

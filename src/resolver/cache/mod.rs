@@ -29,14 +29,16 @@ use tokio::time::Instant;
 use super::delegation::Delegation;
 use crate::config::CacheConfig;
 use crate::names::label_count;
-pub use entry::Credibility;
-use entry::{Content, HEADER, KeyBuf, Kind, pack, unpack};
+use entry::{Content, HEADER, KeyBuf, Kind, Value, pack, unpack, write_header};
+pub use entry::{Credibility, Origin, Provenance};
 
 mod entry;
+mod info;
 mod prefetch;
 mod sections;
 mod stale;
 
+pub use info::EntryInfo;
 pub use sections::Sections;
 pub use stale::STALE_TTL;
 
@@ -129,7 +131,7 @@ impl Cache {
 
     /// Caches an RRset of the given credibility; all records share one
     /// owner and type, and the set gets the least of their TTLs (RFC 2181 §5.2).
-    pub fn insert_rrset(&self, records: &[Record], credibility: Credibility, now: Instant) {
+    pub fn insert_rrset(&self, records: &[Record], origin: impl Into<Origin>, now: Instant) {
         let Some(first) = records.first() else {
             return;
         };
@@ -144,7 +146,7 @@ impl Cache {
             .iter()
             .map(|record| Record::from_rdata(Name::root(), ttl, record.data.clone()))
             .collect();
-        self.insert(&key, ttl, Content::RRset, credibility, &ownerless, now);
+        self.insert(&key, ttl, Content::RRset, origin.into(), &ownerless, now);
     }
 
     /// Caches NODATA for `name`/`record_type` (RFC 2308 §5).
@@ -153,7 +155,7 @@ impl Cache {
         name: &Name,
         record_type: RecordType,
         soa: &Record,
-        credibility: Credibility,
+        origin: impl Into<Origin>,
         now: Instant,
     ) {
         let key = KeyBuf::new(Kind::RRset, record_type, name);
@@ -161,7 +163,7 @@ impl Cache {
             &key,
             self.negative_ttl(soa),
             Content::NoData,
-            credibility,
+            origin.into(),
             std::slice::from_ref(soa),
             now,
         );
@@ -172,7 +174,7 @@ impl Cache {
         &self,
         name: &Name,
         soa: &Record,
-        credibility: Credibility,
+        origin: impl Into<Origin>,
         now: Instant,
     ) {
         let key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
@@ -180,7 +182,7 @@ impl Cache {
             &key,
             self.negative_ttl(soa),
             Content::NxDomain,
-            credibility,
+            origin.into(),
             std::slice::from_ref(soa),
             now,
         );
@@ -192,7 +194,7 @@ impl Cache {
         &self,
         delegation: Delegation,
         ttl: u32,
-        credibility: Credibility,
+        origin: impl Into<Origin>,
         now: Instant,
     ) {
         let ttl = self.clamp_ttl(ttl);
@@ -208,7 +210,7 @@ impl Cache {
             Record::from_rdata(name.clone(), 0, data)
         });
         let records: Vec<Record> = ns.chain(glue).collect();
-        self.insert(&key, ttl, Content::Delegation, credibility, &records, now);
+        self.insert(&key, ttl, Content::Delegation, origin.into(), &records, now);
     }
 
     fn insert(
@@ -216,7 +218,7 @@ impl Cache {
         key: &KeyBuf,
         ttl: u32,
         content: Content,
-        credibility: Credibility,
+        origin: Origin,
         records: &[Record],
         now: Instant,
     ) {
@@ -225,32 +227,29 @@ impl Cache {
         }
         if self
             .credibility(key, now)
-            .is_some_and(|held| held > credibility)
+            .is_some_and(|held| held > origin.credibility)
         {
             return; // RFC 2181 §5.4.1: lower-ranked data never replaces higher
         }
-        let mut value = self.header(ttl, content, credibility, now);
+        let mut value = self.header(ttl, content, &origin, now);
         if pack(records, &mut value).is_some() {
             self.entries.insert(key.as_slice().into(), value.into());
         }
     }
 
     /// The start of an entry's value: expiry (`ttl` seconds from `now`),
-    /// content and credibility; the records follow.
-    fn header(
-        &self,
-        ttl: u32,
-        content: Content,
-        credibility: Credibility,
-        now: Instant,
-    ) -> Vec<u8> {
+    /// content, origin and TTL (entry.rs); the records follow.
+    fn header(&self, ttl: u32, content: Content, origin: &Origin, now: Instant) -> Vec<u8> {
         let expires = now + Duration::from_secs(u64::from(ttl));
         let millis = expires.saturating_duration_since(self.epoch).as_millis() as u64;
         let mut value = Vec::with_capacity(HEADER + 64);
-        value.extend_from_slice(&millis.to_be_bytes());
-        value.push(content as u8);
-        value.push(credibility as u8);
+        write_header(&mut value, millis, content, origin, ttl);
         value
+    }
+
+    /// When an entry's value expires.
+    fn expiry(&self, value: &Value) -> Instant {
+        self.epoch + Duration::from_millis(value.expires)
     }
 
     /// The content and records under `key` while they live, with their remaining TTL.
@@ -262,8 +261,8 @@ impl Cache {
     /// the TTL of a stale answer (RFC 8767 §4, stale.rs).
     fn read(&self, key: &KeyBuf, now: Instant, stale: Duration) -> Option<(Content, Vec<Record>)> {
         let value = self.entries.get(key.as_slice())?;
-        let (expiry, rest) = value.split_first_chunk::<8>()?;
-        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
+        let value = Value::split(&value)?;
+        let expires = self.expiry(&value);
         // Whole seconds, rounded up: a record cached 1 ms ago still shows its full TTL.
         let seconds = expires
             .checked_duration_since(now)
@@ -273,21 +272,14 @@ impl Cache {
             0 => return None,
             live => live,
         };
-        let [content, _credibility, packed @ ..] = rest else {
-            return None;
-        };
-        Some((Content::from_byte(*content)?, unpack(packed, seconds)))
+        Some((value.content?, unpack(value.records, seconds)))
     }
 
     /// The credibility of the live entry under `key`, if any.
     fn credibility(&self, key: &KeyBuf, now: Instant) -> Option<Credibility> {
         let value = self.entries.get(key.as_slice())?;
-        let (expiry, rest) = value.split_first_chunk::<8>()?;
-        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
-        if expires <= now {
-            return None;
-        }
-        rest.get(1).map(|byte| Credibility::from_byte(*byte))
+        let value = Value::split(&value)?;
+        (self.expiry(&value) > now).then_some(value.credibility)
     }
 
     /// What the cache knows about `name`/`record_type`, TTLs counting down.

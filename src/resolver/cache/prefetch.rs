@@ -1,15 +1,14 @@
 //! Which cached RRsets are due for a prefetch (Unbound's `prefetch: yes`):
 //! those in the last tenth of the TTL they were cached with, which the
-//! packed records of an RRset entry keep (the value's header has only the expiry).
+//! value's header keeps beside the expiry.
 
 use std::time::Duration;
 
-use hickory_proto::rr::{Name, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use hickory_proto::rr::{Name, RecordType};
 use tokio::time::Instant;
 
 use super::Cache;
-use super::entry::{Content, KeyBuf, Kind};
+use super::entry::{Content, KeyBuf, Kind, Value};
 
 /// The part of its TTL an RRset has left when it is due: one tenth (Unbound's).
 pub const PREFETCH_DIVISOR: u32 = 10;
@@ -30,24 +29,20 @@ impl Cache {
         let Some(value) = self.entries.get(key.as_slice()) else {
             return false;
         };
-        let Some((expiry, [content, _credibility, packed @ ..])) = value.split_first_chunk::<8>()
-        else {
+        let Some(value) = Value::split(&value) else {
             return false;
         };
-        if Content::from_byte(*content) != Some(Content::RRset) {
+        if value.content != Some(Content::RRset) {
             return false;
         }
-        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
-        let Some(left) = expires
+        let Some(left) = self
+            .expiry(&value)
             .checked_duration_since(now)
             .filter(|left| !left.is_zero())
         else {
             return false; // expired: a refresh, not a prefetch
         };
-        let Ok(first) = Record::read(&mut BinDecoder::new(packed)) else {
-            return false;
-        };
-        left * PREFETCH_DIVISOR <= Duration::from_secs(u64::from(first.ttl))
+        left * PREFETCH_DIVISOR <= Duration::from_secs(u64::from(value.ttl))
     }
 }
 
@@ -57,6 +52,7 @@ mod tests {
     use crate::config::CacheConfig;
     use crate::resolver::cache::Credibility;
     use hickory_proto::rr::RData;
+    use hickory_proto::rr::Record;
     use hickory_proto::rr::rdata::A;
 
     #[tokio::test(start_paused = true)]

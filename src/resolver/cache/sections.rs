@@ -7,13 +7,11 @@
 //! long as it; they are never served as an answer themselves (RFC 2181
 //! §5.4.1: additional data is not to be returned as an answer).
 
-use std::time::Duration;
-
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use tokio::time::Instant;
 
-use super::entry::{Content, HEADER, KeyBuf, Kind, pack};
+use super::entry::{Content, KeyBuf, Kind, Value, pack};
 use super::{Cache, Credibility};
 
 /// What came with an answer besides it (RFC 1035 §4.1: the authority and
@@ -68,8 +66,7 @@ impl Cache {
             return; // nothing is cached for a TTL of 0, nor is this
         }
         // Always replaced: they go with the answer last cached.
-        let mut value = self.header(ttl, Content::Sections, Credibility::Referral, now);
-        value.extend_from_slice(&ttl.to_be_bytes());
+        let mut value = self.header(ttl, Content::Sections, &Credibility::Referral.into(), now);
         value.extend_from_slice(&authority.to_be_bytes());
         if pack(&records, &mut value).is_some() {
             self.entries.insert(key.as_slice().into(), value.into());
@@ -85,21 +82,19 @@ impl Cache {
 
     fn read_sections(&self, key: &KeyBuf, now: Instant) -> Option<Sections> {
         let value = self.entries.get(key.as_slice())?;
-        let (expiry, rest) = value.split_first_chunk::<8>()?;
-        let expires = self.epoch + Duration::from_millis(u64::from_be_bytes(*expiry));
+        let value = Value::split(&value)?;
+        let expires = self.expiry(&value);
         // Whole seconds rounded up, as for the answer itself.
         let remaining = expires
             .checked_duration_since(now)?
             .as_millis()
             .div_ceil(1000);
         let remaining = u64::try_from(remaining).unwrap_or(u64::MAX);
-        let (content, rest) = rest.split_at_checked(HEADER - 8)?;
-        if Content::from_byte(content[0])? != Content::Sections {
+        if value.content? != Content::Sections {
             return None;
         }
-        let (ttl, rest) = rest.split_first_chunk::<4>()?;
-        let (authority, packed) = rest.split_first_chunk::<2>()?;
-        let elapsed = u64::from(u32::from_be_bytes(*ttl)).saturating_sub(remaining);
+        let (authority, packed) = value.records.split_first_chunk::<2>()?;
+        let elapsed = u64::from(value.ttl).saturating_sub(remaining);
         let elapsed = u32::try_from(elapsed).unwrap_or(u32::MAX);
         let authority = usize::from(u16::from_be_bytes(*authority));
         let mut decoder = BinDecoder::new(packed);
