@@ -5,7 +5,7 @@
 //! server ──┐
 //!          ├─▶ Tap(Datagram) ─────┐
 //! transport┘                      ├─▶ Collector ─▶ trace::describe ─▶ text | json | svg | html
-//! resolver ──▶ UseTap(CacheUse) ──┘
+//! resolver ──▶ ReportTap(Report) ─┘   (the cached RRsets it uses, the servers it chooses)
 //! ```
 //!
 //! This module depends on nothing else in the crate, so the layers that
@@ -102,18 +102,57 @@ pub struct CacheUse {
     pub at: Instant,
 }
 
-/// Where the resolver reports the cached RRsets it uses (for `trace`).
-pub type UseTap = Arc<dyn Fn(CacheUse) + Send + Sync>;
+/// A server the resolver could have asked instead.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// Its address.
+    pub address: SocketAddr,
+    /// Its NS name, when known.
+    pub name: Option<Name>,
+    /// Already asked for this question (and failed or referred on).
+    pub tried: bool,
+    /// Its smoothed round-trip time, if it was ever measured.
+    pub rtt: Option<Duration>,
+    /// The score it was ranked by: the smoothed RTT, penalties included.
+    pub score: Duration,
+}
+
+/// Which of a zone's servers the resolver chose to ask, and among which.
+#[derive(Debug, Clone)]
+pub struct ServerChoice {
+    /// The zone whose servers these are.
+    pub zone: Name,
+    /// The server chosen.
+    pub chosen: Alternative,
+    /// The zone's other servers with an address.
+    pub others: Vec<Alternative>,
+    /// The zone's NS names with no address yet.
+    pub unresolved: Vec<Name>,
+    /// When it was chosen.
+    pub at: Instant,
+}
+
+/// What the resolver reports as it resolves, for `trace` to explain.
+#[derive(Debug, Clone)]
+pub enum Report {
+    /// A cached RRset used instead of asking.
+    CacheUse(CacheUse),
+    /// A server chosen to ask.
+    Choice(ServerChoice),
+}
+
+/// Where the resolver reports what it does (for `trace`).
+pub type ReportTap = Arc<dyn Fn(Report) + Send + Sync>;
 
 /// The most messages (and cache uses) a collector keeps between two `take`s.
 const COLLECTOR_CAPACITY: usize = 10_000;
 
-/// Keeps the messages reported to its tap and the cache uses reported to
-/// its use tap, in the order they happened.
+/// Keeps the messages reported to its tap and what the resolver reported
+/// to its report tap, in the order they happened.
 #[derive(Default)]
 pub struct Collector {
     datagrams: Mutex<Vec<Datagram>>,
-    uses: Mutex<Vec<(usize, CacheUse)>>,
+    reports: Mutex<Vec<(usize, Report)>>,
 }
 
 impl Collector {
@@ -133,15 +172,15 @@ impl Collector {
         })
     }
 
-    /// The use tap that feeds this collector: each use is kept with the
-    /// number of messages collected before it.
-    pub fn use_tap(self: &Arc<Self>) -> UseTap {
+    /// The report tap that feeds this collector: each report is kept with
+    /// the number of messages collected before it.
+    pub fn report_tap(self: &Arc<Self>) -> ReportTap {
         let collector = self.clone();
-        Arc::new(move |used| {
+        Arc::new(move |report| {
             let before = lock(&collector.datagrams).len();
-            let mut uses = lock(&collector.uses);
-            if uses.len() < COLLECTOR_CAPACITY {
-                uses.push((before, used));
+            let mut reports = lock(&collector.reports);
+            if reports.len() < COLLECTOR_CAPACITY {
+                reports.push((before, report));
             }
         })
     }
@@ -151,10 +190,10 @@ impl Collector {
         std::mem::take(&mut *lock(&self.datagrams))
     }
 
-    /// Every cache use since the last call, each with the number of
-    /// messages collected (since the last [`Self::take`]) before it.
-    pub fn take_uses(&self) -> Vec<(usize, CacheUse)> {
-        std::mem::take(&mut *lock(&self.uses))
+    /// Every report since the last call, each with the number of messages
+    /// collected (since the last [`Self::take`]) before it.
+    pub fn take_reports(&self) -> Vec<(usize, Report)> {
+        std::mem::take(&mut *lock(&self.reports))
     }
 }
 

@@ -120,6 +120,10 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Say why each query went to its server: whose servers they are,
+        /// where they were learned, how the one asked ranked among the others.
+        #[arg(long)]
+        explain: bool,
         /// How the local server gets the answer.
         #[arg(long, value_enum, default_value = "iterative")]
         mode: TraceMode,
@@ -169,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             json,
             output,
+            explain,
             mode,
         } => {
             let config = Config::load(&config)?;
@@ -186,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .parse::<RecordType>()
                     .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
                 mode,
+                explain,
             };
             let run = runtime(&config)?.block_on(resolver::trace::trace(&config, &options))?;
             let format = if json { Format::Json } else { format };

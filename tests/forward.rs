@@ -336,9 +336,10 @@ async fn the_trace_shows_a_forwarded_query_as_recursive() {
         names: vec![name("gaia.cs.umass.edu.")],
         record_type: RecordType::A,
         mode: TraceMode::Iterative,
+        explain: false,
     };
     let run = trace(&config, &options).await.expect("the trace runs");
-    let text = resolver::trace::render(&run.questions[0].messages, &[], 0.0);
+    let text = resolver::trace::render(&run.questions[0].messages, &[], &[], 0.0);
     let hops: Vec<String> = run.questions[0]
         .messages
         .iter()

@@ -12,6 +12,7 @@ fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
         names: names.iter().map(|n| name(n)).collect(),
         record_type: RecordType::A,
         mode,
+        explain: true,
     }
 }
 
@@ -109,6 +110,7 @@ async fn the_first_lookup_is_the_textbooks_eight_messages() {
     let text = render(
         messages,
         &run.questions[0].from_cache,
+        &[],
         run.questions[0].span_ms,
     );
     let lines: Vec<&str> = text.lines().collect();
@@ -240,6 +242,47 @@ async fn each_step_the_cache_saves_says_who_said_it_in_which_message() {
             "5300",
             &config.lab.as_ref().expect("a lab").port.to_string()
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_says_whose_servers_each_query_went_to_and_why_that_one() {
+    let config = shipped_config_on_free_port();
+    let run = trace(
+        &config,
+        &options(
+            &["gaia.cs.umass.edu", "www.umass.edu"],
+            TraceMode::Iterative,
+        ),
+    )
+    .await
+    .expect("the trace runs");
+    let why = &run.questions[0].why;
+    let explained: Vec<(usize, &str, &str)> = why
+        .iter()
+        .map(|w| (w.message, w.zone.as_str(), w.learned_from.as_str()))
+        .collect();
+    assert_eq!(
+        explained,
+        [
+            (2, ".", "the root hints"),
+            (4, "edu.", "the referral in message 3"),
+            (6, "umass.edu.", "the referral in message 5"),
+        ]
+    );
+    // Two root servers, neither asked before: a tie, the other one named.
+    assert!(why[0].tie && why[0].rtt_ms.is_none(), "{why:?}");
+    assert_eq!(why[0].others.len(), 1, "{why:?}");
+    assert!(why[0].others[0].ends_with("never asked"), "{why:?}");
+    assert!(why[1].others.is_empty());
+    // The second name: umass.edu's server from the cache, its RTT now measured.
+    let again = &run.questions[1].why[0];
+    assert_eq!(again.learned_from, "cached from message 5 of question 1");
+    assert!(again.rtt_ms.is_some_and(|ms| ms > 0.0), "{again:?}");
+    let text = resolver::trace::run_text(&run);
+    assert!(
+        text.contains("why: a server for umass.edu. (the referral in message 5); dns.umass.edu (127.0.3.1) never asked before, the only one"),
+        "{text}"
     );
 }
 

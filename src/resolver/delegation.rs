@@ -204,9 +204,19 @@ impl DelegationPoint {
     pub fn unresolved(&self) -> &[Name] {
         &self.unresolved
     }
+
+    /// The addresses to ask, tried or not.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
 }
 
 impl Candidate {
+    /// Whether it was asked already for this question.
+    pub fn tried(&self) -> bool {
+        self.tried
+    }
+
     /// Where this candidate is reached, as the server statistics know it.
     pub fn endpoint(&self) -> Endpoint {
         Endpoint::new(self.address, self.port)
@@ -279,6 +289,11 @@ impl ServerStats {
     /// The server's smoothed RTT, or [`UNKNOWN_RTT`] if never measured.
     pub fn score(&self, server: impl Into<Endpoint>) -> Duration {
         self.rtts.get(&server.into()).unwrap_or(UNKNOWN_RTT)
+    }
+
+    /// The server's smoothed RTT (penalties included), if it was ever measured.
+    pub fn measured(&self, server: impl Into<Endpoint>) -> Option<Duration> {
+        self.rtts.get(&server.into())
     }
 
     /// The time-out for a query to this server: `initial` for a stranger,

@@ -78,8 +78,9 @@ pub struct Resolver {
     roots: DelegationPoint,
     configured: forward::ConfiguredZones,
     settings: Settings,
-    /// Where the cached RRsets used are reported (report.rs), if anywhere.
-    uses: Option<crate::capture::UseTap>,
+    /// Where the cached RRsets used and the servers chosen are reported
+    /// (report.rs), if anywhere.
+    reports: Option<crate::capture::ReportTap>,
 }
 
 /// A finished resolution with what it cost.
@@ -123,7 +124,7 @@ impl Resolver {
                 minimal_responses: config.server.minimal_responses,
                 limits: Limits::from(&config.limits),
             },
-            uses: None,
+            reports: None,
         }
     }
 
@@ -162,7 +163,7 @@ impl Resolver {
     pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
         self.cached_resolution(qname, qtype, |name, record_type, now| {
             let found = self.cache.lookup(name, record_type, now);
-            if found.is_some() && self.uses.is_some() {
+            if found.is_some() && self.reports.is_some() {
                 let used_for = match record_type == RecordType::CNAME && qtype != RecordType::CNAME
                 {
                     true => crate::capture::UsedFor::Alias,

@@ -78,6 +78,7 @@ impl Resolver {
     ) -> Result<Option<Candidate>, ResolveError> {
         loop {
             if let Some(candidate) = point.next(&self.stats) {
+                self.report_choice(point, &candidate);
                 return Ok(Some(candidate));
             }
             let Some(ns_name) = point.take_unresolved() else {

@@ -9,11 +9,10 @@
 
 use std::net::SocketAddr;
 
-use hickory_proto::op::Message;
 use serde::Serialize;
 
 use super::describe::{Cast, Kind, MessageView, compact};
-use crate::capture::{CacheUse, Datagram, UsedFor};
+use crate::capture::{CacheUse, UsedFor};
 
 /// A cached RRset the local server used instead of asking: what it was,
 /// who said it, when, and how long it is good for.
@@ -81,23 +80,18 @@ impl CachedStep {
     }
 }
 
-/// The uses of one question (each with the count of its datagrams before
+/// The uses of one question (each with the count of its messages before
 /// it), explained from the messages of the run so far: `earlier` holds the
 /// views of the questions before this one, in order, `views` this one's.
 pub fn explain(
     uses: &[(usize, CacheUse)],
-    datagrams: &[Datagram],
     earlier: &[&[MessageView]],
     views: &[MessageView],
     cast: &Cast,
 ) -> Vec<CachedStep> {
     uses.iter()
         .map(|(before, used)| {
-            let decodable = datagrams[..(*before).min(datagrams.len())]
-                .iter()
-                .filter(|d| Message::from_vec(&d.bytes).is_ok())
-                .count();
-            let before_message = decodable + 1;
+            let before_message = before + 1;
             let mut questions: Vec<(usize, &[MessageView])> = vec![(earlier.len() + 1, views)];
             questions.extend(earlier.iter().enumerate().rev().map(|(i, v)| (i + 1, *v)));
             let learned = questions.iter().find_map(|(question, views)| {

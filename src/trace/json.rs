@@ -1,7 +1,8 @@
 //! A trace as JSON lines: one object per message, with the question it
 //! belongs to; a message after which a cached RRset was used instead of
 //! asking carries it in `from_cache` (cached.rs: records, source,
-//! learned_in_question, learned_in_message, age, ttl_left, credibility).
+//! learned_in_question, learned_in_message, age, ttl_left, credibility);
+//! with `--explain`, a query says in `why` why it went to its server (explain.rs).
 
 use super::run::TraceRun;
 
@@ -22,6 +23,13 @@ pub fn run_json(run: &TraceRun) -> Result<String, serde_json::Error> {
                 .collect();
             if !used.is_empty() {
                 value["from_cache"] = serde_json::to_value(used)?;
+            }
+            let why = question
+                .why
+                .iter()
+                .find(|why| why.message == message.number);
+            if let Some(why) = why.filter(|_| run.explain) {
+                value["why"] = serde_json::to_value(why)?;
             }
             text.push_str(&value.to_string());
             text.push('\n');

@@ -14,12 +14,14 @@
 
 pub mod cached;
 pub mod describe;
+pub mod explain;
 pub mod json;
 pub mod run;
 pub mod text;
 
 pub use cached::CachedStep;
 pub use describe::{Cast, Kind, MessageView, compact, describe, rcode_name, totals};
+pub use explain::Why;
 pub use run::{HOST, LOCAL_SERVER, TraceMode, TraceOptions, TraceRun, TracedQuestion, trace};
 pub use text::{render, run_text};
 

@@ -14,8 +14,9 @@ use tokio_util::task::TaskTracker;
 
 use super::cached::{CachedStep, explain};
 use super::describe::{Cast, MessageView, describe, totals};
+use super::explain::{Why, explain_choices};
 use crate::authority::recurse::{Forwarder, Recursion};
-use crate::capture::Collector;
+use crate::capture::{CacheUse, Collector, Datagram, Report, ServerChoice};
 use crate::commands::{DRAIN_TIMEOUT, start_lab};
 use crate::config::Config;
 use crate::lab::root_addresses;
@@ -48,6 +49,8 @@ pub struct TraceOptions {
     pub record_type: RecordType,
     /// Iterative (default) or recursive.
     pub mode: TraceMode,
+    /// Whether the output says why each query went to its server (`--explain`).
+    pub explain: bool,
 }
 
 /// One traced question: the messages, in order, and the host's reply.
@@ -66,6 +69,9 @@ pub struct TracedQuestion {
     /// The cached RRsets the local server used instead of asking, in the
     /// order it used them (empty for a walk that asked every server).
     pub from_cache: Vec<CachedStep>,
+    /// Why each of the local server's queries went where it went (shown
+    /// with `--explain`).
+    pub why: Vec<Why>,
 }
 
 /// A whole trace run.
@@ -77,6 +83,8 @@ pub struct TraceRun {
     pub lab_in_process: bool,
     /// Each question in turn.
     pub questions: Vec<TracedQuestion>,
+    /// Whether the output says why each query went to its server (`--explain`).
+    pub explain: bool,
 }
 
 /// `resolver trace`: runs a local server with an empty cache (and the lab),
@@ -121,7 +129,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
         ));
     } else {
         let resolver = Resolver::new(&local_config, &roots, Some(tap.clone()))
-            .with_cache_uses(collector.use_tap());
+            .with_reports(collector.report_tap());
         let loopback = vec!["127.0.0.0/8".parse()?, "::1/128".parse()?];
         let service = Arc::new(Service::new(Arc::new(resolver), loopback, false));
         // No replay of encoded answers: each answer from the cache is
@@ -162,17 +170,18 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     let mut questions = Vec::new();
     for name in &options.names {
         collector.take();
-        collector.take_uses();
+        collector.take_reports();
         let reply = ask_as_host(&host, local, name, options.record_type, wait).await?;
         let datagrams = collector.take();
-        let uses = collector.take_uses();
+        let (uses, choices) = split(collector.take_reports(), &datagrams);
         let messages = describe(&datagrams, &cast);
         let (_, _, span_ms) = totals(&messages, &datagrams);
         let earlier: Vec<&[MessageView]> = questions
             .iter()
             .map(|q: &TracedQuestion| q.messages.as_slice())
             .collect();
-        let from_cache = explain(&uses, &datagrams, &earlier, &messages, &cast);
+        let from_cache = explain(&uses, &earlier, &messages, &cast);
+        let why = explain_choices(&choices, &messages, &from_cache, &cast);
         questions.push(TracedQuestion {
             name: name.clone(),
             record_type: options.record_type,
@@ -180,6 +189,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
             span_ms,
             reply,
             from_cache,
+            why,
         });
     }
     shutdown.cancel();
@@ -189,6 +199,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
         local,
         lab_in_process,
         questions,
+        explain: options.explain,
     })
 }
 
@@ -231,4 +242,28 @@ async fn ask_as_host(
             return Ok(reply);
         }
     }
+}
+
+/// Reports, each with the number of messages before it.
+type Numbered<T> = Vec<(usize, T)>;
+
+/// The reports of one question, split into cache uses and server choices,
+/// each with the number of messages (that decode) before it.
+fn split(
+    reports: Vec<(usize, Report)>,
+    datagrams: &[Datagram],
+) -> (Numbered<CacheUse>, Numbered<ServerChoice>) {
+    let mut uses = Vec::new();
+    let mut choices = Vec::new();
+    for (before, report) in reports {
+        let before = datagrams[..before.min(datagrams.len())]
+            .iter()
+            .filter(|d| Message::from_vec(&d.bytes).is_ok())
+            .count();
+        match report {
+            Report::CacheUse(used) => uses.push((before, used)),
+            Report::Choice(choice) => choices.push((before, choice)),
+        }
+    }
+    (uses, choices)
 }

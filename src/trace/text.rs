@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use super::cached::CachedStep;
 use super::describe::{Kind, MessageView};
+use super::explain::Why;
 use super::run::{HOST, LOCAL_SERVER, TraceRun};
 use crate::capture::Protocol;
 
@@ -28,9 +29,11 @@ pub fn run_text(run: &TraceRun) -> String {
     );
     for question in &run.questions {
         let _ = writeln!(text, "\n{} {}", question.name, question.record_type);
+        let why: &[Why] = if run.explain { &question.why } else { &[] };
         text.push_str(&render(
             &question.messages,
             &question.from_cache,
+            why,
             question.span_ms,
         ));
     }
@@ -39,8 +42,14 @@ pub fn run_text(run: &TraceRun) -> String {
 
 /// The messages of one question as text: two lines each, the textbook's
 /// narrative and the wire details, each cached RRset used in its place
-/// (a line before the message that followed its use), then the totals.
-pub fn render(views: &[MessageView], from_cache: &[CachedStep], span_ms: f64) -> String {
+/// (a line before the message that followed its use), why each query went
+/// to its server (with `--explain`, a line after it), then the totals.
+pub fn render(
+    views: &[MessageView],
+    from_cache: &[CachedStep],
+    why: &[Why],
+    span_ms: f64,
+) -> String {
     let mut text = String::new();
     let width = views
         .iter()
@@ -79,6 +88,9 @@ pub fn render(views: &[MessageView], from_cache: &[CachedStep], span_ms: f64) ->
             let _ = write!(wire, ", {ms:.2} ms");
         }
         let _ = writeln!(text, "{wire}");
+        for reason in why.iter().filter(|why| why.message == view.number) {
+            let _ = writeln!(text, "     ⤷ {}", reason.sentence());
+        }
     }
     notes(&mut text, &|before| before > views.len());
     let queries = views.iter().filter(|v| v.kind == Kind::Query).count();
