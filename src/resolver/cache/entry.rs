@@ -258,34 +258,37 @@ pub(super) fn write_header(
     value.push(content as u8);
     value.push(origin.credibility as u8);
     value.extend_from_slice(&ttl.to_be_bytes());
-    let provenance = origin.provenance.as_ref().and_then(encode_provenance);
-    let provenance = provenance.unwrap_or_default();
+    let mark = value.len();
+    value.extend_from_slice(&[0, 0]);
+    if let Some(provenance) = &origin.provenance
+        && encode_provenance(provenance, value).is_none()
+    {
+        value.truncate(mark + 2); // a name that does not encode: no provenance
+    }
     // An encoded provenance is at most 1 + 16 + 2 + 2 + 255 octets.
-    let length = u16::try_from(provenance.len()).unwrap_or(0);
-    value.extend_from_slice(&length.to_be_bytes());
-    value.extend_from_slice(&provenance[..usize::from(length)]);
+    let length = u16::try_from(value.len() - mark - 2).unwrap_or(0);
+    value[mark..mark + 2].copy_from_slice(&length.to_be_bytes());
 }
 
-/// A provenance in its encoded form; `None` if its name does not encode.
-fn encode_provenance(provenance: &Provenance) -> Option<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(48);
+/// Appends a provenance in its encoded form; `None` if its name does not
+/// encode (the caller drops what was appended).
+fn encode_provenance(provenance: &Provenance, into: &mut Vec<u8>) -> Option<()> {
     match provenance.server.ip() {
         IpAddr::V4(v4) => {
-            bytes.push(4);
-            bytes.extend_from_slice(&v4.octets());
+            into.push(4);
+            into.extend_from_slice(&v4.octets());
         }
         IpAddr::V6(v6) => {
-            bytes.push(6);
-            bytes.extend_from_slice(&v6.octets());
+            into.push(6);
+            into.extend_from_slice(&v6.octets());
         }
     }
-    bytes.extend_from_slice(&provenance.server.port().to_be_bytes());
-    bytes.extend_from_slice(&u16::from(provenance.question_type).to_be_bytes());
-    let start = bytes.len() as u32;
-    let mut encoder = BinEncoder::with_offset(&mut bytes, start);
+    into.extend_from_slice(&provenance.server.port().to_be_bytes());
+    into.extend_from_slice(&u16::from(provenance.question_type).to_be_bytes());
+    let start = into.len() as u32;
+    let mut encoder = BinEncoder::with_offset(into, start);
     encoder.set_name_encoding(NameEncoding::Uncompressed);
-    provenance.question.emit(&mut encoder).ok()?;
-    Some(bytes)
+    provenance.question.emit(&mut encoder).ok()
 }
 
 /// The provenance encoded in `bytes`, if any.

@@ -242,7 +242,7 @@ impl Cache {
     fn header(&self, ttl: u32, content: Content, origin: &Origin, now: Instant) -> Vec<u8> {
         let expires = now + Duration::from_secs(u64::from(ttl));
         let millis = expires.saturating_duration_since(self.epoch).as_millis() as u64;
-        let mut value = Vec::with_capacity(HEADER + 64);
+        let mut value = Vec::with_capacity(HEADER + 96);
         write_header(&mut value, millis, content, origin, ttl);
         value
     }
