@@ -137,8 +137,9 @@ async fn the_first_lookup_is_the_textbooks_eight_messages() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_warm_cache_shortens_the_walk_to_2_4_and_6_messages() {
+/// The textbook's cache story in one run: gaia twice, another umass.edu
+/// host, another .edu zone.
+async fn four_names() -> (resolver::config::Config, TraceRun) {
     let config = shipped_config_on_free_port();
     let names = [
         "gaia.cs.umass.edu",
@@ -149,6 +150,12 @@ async fn a_warm_cache_shortens_the_walk_to_2_4_and_6_messages() {
     let run = trace(&config, &options(&names, TraceMode::Iterative))
         .await
         .expect("the trace runs");
+    (config, run)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_cache_shortens_the_walk_to_2_4_and_6_messages() {
+    let (_, run) = four_names().await;
     let counts: Vec<usize> = run.questions.iter().map(|q| q.messages.len()).collect();
     assert_eq!(counts, [8, 2, 4, 6]);
     // The same name again: straight from the cache, the TTL still 600 or just below.
@@ -170,16 +177,7 @@ fn learned_in(step: &resolver::trace::CachedStep) -> Option<(usize, usize)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_step_the_cache_saves_says_who_said_it_in_which_message() {
-    let config = shipped_config_on_free_port();
-    let names = [
-        "gaia.cs.umass.edu",
-        "gaia.cs.umass.edu",
-        "www.umass.edu",
-        "cis.poly.edu",
-    ];
-    let run = trace(&config, &options(&names, TraceMode::Iterative))
-        .await
-        .expect("the trace runs");
+    let (config, run) = four_names().await;
     assert!(
         run.questions[0].from_cache.is_empty(),
         "an empty cache saves nothing"
