@@ -43,17 +43,8 @@ impl Cache {
         now: Instant,
     ) -> Option<EntryInfo> {
         let nx_domain = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
-        let rrset = KeyBuf::new(Kind::RRset, record_type, name);
-        let mut info = self
-            .info(&nx_domain, now)
-            .or_else(|| self.info(&rrset, now))?;
-        if !info.negative {
-            // RRsets are stored without their owner (the key has it).
-            info.records
-                .iter_mut()
-                .for_each(|record| record.name = name.clone());
-        }
-        Some(info)
+        self.info(&nx_domain, now)
+            .or_else(|| self.rrset_only_info(name, record_type, now))
     }
 
     /// The live delegation of exactly `zone`, explained.
@@ -61,7 +52,24 @@ impl Cache {
         self.info(&KeyBuf::new(Kind::Delegation, RecordType::NS, zone), now)
     }
 
-    fn info(&self, key: &KeyBuf, now: Instant) -> Option<EntryInfo> {
+    /// The live RRset (or NODATA) entry of `name`/`record_type` alone,
+    /// explained; RRsets are stored without their owner (the key has it).
+    pub(super) fn rrset_only_info(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        now: Instant,
+    ) -> Option<EntryInfo> {
+        let mut info = self.info(&KeyBuf::new(Kind::RRset, record_type, name), now)?;
+        if !info.negative {
+            info.records
+                .iter_mut()
+                .for_each(|record| record.name = name.clone());
+        }
+        Some(info)
+    }
+
+    pub(super) fn info(&self, key: &KeyBuf, now: Instant) -> Option<EntryInfo> {
         let value = self.entries.get(key.as_slice())?;
         let value = Value::split(&value)?;
         let expires = self.expiry(&value);

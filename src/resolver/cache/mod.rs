@@ -34,11 +34,13 @@ pub use entry::{Credibility, Origin, Provenance};
 
 mod entry;
 mod info;
+mod listing;
 mod prefetch;
 mod sections;
 mod stale;
 
 pub use info::EntryInfo;
+pub use listing::{EntryKind, Listed, MAX_LISTED};
 pub use sections::Sections;
 pub use stale::STALE_TTL;
 
