@@ -178,6 +178,22 @@ pub async fn serve(config: &Config) -> Result<()> {
         tasks.spawn(keep_primed(resolver.clone(), shutdown.clone()));
     }
     tokio::spawn(crate::clock::shift_on_signal());
+    if let Some(control) = &config.control {
+        let listener = tokio::net::TcpListener::bind(control.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} for [control]", control.listen))?;
+        tracing::info!("control endpoint on http://{}/metrics", control.listen);
+        let endpoint = crate::control::Control::new(
+            resolver.clone(),
+            control.allow.clone(),
+            config.upstream_port(),
+        );
+        tasks.spawn(crate::control::serve(
+            listener,
+            Arc::new(endpoint),
+            shutdown.clone(),
+        ));
+    }
     let service = Arc::new(Service::new(
         resolver,
         config.server.allow.clone(),

@@ -16,6 +16,7 @@ pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod dname;
 pub mod framing;
 pub mod fuzz;

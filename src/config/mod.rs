@@ -43,6 +43,27 @@ pub struct Config {
     /// `[[stub]]`: zones asked of their own servers, not the delegation (Unbound's `stub-zone`).
     #[serde(default)]
     pub stub: Vec<ZoneServers>,
+    /// `[control]`: the HTTP control endpoint (metrics, the cache, flush); off when absent.
+    pub control: Option<ControlConfig>,
+}
+
+/// `[control]`: the control endpoint (`/metrics`, `/cache`, `/cache/flush`, `/servers`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlConfig {
+    /// The address and port it listens on (HTTP), e.g. `127.0.0.1:8053`.
+    pub listen: SocketAddr,
+    /// The clients it answers; others get 403 Forbidden. Default: loopback only.
+    #[serde(default = "loopback_only")]
+    pub allow: Vec<IpNet>,
+}
+
+/// 127.0.0.0/8 and ::1.
+fn loopback_only() -> Vec<IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|net| net.parse().ok())
+        .collect()
 }
 
 /// `[server]`: the resolver's listening side.

@@ -291,6 +291,14 @@ impl ServerStats {
         self.rtts.get(&server.into()).unwrap_or(UNKNOWN_RTT)
     }
 
+    /// Every server heard from (or failed), with its smoothed RTT, penalties included.
+    pub fn all(&self) -> Vec<(Endpoint, Duration)> {
+        self.rtts
+            .iter()
+            .map(|(server, rtt)| (*server, rtt))
+            .collect()
+    }
+
     /// The server's smoothed RTT (penalties included), if it was ever measured.
     pub fn measured(&self, server: impl Into<Endpoint>) -> Option<Duration> {
         self.rtts.get(&server.into())

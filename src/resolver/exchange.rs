@@ -8,6 +8,7 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::Resolver;
 use super::budget::Budget;
+use super::counters::UpstreamResult;
 use super::delegation::Candidate;
 use super::error::{Failure, ResolveError};
 use super::iterate::{Analysis, LAME_PENALTY};
@@ -29,10 +30,15 @@ impl Resolver {
             .await?
         {
             Ok(reply) => reply,
-            Err(failure) => return Ok(Analysis::Failed(failure)),
+            Err(failure) => {
+                self.counters
+                    .count_upstream(UpstreamResult::of_failure(&failure));
+                return Ok(Analysis::Failed(failure));
+            }
         };
         let from = server.endpoint().socket(self.settings.port);
         let analysis = self.analyse(&mut reply, zone, name, qtype, Some(from));
+        self.counters.count_upstream(UpstreamResult::of(&analysis));
         let failure = match &analysis {
             Analysis::Failed(failure) => Some(failure),
             Analysis::LastResort(kept) => Some(&kept.failure),

@@ -100,7 +100,7 @@ pub enum Analysis {
 }
 
 /// How long a lame server is put behind the others.
-pub(super) const LAME_PENALTY: Duration = Duration::from_secs(2);
+pub const LAME_PENALTY: Duration = Duration::from_secs(2);
 
 impl Resolver {
     /// Resolves `qname`/`qtype` from the cache and the network within `budget`.

@@ -13,6 +13,7 @@
 pub mod addresses;
 pub mod budget;
 pub mod cache;
+pub mod counters;
 pub mod delegation;
 mod dname;
 pub mod error;
@@ -78,6 +79,8 @@ pub struct Resolver {
     roots: DelegationPoint,
     configured: forward::ConfiguredZones,
     settings: Settings,
+    /// What it counts, for `/metrics`.
+    counters: counters::Counters,
     /// Where the cached RRsets used and the servers chosen are reported
     /// (report.rs), if anywhere.
     reports: Option<crate::capture::ReportTap>,
@@ -124,6 +127,7 @@ impl Resolver {
                 minimal_responses: config.server.minimal_responses,
                 limits: Limits::from(&config.limits),
             },
+            counters: counters::Counters::default(),
             reports: None,
         }
     }
@@ -131,6 +135,16 @@ impl Resolver {
     /// The cache.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// What the resolver has counted.
+    pub fn counters(&self) -> &counters::Counters {
+        &self.counters
+    }
+
+    /// The nameservers' statistics (smoothed round-trip times, penalties).
+    pub fn server_stats(&self) -> &ServerStats {
+        &self.stats
     }
 
     /// The `[[forward]]` and `[[stub]]` zones.

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -118,6 +119,15 @@ impl Handler for Service {
         self.resolver.cache().generation()
     }
 
+    /// Counts the answer (for `/metrics`); a replayed one came from the cache.
+    fn answered(&self, protocol: crate::capture::Protocol, reply: &[u8], replayed: bool) {
+        let counters = self.resolver.counters();
+        counters.count_answer(protocol, reply);
+        if replayed {
+            counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn handle(&self, request: &Request) -> Response {
         let started = Instant::now();
         if !self.allowed(request.source.ip()) {
@@ -132,7 +142,9 @@ impl Handler for Service {
         {
             return Response::Ready(refused(request));
         }
+        let counters = self.resolver.counters();
         if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
+            counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             prefetch_if_due(
                 &self.resolver,
                 &self.in_flight,
@@ -145,6 +157,7 @@ impl Handler for Service {
             self.log(request, &response, true, 0, started);
             return Response::Ready(response);
         }
+        counters.cache_misses.fetch_add(1, Ordering::Relaxed);
         if !request.message.recursion_desired {
             return Response::Ready(refused(request)); // not cached, and recursion not desired
         }
@@ -183,6 +196,7 @@ impl Handler for Service {
             if log_queries {
                 log_line(&request, &response, false, upstream, started);
             }
+            resolver.counters().count_resolution(started.elapsed());
             response
         }))
     }

@@ -69,6 +69,10 @@ pub trait Handler: Send + Sync + 'static {
     fn data_version(&self) -> u64 {
         0
     }
+
+    /// Called with every answer the server sends (`replayed` when it was
+    /// a remembered answer, not the handler's), for the handler to count.
+    fn answered(&self, _protocol: Protocol, _reply: &[u8], _replayed: bool) {}
 }
 
 /// The bounds of one server, each driven by the network and each capped.
@@ -165,6 +169,7 @@ pub fn decide<H: Handler + ?Sized>(
     if let (Some(quick), Some((answers, _, version))) = (&quick, &replay)
         && let Some(reply) = answers.get(quick, clock::now(), *version)
     {
+        handler.answered(protocol, &reply, true);
         return Decision::Now(reply);
     }
     let request = match request::parse(bytes, source, protocol) {
@@ -196,6 +201,7 @@ pub fn decide<H: Handler + ?Sized>(
             {
                 answers.put(quick, &encoded, *lifetime, clock::now(), *version);
             }
+            handler.answered(protocol, &encoded, false);
             Decision::Now(encoded)
         }
         Response::Drop => Decision::Nothing,
@@ -266,6 +272,7 @@ impl<H: Handler> Shared<H> {
         match (self.pending.clone().try_acquire_owned(), slot) {
             (Ok(permit), Some(slot)) => {
                 let request = request.clone();
+                let handler = self.handler.clone();
                 Reply::Later(Box::pin(async move {
                     // A handler's bug must not take the client's answer, or
                     // the bounds it holds, down with it: SERVFAIL instead.
@@ -277,7 +284,9 @@ impl<H: Handler> Shared<H> {
                             request.error(hickory_proto::op::ResponseCode::ServFail)
                         });
                     drop((permit, slot));
-                    request::encode(&message, limit)
+                    let encoded = request::encode(&message, limit);
+                    handler.answered(request.protocol, &encoded, false);
+                    encoded
                 }))
             }
             _ => {

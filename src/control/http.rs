@@ -1,0 +1,197 @@
+//! The control endpoint's routes (axum): what each answers, as JSON for
+//! tools (and `resolver control`), text for Prometheus.
+//!
+//! ```text
+//! GET  /metrics                                   Prometheus text exposition
+//! GET  /cache?name=N[&type=T]                     every live entry at or under N, with its provenance
+//! POST /cache/flush[?name=N[&type=T][&subtree=1]] forget N (its type, its subtree), or everything
+//! GET  /servers                                   every nameserver timed: smoothed RTT, penalised
+//! ```
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hickory_proto::rr::{Name, RecordType};
+use serde::{Deserialize, Serialize};
+
+use super::Control;
+use crate::resolver::cache::Listed;
+use crate::trace::compact;
+
+/// The routes of an allowed client.
+pub fn router(control: Arc<Control>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/cache", get(cache))
+        .route("/cache/flush", post(flush))
+        .route("/servers", get(servers))
+        .with_state(control)
+}
+
+/// The one answer a client outside `[control] allow` gets.
+pub fn forbidden() -> Router {
+    Router::new().fallback(|| async { (StatusCode::FORBIDDEN, "forbidden\n") })
+}
+
+/// Why a request could not be served: a 400 with a JSON `error`.
+struct BadRequest(String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.0 });
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+}
+
+async fn metrics(State(control): State<Arc<Control>>) -> Response {
+    match super::metrics::encode(&control.registry) {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `?name=N&type=T`, both optional.
+#[derive(Deserialize)]
+struct Selection {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    record_type: Option<String>,
+    subtree: Option<String>,
+}
+
+impl Selection {
+    fn name(&self) -> Result<Option<Name>, BadRequest> {
+        self.name
+            .as_deref()
+            .map(|text| {
+                let mut name = Name::from_ascii(text)
+                    .map_err(|e| BadRequest(format!("bad name {text:?}: {e}")))?;
+                name.set_fqdn(true);
+                Ok(name)
+            })
+            .transpose()
+    }
+
+    fn record_type(&self) -> Result<Option<RecordType>, BadRequest> {
+        self.record_type
+            .as_deref()
+            .map(|text| {
+                text.to_ascii_uppercase()
+                    .parse::<RecordType>()
+                    .map_err(|_| BadRequest(format!("unknown record type {text:?}")))
+            })
+            .transpose()
+    }
+}
+
+/// One cached entry, as `/cache` lists it.
+#[derive(Serialize)]
+struct Entry {
+    name: String,
+    #[serde(rename = "type")]
+    record_type: String,
+    kind: crate::resolver::cache::EntryKind,
+    negative: bool,
+    records: Vec<String>,
+    ttl: u32,
+    ttl_left: u32,
+    age: f64,
+    credibility: &'static str,
+    provenance: Option<Provenance>,
+}
+
+/// Who gave an entry, in answer to what.
+#[derive(Serialize)]
+struct Provenance {
+    server: String,
+    question: String,
+    question_type: String,
+}
+
+impl From<Listed> for Entry {
+    fn from(listed: Listed) -> Self {
+        let info = listed.info;
+        Entry {
+            name: listed.name.to_string(),
+            record_type: listed.record_type.to_string(),
+            kind: listed.kind,
+            negative: info.negative,
+            records: info.records.iter().map(compact).collect(),
+            ttl: info.ttl,
+            ttl_left: info.ttl_left,
+            age: (info.age.as_secs_f64() * 1000.0).round() / 1000.0,
+            credibility: info.credibility.words(),
+            provenance: info.provenance.map(|p| Provenance {
+                server: p.server.to_string(),
+                question: p.question.to_string(),
+                question_type: p.question_type.to_string(),
+            }),
+        }
+    }
+}
+
+async fn cache(
+    State(control): State<Arc<Control>>,
+    Query(selection): Query<Selection>,
+) -> Result<Json<Vec<Entry>>, BadRequest> {
+    let name = selection.name()?.unwrap_or_else(Name::root);
+    let record_type = selection.record_type()?;
+    let now = crate::clock::now();
+    let cache = control.resolver.cache();
+    let entries = cache.entries_under(&name, record_type, now);
+    Ok(Json(entries.into_iter().map(Entry::from).collect()))
+}
+
+async fn flush(
+    State(control): State<Arc<Control>>,
+    Query(selection): Query<Selection>,
+) -> Result<Json<serde_json::Value>, BadRequest> {
+    let cache = control.resolver.cache();
+    let subtree = matches!(selection.subtree.as_deref(), Some("1" | "true" | "yes"));
+    let removed = match selection.name()? {
+        Some(name) => cache.flush(&name, selection.record_type()?, subtree),
+        None => {
+            let entries = cache.entry_count();
+            cache.clear();
+            usize::try_from(entries).unwrap_or(usize::MAX)
+        }
+    };
+    Ok(Json(serde_json::json!({ "removed": removed })))
+}
+
+/// One nameserver as the resolver times it.
+#[derive(Serialize)]
+struct Server {
+    address: String,
+    smoothed_rtt_ms: f64,
+    penalised: bool,
+}
+
+async fn servers(State(control): State<Arc<Control>>) -> Json<Vec<Server>> {
+    let port = control.upstream_port;
+    let mut servers: Vec<Server> = control
+        .resolver
+        .server_stats()
+        .all()
+        .into_iter()
+        .map(|(endpoint, rtt)| Server {
+            address: endpoint.socket(port).to_string(),
+            smoothed_rtt_ms: (rtt.as_secs_f64() * 1e5).round() / 100.0,
+            penalised: rtt >= crate::resolver::iterate::LAME_PENALTY,
+        })
+        .collect();
+    servers.sort_by(|a, b| a.address.cmp(&b.address));
+    Json(servers)
+}

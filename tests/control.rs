@@ -1,0 +1,265 @@
+//! The control endpoint (`[control]`): /metrics counts what clients and
+//! nameservers saw, /cache says where each entry came from, a flush makes
+//! the next question walk again, and only allowed clients are served.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use hickory_proto::rr::RecordType;
+use resolver::control::{Control, serve};
+
+/// The lab, a resolver for it, and its control endpoint for `allow`.
+struct Controlled {
+    lab: Lab,
+    local: Local,
+    url: String,
+    address: SocketAddr,
+}
+
+async fn controlled(allow: &[&str]) -> Controlled {
+    let lab = Lab::start();
+    let local = Local::start(&config_for(&lab));
+    let listener = tokio::net::TcpListener::bind(free_listen_address())
+        .await
+        .expect("a control port");
+    let address = listener.local_addr().expect("an address");
+    let allow = allow
+        .iter()
+        .map(|net| net.parse().expect("a prefix"))
+        .collect();
+    let control = Control::new(local.resolver.clone(), allow, lab.port);
+    local.running.tasks.spawn(serve(
+        listener,
+        Arc::new(control),
+        local.running.shutdown.clone(),
+    ));
+    Controlled {
+        url: format!("http://{address}"),
+        address,
+        lab,
+        local,
+    }
+}
+
+/// A GET or POST of `path`, its status and body (ureq runs blocking, so off the runtime).
+async fn http(method: &'static str, url: String) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let response = match method {
+            "POST" => agent.post(&url).send_empty(),
+            _ => agent.get(&url).call(),
+        };
+        let mut response = response.expect("the endpoint answers");
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().expect("a text body");
+        (status, body)
+    })
+    .await
+    .expect("the client thread")
+}
+
+/// The value of the sample whose line starts with `series ` in an exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_the_questions_the_cache_and_the_walk() {
+    let c = controlled(&["127.0.0.0/8"]).await;
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    c.local.ask("nosuch.umass.edu.", RecordType::A).await;
+    let (status, text) = http("GET", format!("{}/metrics", c.url)).await;
+    assert_eq!(status, 200);
+    let queries = |qtype: &str, rcode: &str| {
+        sample(
+            &text,
+            &format!(
+                "resolver_queries_total{{protocol=\"udp\",qtype=\"{qtype}\",rcode=\"{rcode}\"}}"
+            ),
+        )
+    };
+    assert_eq!(queries("A", "NOERROR"), Some(2.0), "{text}");
+    assert_eq!(queries("A", "NXDOMAIN"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "resolver_cache_hits_total"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "resolver_cache_misses_total"),
+        Some(2.0),
+        "{text}"
+    );
+    // gaia: root and edu refer, umass.edu answers; nosuch: umass.edu's NXDOMAIN.
+    let upstream = |result: &str| {
+        sample(
+            &text,
+            &format!("resolver_upstream_queries_total{{result=\"{result}\"}}"),
+        )
+    };
+    assert_eq!(upstream("referral"), Some(2.0), "{text}");
+    assert_eq!(upstream("answer"), Some(1.0), "{text}");
+    assert_eq!(upstream("negative"), Some(1.0), "{text}");
+    assert_eq!(upstream("timeout"), Some(0.0), "{text}");
+    assert_eq!(
+        sample(&text, "resolver_resolution_seconds_count"),
+        Some(2.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "resolver_cache_entries").is_some_and(|n| n >= 3.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "resolver_cache_bytes").is_some_and(|n| n > 0.0),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics ends with # EOF: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_says_who_gave_each_entry_and_a_flush_makes_the_walk_start_again() {
+    let c = controlled(&["127.0.0.0/8"]).await;
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    let (status, body) = http(
+        "GET",
+        format!("{}/cache?name=gaia.cs.umass.edu&type=A", c.url),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let entries: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let gaia = &entries[0];
+    assert_eq!(gaia["name"], "gaia.cs.umass.edu.");
+    assert_eq!(
+        gaia["records"][0]
+            .as_str()
+            .map(|r| r.ends_with("A 128.119.245.12")),
+        Some(true),
+        "{body}"
+    );
+    assert_eq!(gaia["credibility"], "authoritative answer");
+    let port = c.lab.port;
+    assert_eq!(
+        gaia["provenance"]["server"],
+        format!("127.0.3.1:{port}"),
+        "dns.umass.edu gave it: {body}"
+    );
+    assert_eq!(gaia["provenance"]["question"], "gaia.cs.umass.edu.");
+    // Under umass.edu: the delegation from edu's server too.
+    let (_, body) = http("GET", format!("{}/cache?name=umass.edu", c.url)).await;
+    let entries: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let delegation = entries
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["kind"] == "delegation")
+        .expect("umass.edu's delegation");
+    assert_eq!(
+        delegation["provenance"]["server"],
+        format!("127.0.2.1:{port}"),
+        "{body}"
+    );
+    assert_eq!(delegation["credibility"], "referral");
+
+    let upstream = || c.local.collector.take().len();
+    upstream();
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(upstream(), 0, "from the cache");
+    let (status, body) = http(
+        "POST",
+        format!("{}/cache/flush?name=gaia.cs.umass.edu", c.url),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, r#"{"removed":1}"#));
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(
+        upstream(),
+        2,
+        "asked dns.umass.edu again (the delegation was kept)"
+    );
+    let (_, body) = http("POST", format!("{}/cache/flush", c.url)).await;
+    assert!(body.starts_with(r#"{"removed":"#), "{body}");
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(upstream(), 6, "everything forgotten: from the root again");
+    let (status, body) = http("GET", format!("{}/cache?name=no..name", c.url)).await;
+    assert_eq!(status, 400, "{body}");
+    // The servers asked, timed.
+    let (_, body) = http("GET", format!("{}/servers", c.url)).await;
+    assert!(body.contains(&format!("\"127.0.3.1:{port}\"")), "{body}");
+}
+
+/// A raw request from a chosen source address: the status line of the reply.
+fn status_line_from(source: &str, to: SocketAddr, request: &[u8]) -> String {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    let source: SocketAddr = format!("{source}:0").parse().expect("an address");
+    socket.bind(&source.into()).expect("bind the source");
+    socket.connect(&to.into()).expect("connect");
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a time-out");
+    stream.write_all(request).expect("send");
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_allowed_clients_are_served_and_garbage_gets_400() {
+    let c = controlled(&["127.0.0.1/32"]).await;
+    let to = c.address;
+    let get = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let (allowed, other, garbage) = tokio::task::spawn_blocking(move || {
+        (
+            status_line_from("127.0.0.1", to, get),
+            status_line_from("127.0.0.9", to, get),
+            status_line_from("127.0.0.1", to, b"\x16\x03\x01 not HTTP at all\r\n\r\n"),
+        )
+    })
+    .await
+    .expect("the client thread");
+    assert!(allowed.starts_with("HTTP/1.1 200"), "{allowed}");
+    assert!(other.starts_with("HTTP/1.1 403"), "{other}");
+    assert!(
+        garbage.is_empty() || garbage.starts_with("HTTP/1.1 400"),
+        "{garbage}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_that_send_nothing_do_not_keep_others_out() {
+    let c = controlled(&["127.0.0.0/8"]).await;
+    // Every connection slot taken by a client that never sends a header.
+    let idle: Vec<std::net::TcpStream> = (0..resolver::control::MAX_CONNECTIONS)
+        .map(|_| std::net::TcpStream::connect(c.address).expect("connect"))
+        .collect();
+    let started = std::time::Instant::now();
+    let (status, _) = http("GET", format!("{}/metrics", c.url)).await;
+    assert_eq!(status, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited < resolver::control::HEADER_TIMEOUT + Duration::from_secs(4),
+        "served once the header time-out freed a slot: {waited:?}"
+    );
+    drop(idle);
+}
