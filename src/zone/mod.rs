@@ -9,7 +9,10 @@
 //! into RRsets by owner name and type, with the empty non-terminals filled in
 //! so that a lookup can tell NODATA from NXDOMAIN.
 
+mod assemble;
+mod error;
 mod load;
+mod record;
 mod set;
 mod validate;
 
@@ -18,7 +21,8 @@ use std::path::{Path, PathBuf};
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-pub use load::{ZoneError, ZoneErrorKind, load_zone_file};
+pub use error::{ZoneError, ZoneErrorKind};
+pub use load::load_zone_file;
 pub use set::{LoadErrors, NameServer, ZoneSet};
 
 /// The records of one owner name and type, all with one TTL (RFC 2181 §5).

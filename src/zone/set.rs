@@ -9,7 +9,8 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, RData};
 
 use super::Zone;
-use super::load::{ZoneError, ZoneErrorKind, load_zone_file};
+use super::error::{ZoneError, ZoneErrorKind};
+use super::load::load_zone_file;
 use crate::names::label_count;
 
 /// Every error found while loading a zone folder.
