@@ -11,11 +11,13 @@
 
 pub mod authority;
 mod batch;
+pub mod builtin;
 pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod dname;
+pub mod export;
 pub mod framing;
 pub mod fuzz;
 pub mod lab;

@@ -14,6 +14,7 @@ mod error;
 mod load;
 mod record;
 mod set;
+mod source;
 mod validate;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 pub use error::{ZoneError, ZoneErrorKind};
 pub use load::load_zone_file;
 pub use set::{LoadErrors, NameServer, ZoneSet};
+pub use source::ZoneSource;
 
 /// The records of one owner name and type, all with one TTL (RFC 2181 §5).
 #[derive(Debug, Clone)]
