@@ -2,7 +2,7 @@
 //! `main.rs` stays a thin shell and tests can call the same code.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,17 +35,6 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn check(zones: &ZoneSource) -> Result<String> {
     let zones = zones.load()?;
     Ok(crate::check::summary(&zones))
-}
-
-/// The zones `resolver check` reads without an argument: `./zones` when
-/// there is one, else the built-in lab's.
-pub fn default_zones() -> ZoneSource {
-    let folder = Path::new(crate::builtin::ZONES_FOLDER);
-    if folder.is_dir() {
-        ZoneSource::Folder(folder.to_path_buf())
-    } else {
-        ZoneSource::BuiltIn
-    }
 }
 
 /// The zones and port `auth` serves: the command line's, else `[lab]`'s.

@@ -7,6 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::builtin;
+use crate::zone::{LoadErrors, ZoneSet, present};
 
 /// Why files could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,9 @@ pub enum ExportError {
     /// A file to be written exists already, and `--force` was not given.
     #[error("{} already exists (give --force to overwrite it)", .0.display())]
     Exists(PathBuf),
+    /// The zones to export do not load.
+    #[error("{0}")]
+    Zones(#[from] LoadErrors),
     /// A folder or file could not be written.
     #[error("cannot write {}", path.display())]
     Write {
@@ -65,4 +69,18 @@ pub fn lab(dir: &Path, force: bool) -> Result<Vec<PathBuf>, ExportError> {
         )
     }));
     write_files(dir, &files, force)
+}
+
+/// `resolver zone export ZONE_DIR OUT_DIR`: every zone of the folder as an
+/// RFC 1035 master file, `ORIGIN.zone` (`root.zone` for the root), in `out`.
+pub fn zones(zones: &Path, out: &Path, force: bool) -> Result<Vec<PathBuf>, ExportError> {
+    let zones = ZoneSet::load_dir(zones)?;
+    let files: Vec<(PathBuf, String)> = zones
+        .zones()
+        .map(|zone| {
+            let file = present::file_name(zone.origin());
+            (PathBuf::from(file), present::to_master(zone))
+        })
+        .collect();
+    write_files(out, &files, force)
 }

@@ -32,11 +32,13 @@ the real Internet (roots = \"iana\" in the configuration).",
 \x20   dig @127.0.0.1 -p 5353 gaia.cs.umass.edu   ask it\n\
 \x20   resolver auth                              only the lab's authoritative servers\n\
 \x20   resolver check zones                       validate the zones and show who serves what\n\
-\x20   resolver lab export mylab                  the built-in lab as files, to edit\n\n\
+\x20   resolver lab export mylab                  the built-in lab as files, to edit\n\
+\x20   resolver zone export zones out             the zones as RFC 1035 master files\n\n\
 FILES:\n\
 \x20   resolver.toml   the configuration: --config FILE, else ./resolver.toml, else the built-in lab;\n\
 \x20                   every key is documented in it (resolver lab export writes it out)\n\
-\x20   zones/*.toml    one zone per file (see README.md for the format)\n\n\
+\x20   zones/*.toml    one zone per file (see README.md for the format)\n\
+\x20   zones/*.zone    RFC 1035 master files, as NSD and BIND read them\n\n\
 SIGNALS:\n\
 \x20   SIGINT, SIGTERM   stop, letting answers in progress finish (at most 5 s)\n\
 \x20   SIGHUP            reload the lab's zones; an invalid folder keeps the zones being served\n\n\
@@ -123,7 +125,7 @@ enum Command {
     },
     /// Validate a zone folder and summarise it.
     ///
-    /// Loads every zone of the folder (*.toml) and
+    /// Loads every zone of the folder (*.toml, and *.zone master files) and
     /// prints a one-screen summary: zones, record counts, and which server
     /// serves which zone at which address. On any error it prints every
     /// error, each with its file, line and record, and exits 1.
@@ -139,6 +141,11 @@ enum Command {
     Lab {
         #[command(subcommand)]
         command: LabCommand,
+    },
+    /// Zone files.
+    Zone {
+        #[command(subcommand)]
+        command: ZoneCommand,
     },
 }
 
@@ -156,6 +163,28 @@ enum LabCommand {
         /// The folder to write to (made if missing).
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Overwrite files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ZoneCommand {
+    /// Write every zone of a folder as an RFC 1035 master file.
+    ///
+    /// One file per zone, named ORIGIN.zone (root.zone for the root), each
+    /// opening with $ORIGIN and $TTL, as NSD, BIND and this server read them.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver zone export zones out                out/umass.edu.zone, out/root.zone, ...\n\
+\x20   nsd-checkzone umass.edu out/umass.edu.zone")]
+    Export {
+        /// The zone folder to read (*.toml and *.zone).
+        #[arg(value_name = "ZONE_DIR")]
+        zones: PathBuf,
+        /// The folder to write to (made if missing).
+        #[arg(value_name = "OUT_DIR")]
+        out: PathBuf,
         /// Overwrite files that exist already.
         #[arg(long)]
         force: bool,
@@ -195,7 +224,7 @@ fn describe(error: &anyhow::Error) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check { dir } => {
-            let zones = dir.map_or_else(commands::default_zones, ZoneSource::Folder);
+            let zones = dir.map_or_else(resolver::check::default_zones, ZoneSource::Folder);
             print!("{}", commands::check(&zones)?);
             Ok(())
         }
@@ -203,6 +232,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: LabCommand::Export { dir, force },
         } => {
             for path in resolver::export::lab(&dir, force)? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Zone {
+            command: ZoneCommand::Export { zones, out, force },
+        } => {
+            for path in resolver::export::zones(&zones, &out, force)? {
                 println!("{}", path.display());
             }
             Ok(())

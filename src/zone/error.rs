@@ -44,6 +44,27 @@ pub enum ZoneErrorKind {
     /// The file is not valid TOML or has keys the format does not know.
     #[error("{0}")]
     Syntax(#[from] toml::de::Error),
+    /// A master file's record that hickory-proto's parser cannot read (RFC 1035 §5).
+    #[error("{0}")]
+    MasterSyntax(hickory_proto::serialize::txt::ParseError),
+    /// A master file's `$` line that is not `$ORIGIN` or `$TTL`, or lacks its value.
+    #[error("{directive}: {reason}")]
+    BadDirective {
+        /// The directive as written.
+        directive: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A master file's record that starts with a blank (the owner of the
+    /// record before) when there is no record before.
+    #[error("the record has no owner name (it starts with a blank and no record comes before it)")]
+    NoOwner,
+    /// A master file's line without a record type.
+    #[error("no record type")]
+    NoType,
+    /// A record of a class other than IN: the server answers IN only.
+    #[error("class {0} is not served (only IN)")]
+    NotInternetClass(hickory_proto::rr::DNSClass),
     /// A domain name that is not one.
     #[error("bad name {name:?}: {reason}")]
     BadName {

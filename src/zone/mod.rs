@@ -1,7 +1,8 @@
-//! Zones: the authoritative data of the lab, loaded from TOML files.
+//! Zones: the authoritative data of the lab, loaded from TOML files and
+//! RFC 1035 master files, and written out as master files.
 //!
 //! ```text
-//! zones/*.toml ──load──▶ Zone (validated RRsets by owner name) ──▶ ZoneSet (all zones, by origin)
+//! zones/*.toml, *.zone ──load, master──▶ Zone (validated RRsets by owner name) ──▶ ZoneSet (all zones, by origin)
 //!                                                                 └──▶ servers(): which address serves which zone
 //! ```
 //!
@@ -12,6 +13,8 @@
 mod assemble;
 mod error;
 mod load;
+mod master;
+pub mod present;
 mod record;
 mod set;
 mod source;

@@ -11,6 +11,7 @@ use hickory_proto::rr::{Name, RData};
 use super::Zone;
 use super::error::{ZoneError, ZoneErrorKind};
 use super::load::parse_zone;
+use super::master::parse_master;
 use crate::names::label_count;
 
 /// Every error found while loading a zone folder.
@@ -48,7 +49,7 @@ pub struct ZoneSet {
 }
 
 impl ZoneSet {
-    /// Loads every zone file (`*.toml`) of a folder, reporting every error of every file.
+    /// Loads every zone file (`*.toml`, `*.zone`) of a folder, reporting every error of every file.
     pub fn load_dir(dir: &Path) -> Result<Self, LoadErrors> {
         let read_error = |path: &Path, error| ZoneError {
             file: path.to_path_buf(),
@@ -76,14 +77,19 @@ impl ZoneSet {
     }
 
     /// Parses zone files given as (path, text), each by its extension
-    /// (`.toml`), reporting every error of every file; `path` names the file in errors.
+    /// (`.toml`, or `.zone` for an RFC 1035 master file), reporting every error of every file; `path` names the file in errors.
     pub fn load_texts(
         files: impl IntoIterator<Item = (PathBuf, String)>,
     ) -> Result<Self, LoadErrors> {
         let mut errors = Vec::new();
         let mut zones = Vec::new();
         for (file, text) in files {
-            match parse_zone(&file, &text) {
+            let parsed = if file.extension().is_some_and(|ext| ext == "zone") {
+                parse_master(&file, &text)
+            } else {
+                parse_zone(&file, &text)
+            };
+            match parsed {
                 Ok(zone) => zones.push(zone),
                 Err(mut found) => errors.append(&mut found),
             }
@@ -211,9 +217,10 @@ impl ZoneSet {
     }
 }
 
-/// True for a file the zone loader reads: `*.toml`.
+/// True for a file the zone loader reads: `*.toml`, and `*.zone` master files.
 fn is_zone_file(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "toml")
+    path.extension()
+        .is_some_and(|ext| ext == "toml" || ext == "zone")
 }
 
 /// The set, unless errors were found before it was put together (`errors`)
