@@ -189,29 +189,46 @@ fn check_without_an_argument_checks_the_built_in_zones_outside_a_checkout() {
     );
 }
 
+/// The first line a command writes to standard error, run in `dir`.
+fn first_log_line(dir: &Path, args: &[&str]) -> String {
+    let mut child = Process(
+        Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .current_dir(dir)
+            .args(args)
+            .env("RUST_LOG", "resolver=info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("resolver starts"),
+    );
+    let stderr = child.0.stderr.take().expect("piped");
+    std::io::BufReader::new(stderr)
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("UTF-8")
+}
+
 #[test]
-fn auth_says_first_which_configuration_it_serves() {
+fn auth_and_serve_say_first_which_configuration_they_use() {
     let config = {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         let _inside = runtime.enter(); // binding the probe needs a runtime
         common::shipped_config_on_free_port()
     };
-    let port = config.lab.as_ref().expect("a lab").port.to_string();
+    let port = config.lab.as_ref().expect("a lab").port;
     let empty = tempfile::tempdir().expect("a folder");
-    let mut child = Process(
-        Command::new(env!("CARGO_BIN_EXE_resolver"))
-            .current_dir(empty.path())
-            .args(["auth", "--port", &port])
-            .env("RUST_LOG", "resolver=info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("resolver auth starts"),
-    );
-    let stderr = child.0.stderr.take().expect("piped");
-    let first = std::io::BufReader::new(stderr)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("UTF-8");
+    let first = first_log_line(empty.path(), &["auth", "--port", &port.to_string()]);
     assert!(first.contains("configuration: the built-in lab"), "{first}");
+
+    let listen = common::free_listen_address();
+    std::fs::write(
+        empty.path().join("mine.toml"),
+        format!(
+            "[server]\nlisten = [\"{listen}\"]\n[lab]\nzones = \"{}\"\nport = {port}\n",
+            common::lab_zones_dir().display()
+        ),
+    )
+    .expect("write a configuration");
+    let first = first_log_line(empty.path(), &["serve", "--config", "mine.toml"]);
+    assert!(first.contains("configuration: mine.toml"), "{first}");
 }
