@@ -170,7 +170,13 @@ fn one_error(text: &str, line: usize) -> ZoneErrorKind {
 
 #[test]
 fn a_bad_record_in_a_master_file_is_named_by_file_and_line() {
-    let kind = one_error(&format!("{MASTER}bad IN A 999.1.1.1\n"), 11);
+    let text = format!("{MASTER}bad IN A 999.1.1.1\n");
+    let message = errors_of(&text).to_string();
+    assert!(
+        message.contains("t.test.zone:11: record 7 (bad A): "),
+        "{message}"
+    );
+    let kind = one_error(&text, 11);
     assert!(matches!(kind, ZoneErrorKind::MasterSyntax(_)), "{kind:?}");
     let kind = one_error(&format!("{MASTER}info IN HINFO a b\n"), 11);
     assert!(matches!(kind, ZoneErrorKind::UnknownType(_)), "{kind:?}");
