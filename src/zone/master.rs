@@ -263,6 +263,11 @@ impl State {
         } else {
             text.to_string()
         };
+        let body = decode_quoted_octets(&body).ok_or_else(|| ZoneErrorKind::BadValue {
+            record_type,
+            value: text.trim().to_string(),
+            expected: "\\DDD escapes in quotes that spell UTF-8 text",
+        })?;
         let ttl = self.default_ttl.or(self.last_ttl).unwrap_or(DEFAULT_TTL);
         let document = format!("$ORIGIN {}\n$TTL {ttl}\n{owner}{body}\n", self.origin);
         let (_, rrsets) = Parser::new(document, None, None)
@@ -298,6 +303,50 @@ impl State {
         };
         Ok(Record::from_rdata(owner, record.ttl, data))
     }
+}
+
+/// The entry with every `\DDD` escape inside quotes (RFC 1035 §5.1: the
+/// octet DDD, in decimal) replaced by the text it spells, escaped again only
+/// for `"` and `\`: hickory's lexer reads `\DDD` in quotes wrongly (as
+/// D<<16 + D<<8 + D), and takes any other character there as it is. Runs of
+/// escapes are read together, so UTF-8 written octet by octet (as BIND and
+/// NSD write it) comes out as its text. `None` when the octets are not UTF-8
+/// (hickory keeps TXT strings as text). Names, outside quotes, are left to
+/// hickory's name parser, which reads `\DDD` right.
+fn decode_quoted_octets(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut octets = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let flush = |octets: &mut Vec<u8>, out: &mut String| -> Option<()> {
+        for ch in std::str::from_utf8(octets).ok()?.chars() {
+            if ch == '"' || ch == '\\' {
+                out.push('\\');
+            }
+            out.push(ch);
+        }
+        octets.clear();
+        Some(())
+    };
+    while let Some(ch) = chars.next() {
+        if quoted && ch == '\\' {
+            let digits: String = chars.clone().take(3).collect();
+            if digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+                octets.push(digits.parse::<u8>().ok()?);
+                chars.nth(2);
+                continue;
+            }
+        }
+        flush(&mut octets, &mut out)?;
+        out.push(ch);
+        match ch {
+            '\\' => out.extend(chars.next()),
+            '"' => quoted = !quoted,
+            _ => {}
+        }
+    }
+    flush(&mut octets, &mut out)?;
+    Some(out)
 }
 
 fn checked(ttl: u32) -> Result<u32, ZoneErrorKind> {
@@ -353,6 +402,29 @@ mod tests {
                 (5, "x IN TXT \"a\nb\"")
             ]
         );
+    }
+
+    #[test]
+    fn octets_in_quotes_are_read_as_rfc_1035_says() {
+        let decode = |text| decode_quoted_octets(text);
+        assert_eq!(
+            decode("x TXT \"a\\021b\"").as_deref(),
+            Some("x TXT \"a\u{15}b\"")
+        );
+        assert_eq!(
+            decode("x TXT \"\\195\\169\"").as_deref(),
+            Some("x TXT \"é\"")
+        );
+        assert_eq!(
+            decode("x TXT \"\\034\\092\"").as_deref(),
+            Some("x TXT \"\\\"\\\\\"")
+        );
+        assert_eq!(
+            decode("a\\032b A \"\\\"\\065\"").as_deref(),
+            Some("a\\032b A \"\\\"A\"")
+        );
+        assert_eq!(decode("x TXT \"\\255\""), None, "not UTF-8");
+        assert_eq!(decode("x TXT \"\\999\""), None, "not an octet");
     }
 
     #[test]
