@@ -2,8 +2,8 @@
 //! each on the addresses of its nameservers, all on one port.
 //!
 //! ```text
-//! zones/*.toml ─▶ ZoneSet ─▶ by_address() ─▶ one Listener + Authority per address
-//!                               127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
+//! zones/*.toml, *.zone ─▶ ZoneSet ─▶ by_address() ─▶ one Listener + Authority per address
+//!                                       127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
 //! ```
 
 use std::collections::BTreeMap;

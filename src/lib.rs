@@ -3,7 +3,7 @@
 //! server that resolves iteratively with a TTL cache.
 //!
 //! ```text
-//! authoritative:  zones/*.toml ─▶ zone::load ─▶ ZoneSet ─▶ lab (one server per address)
+//! authoritative:  zones/*.toml, *.zone ─▶ zone::load, zone::master ─▶ ZoneSet ─▶ lab (one server per address)
 //!                 query ─▶ server ─▶ authority ─▶ lookup (RFC 1034 §4.3.2) ─▶ Answer ─▶ message
 //! ```
 
