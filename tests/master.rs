@@ -223,7 +223,7 @@ fn master_files_are_held_to_the_rules_of_toml_zones() {
 }
 
 #[test]
-fn check_and_the_lab_take_master_files_beside_toml_zones() {
+fn check_takes_master_files_beside_toml_zones() {
     let toml = common::served_zone("u.test.", "127.0.9.8", &[]);
     let dir = zone_dir(&[("t.test.zone", MASTER), ("u.test.toml", &toml)]);
     let output = Command::new(env!("CARGO_BIN_EXE_resolver"))
@@ -261,4 +261,16 @@ fn zone_export_refuses_to_overwrite_unless_forced() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("already exists"), "{stderr}");
     assert!(again(true).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lab_serves_its_zones_from_master_files() {
+    let out = tempfile::tempdir().expect("a folder");
+    export(&lab_zones_dir(), out.path());
+    let lab = common::Lab::start_dir(out.path());
+    let reply = common::ask(lab.at("127.0.3.1"), "gaia.cs.umass.edu.", RecordType::A).await;
+    assert!(reply.metadata.authoritative, "{reply:?}");
+    assert_eq!(common::addresses(&reply.answers), ["128.119.245.12"]);
+    let referral = common::ask(lab.at("127.0.1.1"), "gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(common::summary(&referral.authorities), ["edu. 172800 NS"]);
 }
