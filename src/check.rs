@@ -1,8 +1,20 @@
 //! `resolver check`: the one-screen summary of a zone folder.
 
 use std::fmt::Write;
+use std::path::Path;
 
-use crate::zone::ZoneSet;
+use crate::zone::{ZoneSet, ZoneSource};
+
+/// The zones `resolver check` reads without an argument: `./zones` when
+/// there is one, else the built-in lab's.
+pub fn default_zones() -> ZoneSource {
+    let folder = Path::new(crate::builtin::ZONES_FOLDER);
+    if folder.is_dir() {
+        ZoneSource::Folder(folder.to_path_buf())
+    } else {
+        ZoneSource::BuiltIn
+    }
+}
 
 /// A summary of the zones: each zone with its file, record count and
 /// servers, then each server address with the zones it serves.

@@ -1,7 +1,7 @@
 //! The subcommands of the `resolver` binary, one function each, so that
 //! `main.rs` stays a thin shell and tests can call the same code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,35 +13,36 @@ use crate::config::{Config, Roots};
 use crate::lab::{BoundLab, LabError, RunningLab, root_addresses};
 use crate::resolver::{Resolver, Service, roots_for};
 use crate::server::{self, Limits, Listener};
-use crate::zone::ZoneSet;
+use crate::zone::{ZoneSet, ZoneSource};
 
 /// How long shutdown waits for answers in progress before giving up on them.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// `resolver check DIR`: validate and summarise; an error lists every problem.
-pub fn check(dir: &Path) -> Result<String> {
-    let zones = ZoneSet::load_dir(dir)?;
+/// `resolver check [DIR]`: validate and summarise; an error lists every problem.
+pub fn check(zones: &ZoneSource) -> Result<String> {
+    let zones = zones.load()?;
     Ok(crate::check::summary(&zones))
 }
 
-/// The zone folder and port `auth` serves: the command line's, else `[lab]`'s.
+/// The zones and port `auth` serves: the command line's, else `[lab]`'s.
 pub fn lab_settings(
     config: &Config,
     zones: Option<PathBuf>,
     port: Option<u16>,
-) -> Result<(PathBuf, u16)> {
+) -> Result<(ZoneSource, u16)> {
     let lab = config.lab.as_ref();
     let zones = zones
+        .map(ZoneSource::Folder)
         .or_else(|| lab.map(|lab| lab.zones.clone()))
         .context("no zone folder: give --zones or a [lab] section in the configuration")?;
     let port = port.or(lab.map(|lab| lab.port)).unwrap_or(5300);
     Ok((zones, port))
 }
 
-/// `resolver auth`: serve every zone of the folder on its nameservers'
-/// addresses until SIGINT or SIGTERM.
-pub async fn auth(config: &Config, zones_dir: &Path, port: u16) -> Result<()> {
-    let zones = ZoneSet::load_dir(zones_dir)?;
+/// `resolver auth`: serve every zone on its nameservers' addresses until
+/// SIGINT or SIGTERM.
+pub async fn auth(config: &Config, source: &ZoneSource, port: u16) -> Result<()> {
+    let zones = source.load()?;
     let lab = BoundLab::bind(&zones, port, &server_limits(config))?;
     for (address, origins) in lab.addresses() {
         tracing::info!("serving {} on {address} (UDP and TCP)", origins.join(" "));
@@ -49,7 +50,7 @@ pub async fn auth(config: &Config, zones_dir: &Path, port: u16) -> Result<()> {
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let running = lab.serve(None, &shutdown, &tasks);
-    until_stopped(Some((&running, zones_dir))).await;
+    until_stopped(Some((&running, source))).await;
     stop(&shutdown, &tasks).await;
     Ok(())
 }
@@ -102,7 +103,7 @@ pub(crate) fn start_lab(
     let Some(lab) = &config.lab else {
         return Ok((ZoneSet::default(), None));
     };
-    let zones = ZoneSet::load_dir(&lab.zones)?;
+    let zones = lab.zones.load()?;
     match BoundLab::bind(&zones, lab.port, &server_limits(config)) {
         Ok(bound) => {
             for (address, origins) in bound.addresses() {
@@ -122,8 +123,8 @@ pub(crate) fn start_lab(
 }
 
 /// Serves until SIGINT or SIGTERM; on SIGHUP, reloads the lab's zones from
-/// `dir` (an invalid folder keeps the zones being served, and says why).
-async fn until_stopped(lab: Option<(&RunningLab, &Path)>) {
+/// their source (an invalid folder keeps the zones being served, and says why).
+async fn until_stopped(lab: Option<(&RunningLab, &ZoneSource)>) {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
@@ -143,18 +144,14 @@ async fn until_stopped(lab: Option<(&RunningLab, &Path)>) {
     }
 }
 
-fn reload_lab(lab: Option<(&RunningLab, &Path)>) {
-    let Some((running, dir)) = lab else {
+fn reload_lab(lab: Option<(&RunningLab, &ZoneSource)>) {
+    let Some((running, source)) = lab else {
         tracing::info!("SIGHUP: no zones served here to reload");
         return;
     };
-    match running.reload(dir) {
+    match running.reload(source) {
         Ok(reloaded) => {
-            tracing::info!(
-                "SIGHUP: reloaded {} zones from {}",
-                reloaded.zones,
-                dir.display()
-            );
+            tracing::info!("SIGHUP: reloaded {} zones from {source}", reloaded.zones);
             for address in reloaded.unserved {
                 tracing::warn!(
                     "{address} serves a zone now, but has no listener: restart to serve it"
@@ -218,7 +215,7 @@ pub async fn serve(config: &Config) -> Result<()> {
     );
     let lab = running_lab
         .as_ref()
-        .zip(config.lab.as_ref().map(|lab| lab.zones.as_path()));
+        .zip(config.lab.as_ref().map(|lab| &lab.zones));
     until_stopped(lab).await;
     stop(&shutdown, &tasks).await;
     Ok(())

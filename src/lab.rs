@@ -2,8 +2,8 @@
 //! each on the addresses of its nameservers, all on one port.
 //!
 //! ```text
-//! zones/*.toml ─▶ ZoneSet ─▶ by_address() ─▶ one Listener + Authority per address
-//!                               127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
+//! zones/*.toml, *.zone ─▶ ZoneSet ─▶ by_address() ─▶ one Listener + Authority per address
+//!                                       127.0.1.1 → .        127.0.2.1 → edu.   127.0.3.1 → umass.edu. ...
 //! ```
 
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use crate::authority::{Authority, Catalog, Published, SharedCatalog};
 use crate::capture::Tap;
 use crate::server::{self, Limits, Listener};
 use crate::transport::Transport;
-use crate::zone::{LoadErrors, ZoneSet};
+use crate::zone::{LoadErrors, ZoneSet, ZoneSource};
 
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]
@@ -153,11 +153,11 @@ pub struct Reloaded {
 }
 
 impl RunningLab {
-    /// Loads `dir` again and swaps every server's catalog at once. An
+    /// Loads the zones again and swaps every server's catalog at once. An
     /// invalid folder changes nothing: the old zones stay, and the errors
     /// are returned. Queries are never held up by a reload.
-    pub fn reload(&self, dir: &std::path::Path) -> Result<Reloaded, LoadErrors> {
-        let zones = ZoneSet::load_dir(dir)?;
+    pub fn reload(&self, source: &ZoneSource) -> Result<Reloaded, LoadErrors> {
+        let zones = source.load()?;
         let mut by_address = zones.by_address();
         for (address, catalog) in &self.catalogs {
             let served = by_address.remove(address).unwrap_or_default();

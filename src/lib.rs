@@ -3,7 +3,7 @@
 //! server that resolves iteratively with a TTL cache.
 //!
 //! ```text
-//! authoritative:  zones/*.toml ─▶ zone::load ─▶ ZoneSet ─▶ lab (one server per address)
+//! authoritative:  zones/*.toml, *.zone ─▶ zone::load, zone::master ─▶ ZoneSet ─▶ lab (one server per address)
 //!                 query ─▶ server ─▶ authority ─▶ lookup (RFC 1034 §4.3.2) ─▶ Answer ─▶ message
 //! ```
 
@@ -11,6 +11,7 @@
 
 pub mod authority;
 mod batch;
+pub mod builtin;
 pub mod capture;
 pub mod check;
 pub mod clock;
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod dname;
+pub mod export;
 pub mod framing;
 pub mod fuzz;
 pub mod lab;

@@ -12,8 +12,9 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use hickory_proto::rr::{Name, RecordType};
 use resolver::commands;
-use resolver::config::Config;
+use resolver::config::{Config, ConfigSource};
 use resolver::trace::{Format, TraceMode, TraceOptions};
+use resolver::zone::ZoneSource;
 
 #[derive(Parser)]
 #[command(
@@ -31,10 +32,14 @@ the real Internet (roots = \"iana\" in the configuration).",
 \x20   resolver serve                             the resolver on 127.0.0.1:5353 and the lab on port 5300\n\
 \x20   dig @127.0.0.1 -p 5353 gaia.cs.umass.edu   ask it\n\
 \x20   resolver auth                              only the lab's authoritative servers\n\
-\x20   resolver check zones                       validate the zones and show who serves what\n\n\
+\x20   resolver check zones                       validate the zones and show who serves what\n\
+\x20   resolver lab export mylab                  the built-in lab as files, to edit\n\
+\x20   resolver zone export zones out             the zones as RFC 1035 master files\n\n\
 FILES:\n\
-\x20   resolver.toml   the configuration (the default is the lab); every key is documented in it\n\
-\x20   zones/*.toml    one zone per file (see README.md for the format)\n\n\
+\x20   resolver.toml   the configuration: --config FILE, else ./resolver.toml, else the built-in lab;\n\
+\x20                   every key is documented in it (resolver lab export writes it out)\n\
+\x20   zones/*.toml    one zone per file (see README.md for the format)\n\
+\x20   zones/*.zone    RFC 1035 master files, as NSD and BIND read them\n\n\
 SIGNALS:\n\
 \x20   SIGINT, SIGTERM   stop, letting answers in progress finish (at most 5 s)\n\
 \x20   SIGHUP            reload the lab's zones; an invalid folder keeps the zones being served\n\n\
@@ -60,9 +65,10 @@ enum Command {
 \x20   dig @127.0.1.1 -p 5300 gaia.cs.umass.edu        the root: a referral to edu, with glue\n\
 \x20   dig @127.0.3.1 -p 5300 gaia.cs.umass.edu        dns.umass.edu: the authoritative answer")]
     Auth {
-        /// The configuration file; its [lab] section names the zone folder and the port.
-        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
-        config: PathBuf,
+        /// The configuration file; its [lab] section names the zone folder and the port
+        /// [default: ./resolver.toml when there is one, else the built-in lab].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Serve this zone folder instead of [lab] zones.
         #[arg(long, value_name = "DIR")]
         zones: Option<PathBuf>,
@@ -82,9 +88,9 @@ enum Command {
 \x20   resolver serve --config /etc/resolver.toml     as a machine's DNS (see contrib/)\n\
 \x20   dig @127.0.0.1 -p 5353 www.poly.edu            a CNAME chain across zones")]
     Serve {
-        /// The configuration file.
-        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
-        config: PathBuf,
+        /// The configuration file [default: ./resolver.toml when there is one, else the built-in lab].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Print every DNS message of a resolution, as the textbook draws them.
     ///
@@ -107,9 +113,10 @@ enum Command {
         /// The record type to ask for: A, AAAA, MX, NS, TXT, PTR, ...
         #[arg(long = "type", short = 't', value_name = "TYPE", default_value = "A")]
         record_type: String,
-        /// The configuration file ([lab] and [resolver] are used).
-        #[arg(long, value_name = "FILE", default_value = "resolver.toml")]
-        config: PathBuf,
+        /// The configuration file ([lab] and [resolver] are used) [default:
+        /// ./resolver.toml when there is one, else the built-in lab].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// The output: text (the default), json (one object per message),
         /// svg (the textbook's figure) or html (the figure with every datagram).
         #[arg(long, value_enum, default_value = "text")]
@@ -130,17 +137,69 @@ enum Command {
     },
     /// Validate a zone folder and summarise it.
     ///
-    /// Loads every *.toml zone of the folder and prints a one-screen summary:
-    /// zones, record counts, and which server serves which zone at which
-    /// address. On any error it prints every error, each with its file, line
-    /// and record, and exits 1.
+    /// Loads every zone of the folder (*.toml, and *.zone master files) and
+    /// prints a one-screen summary: zones, record counts, and which server
+    /// serves which zone at which address. On any error it prints every
+    /// error, each with its file, line and record, and exits 1.
     #[command(after_long_help = "EXAMPLES:\n\
-\x20   resolver check               the lab's zones\n\
+\x20   resolver check               ./zones, else the built-in lab's zones\n\
 \x20   resolver check /etc/zones    another folder")]
     Check {
-        /// The zone folder.
-        #[arg(value_name = "DIR", default_value = "zones")]
+        /// The zone folder [default: ./zones when there is one, else the built-in lab's zones].
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// The lab built into the binary.
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+    /// Zone files.
+    Zone {
+        #[command(subcommand)]
+        command: ZoneCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LabCommand {
+    /// Write the built-in lab to a folder: resolver.toml and zones/.
+    ///
+    /// The copy is the configuration and zones the binary uses when there is
+    /// no --config and no ./resolver.toml; edit it and run with
+    /// --config DIR/resolver.toml (its [lab] zones is DIR/zones).
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver lab export mylab                     mylab/resolver.toml, mylab/zones/*.toml\n\
+\x20   resolver trace --config mylab/resolver.toml gaia.cs.umass.edu")]
+    Export {
+        /// The folder to write to (made if missing).
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Overwrite files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ZoneCommand {
+    /// Write every zone of a folder as an RFC 1035 master file.
+    ///
+    /// One file per zone, named ORIGIN.zone (root.zone for the root), each
+    /// opening with $ORIGIN and $TTL, as NSD, BIND and this server read them.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver zone export zones out                out/umass.edu.zone, out/root.zone, ...\n\
+\x20   nsd-checkzone umass.edu out/umass.edu.zone")]
+    Export {
+        /// The zone folder to read (*.toml and *.zone).
+        #[arg(value_name = "ZONE_DIR")]
+        zones: PathBuf,
+        /// The folder to write to (made if missing).
+        #[arg(value_name = "OUT_DIR")]
+        out: PathBuf,
+        /// Overwrite files that exist already.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -149,21 +208,59 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("resolver: {error:#}");
+            eprintln!("resolver: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
 }
 
+/// An error and its causes, each once. Many error types (ours, std's
+/// `io::Error` around a custom error, hickory's) already print their cause in
+/// their own message, so a cause whose text is already there is not repeated
+/// (anyhow's `{:#}` would print it again).
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(part.trim_end()) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check { dir } => {
-            print!("{}", commands::check(&dir)?);
+            let zones = dir.map_or_else(resolver::check::default_zones, ZoneSource::Folder);
+            print!("{}", commands::check(&zones)?);
+            Ok(())
+        }
+        Command::Lab {
+            command: LabCommand::Export { dir, force },
+        } => {
+            for path in resolver::export::lab(&dir, force)? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Zone {
+            command: ZoneCommand::Export { zones, out, force },
+        } => {
+            for path in resolver::export::zones(&zones, &out, force)? {
+                println!("{}", path.display());
+            }
             Ok(())
         }
         Command::Serve { config } => {
-            let config = Config::load(&config)?;
+            let source = ConfigSource::choose(config);
+            let config = source.load()?;
             resolver::logging::init(&config.log);
+            tracing::info!("configuration: {source}");
             runtime(&config)?.block_on(commands::serve(&config))
         }
         Command::Trace {
@@ -176,7 +273,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             explain,
             mode,
         } => {
-            let config = Config::load(&config)?;
+            let source = ConfigSource::choose(config);
+            let config = source.load()?;
             resolver::logging::init(&resolver::config::LogConfig {
                 level: "warn".to_string(),
                 ..config.log.clone()
@@ -192,6 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
                 mode,
                 explain,
+                configuration: Some(source.to_string()),
             };
             let run = runtime(&config)?.block_on(resolver::trace::trace(&config, &options))?;
             let format = if json { Format::Json } else { format };
@@ -205,8 +304,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             zones,
             port,
         } => {
-            let config = Config::load(&config)?;
+            let source = ConfigSource::choose(config);
+            let config = source.load()?;
             resolver::logging::init(&config.log);
+            tracing::info!("configuration: {source}");
             let (zones, port) = commands::lab_settings(&config, zones, port)?;
             runtime(&config)?.block_on(commands::auth(&config, &zones, port))
         }

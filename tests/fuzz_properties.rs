@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use rand::RngExt;
-use resolver::fuzz::{ClientTarget, ReplyTarget};
+use resolver::fuzz::{ClientTarget, ReplyTarget, master_file};
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -104,4 +104,9 @@ fn client_datagrams_never_break_the_servers() {
 fn upstream_replies_never_break_the_resolver() {
     let target = ReplyTarget::default();
     run("upstream_reply", |input| target.run(input));
+}
+
+#[test]
+fn master_files_never_break_the_zone_loader_and_round_trip() {
+    run("master_file", master_file);
 }

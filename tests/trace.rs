@@ -13,6 +13,7 @@ fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
         record_type: RecordType::A,
         mode,
         explain: true,
+        configuration: None,
     }
 }
 

@@ -9,10 +9,14 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::zone::ZoneSource;
+
 mod forward;
+mod source;
 mod values;
 
 pub use forward::{ServerAddress, ZoneServers};
+pub use source::ConfigSource;
 pub use values::parse_size;
 use values::{deserialize_roots, deserialize_size, positive};
 
@@ -257,8 +261,8 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabConfig {
-    /// The zone folder (relative to the configuration file).
-    pub zones: PathBuf,
+    /// The zone folder (relative to the configuration file), or the built-in lab's zones.
+    pub zones: ZoneSource,
     /// The port every lab server listens on.
     #[serde(default = "default_lab_port")]
     pub port: u16,
@@ -330,9 +334,10 @@ impl Config {
         })?;
         let folder = path.parent().unwrap_or(Path::new("."));
         if let Some(lab) = &mut config.lab
-            && lab.zones.is_relative()
+            && let ZoneSource::Folder(zones) = &mut lab.zones
+            && zones.is_relative()
         {
-            lab.zones = folder.join(&lab.zones);
+            *zones = folder.join(&*zones);
         }
         config.check().map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),

@@ -51,6 +51,8 @@ pub struct TraceOptions {
     pub mode: TraceMode,
     /// Whether the output says why each query went to its server (`--explain`).
     pub explain: bool,
+    /// The configuration used, as the header names it (the file, or the built-in lab).
+    pub configuration: Option<String>,
 }
 
 /// One traced question: the messages, in order, and the host's reply.
@@ -85,6 +87,8 @@ pub struct TraceRun {
     pub questions: Vec<TracedQuestion>,
     /// Whether the output says why each query went to its server (`--explain`).
     pub explain: bool,
+    /// The configuration used, as the header names it.
+    pub configuration: Option<String>,
 }
 
 /// `resolver trace`: runs a local server with an empty cache (and the lab),
@@ -200,6 +204,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
         lab_in_process,
         questions,
         explain: options.explain,
+        configuration: options.configuration.clone(),
     })
 }
 

@@ -21,10 +21,15 @@ pub fn run_text(run: &TraceRun) -> String {
     } else {
         "the lab's servers are the ones already running"
     };
+    let configuration = run
+        .configuration
+        .as_ref()
+        .map(|source| format!(" (configuration: {source})"))
+        .unwrap_or_default();
     // Writing to a String cannot fail.
     let _ = writeln!(
         text,
-        "The host {HOST} asks its local DNS server {LOCAL_SERVER} ({}), which starts with an empty cache; {lab}.",
+        "The host {HOST} asks its local DNS server {LOCAL_SERVER} ({}), which starts with an empty cache; {lab}{configuration}.",
         run.local
     );
     for question in &run.questions {

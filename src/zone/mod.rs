@@ -1,7 +1,8 @@
-//! Zones: the authoritative data of the lab, loaded from TOML files.
+//! Zones: the authoritative data of the lab, loaded from TOML files and
+//! RFC 1035 master files, and written out as master files.
 //!
 //! ```text
-//! zones/*.toml ──load──▶ Zone (validated RRsets by owner name) ──▶ ZoneSet (all zones, by origin)
+//! zones/*.toml, *.zone ──load, master──▶ Zone (validated RRsets by owner name) ──▶ ZoneSet (all zones, by origin)
 //!                                                                 └──▶ servers(): which address serves which zone
 //! ```
 //!
@@ -9,8 +10,14 @@
 //! into RRsets by owner name and type, with the empty non-terminals filled in
 //! so that a lookup can tell NODATA from NXDOMAIN.
 
+mod assemble;
+mod error;
 mod load;
+mod master;
+pub mod present;
+mod record;
 mod set;
+mod source;
 mod validate;
 
 use std::collections::HashMap;
@@ -18,8 +25,10 @@ use std::path::{Path, PathBuf};
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-pub use load::{ZoneError, ZoneErrorKind, load_zone_file};
+pub use error::{ZoneError, ZoneErrorKind};
+pub use load::load_zone_file;
 pub use set::{LoadErrors, NameServer, ZoneSet};
+pub use source::ZoneSource;
 
 /// The records of one owner name and type, all with one TTL (RFC 2181 §5).
 #[derive(Debug, Clone)]

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, RData};
 
 use super::Zone;
-use super::load::{ZoneError, ZoneErrorKind, load_zone_file};
+use super::error::{ZoneError, ZoneErrorKind};
+use super::load::parse_zone;
+use super::master::parse_master;
 use crate::names::label_count;
 
 /// Every error found while loading a zone folder.
@@ -47,38 +49,52 @@ pub struct ZoneSet {
 }
 
 impl ZoneSet {
-    /// Loads every `*.toml` file of a folder, reporting every error of every file.
+    /// Loads every zone file (`*.toml`, `*.zone`) of a folder, reporting every error of every file.
     pub fn load_dir(dir: &Path) -> Result<Self, LoadErrors> {
-        let entries = std::fs::read_dir(dir).map_err(|error| {
-            LoadErrors(vec![ZoneError {
-                file: dir.to_path_buf(),
-                line: None,
-                record: None,
-                what: None,
-                kind: ZoneErrorKind::Read(error),
-            }])
-        })?;
+        let read_error = |path: &Path, error| ZoneError {
+            file: path.to_path_buf(),
+            line: None,
+            record: None,
+            what: None,
+            kind: ZoneErrorKind::Read(error),
+        };
+        let entries =
+            std::fs::read_dir(dir).map_err(|error| LoadErrors(vec![read_error(dir, error)]))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .filter(|path| is_zone_file(path))
             .collect();
         files.sort();
         let mut errors = Vec::new();
-        let mut zones = Vec::new();
+        let mut texts = Vec::new();
         for file in files {
-            match load_zone_file(&file) {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => texts.push((file, text)),
+                Err(error) => errors.push(read_error(&file, error)),
+            }
+        }
+        with_errors(errors, Self::load_texts(texts))
+    }
+
+    /// Parses zone files given as (path, text), each by its extension
+    /// (`.toml`, or `.zone` for an RFC 1035 master file), reporting every error of every file; `path` names the file in errors.
+    pub fn load_texts(
+        files: impl IntoIterator<Item = (PathBuf, String)>,
+    ) -> Result<Self, LoadErrors> {
+        let mut errors = Vec::new();
+        let mut zones = Vec::new();
+        for (file, text) in files {
+            let parsed = if file.extension().is_some_and(|ext| ext == "zone") {
+                parse_master(&file, &text)
+            } else {
+                parse_zone(&file, &text)
+            };
+            match parsed {
                 Ok(zone) => zones.push(zone),
                 Err(mut found) => errors.append(&mut found),
             }
         }
-        match Self::from_zones(zones) {
-            Ok(set) if errors.is_empty() => Ok(set),
-            Ok(_) => Err(LoadErrors(errors)),
-            Err(LoadErrors(mut more)) => {
-                errors.append(&mut more);
-                Err(LoadErrors(errors))
-            }
-        }
+        with_errors(errors, Self::from_zones(zones))
     }
 
     /// Puts loaded zones together, refusing two zones for one origin and zones nobody can serve.
@@ -198,5 +214,27 @@ impl ZoneSet {
         (0..=label_count(name))
             .rev()
             .find_map(|labels| self.zones.get(&name.trim_to(labels)))
+    }
+}
+
+/// True for a file the zone loader reads: `*.toml`, and `*.zone` master files.
+fn is_zone_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext == "toml" || ext == "zone")
+}
+
+/// The set, unless errors were found before it was put together (`errors`)
+/// or while it was (every error is reported, the earlier first).
+fn with_errors(
+    mut errors: Vec<ZoneError>,
+    result: Result<ZoneSet, LoadErrors>,
+) -> Result<ZoneSet, LoadErrors> {
+    match result {
+        Ok(set) if errors.is_empty() => Ok(set),
+        Ok(_) => Err(LoadErrors(errors)),
+        Err(LoadErrors(mut more)) => {
+            errors.append(&mut more);
+            Err(LoadErrors(errors))
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use super::load::{ZoneError, ZoneErrorKind};
+use super::error::{ZoneError, ZoneErrorKind};
 use super::{Node, Zone};
 use crate::names::strictly_below;
 

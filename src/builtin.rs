@@ -1,0 +1,76 @@
+//! The lab compiled into the binary: the zones of `zones/` and the shipped
+//! `resolver.toml`, so that `resolver trace gaia.cs.umass.edu` works from
+//! any folder and after `cargo install --path .`, with nothing to copy.
+//!
+//! ```text
+//! no --config, no ./resolver.toml ─▶ CONFIG ([lab] zones = the built-in ZONES)
+//! resolver lab export DIR         ─▶ DIR/resolver.toml, DIR/zones/*.toml (to edit, then --config)
+//! ```
+
+/// The shipped `resolver.toml`: the lab on loopback, every key documented.
+pub const CONFIG: &str = include_str!("../resolver.toml");
+
+/// The name the configuration is exported under.
+pub const CONFIG_FILE: &str = "resolver.toml";
+
+/// The folder the zones are exported to, beside the configuration: the
+/// shipped configuration's `[lab] zones`, relative to its own folder.
+pub const ZONES_FOLDER: &str = "zones";
+
+/// How the built-in zones are named in messages (`resolver check`, errors).
+pub const ZONES_LABEL: &str = "(built-in)";
+
+/// `(file name, text)` for every file of `zones/`, read at build time.
+macro_rules! zone_files {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../zones/", $file)))),*]
+    };
+}
+
+/// Every zone file of the lab, by file name (a test checks the list is all of `zones/`).
+pub const ZONES: &[(&str, &str)] = zone_files![
+    "119.128.in-addr.arpa.toml",
+    "238.128.in-addr.arpa.toml",
+    "com.toml",
+    "edu.toml",
+    "enterprise.com.toml",
+    "ibm.com.toml",
+    "in-addr.arpa.toml",
+    "poly.edu.toml",
+    "root.toml",
+    "umass.edu.toml",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_of_the_zone_folder_is_built_in() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ZONES_FOLDER);
+        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
+            .expect("the zones folder")
+            .map(|entry| {
+                entry
+                    .expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".toml") || name.ends_with(".zone"))
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<&str> = ZONES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(on_disk, built_in, "add new zone files to builtin::ZONES");
+    }
+
+    #[test]
+    fn the_built_in_configuration_serves_the_lab_from_its_zones_folder() {
+        let config = crate::config::Config::parse(CONFIG).expect("parses");
+        let lab = config.lab.expect("a lab");
+        assert_eq!(
+            lab.zones,
+            crate::zone::ZoneSource::Folder(ZONES_FOLDER.into())
+        );
+    }
+}
