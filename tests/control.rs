@@ -133,6 +133,75 @@ async fn metrics_count_the_questions_the_cache_and_the_walk() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_tcp_connections_and_rate_limited_queries() {
+    let lab = Lab::start();
+    let mut config = config_for(&lab);
+    config.server.rate_limit = 2;
+    config.server.rate_limit_exempt = Vec::new();
+    let local = Local::start(&config);
+    let listener = tokio::net::TcpListener::bind(free_listen_address())
+        .await
+        .expect("a control port");
+    let url = format!(
+        "http://{}/metrics",
+        listener.local_addr().expect("an address")
+    );
+    let control = Control::new(
+        local.resolver.clone(),
+        vec!["127.0.0.0/8".parse().expect("a prefix")],
+        lab.port,
+    );
+    local.running.tasks.spawn(serve(
+        listener,
+        Arc::new(control),
+        local.running.shutdown.clone(),
+    ));
+
+    let ask = Ask {
+        recursion_desired: true,
+        ..Ask::default()
+    };
+    let reply = tcp(
+        local.address,
+        &query_message(&name("gaia.cs.umass.edu."), RecordType::A, &ask),
+    )
+    .await;
+    assert_eq!(reply.answers.len(), 1);
+    // Over UDP, far beyond 2 a second: some are limited (dropped or TC).
+    for _ in 0..20 {
+        let bytes = query_message(&name("gaia.cs.umass.edu."), RecordType::A, &ask)
+            .to_vec()
+            .expect("encodes");
+        exchange_udp_bytes(local.address, &bytes, Duration::from_millis(20)).await;
+    }
+    // The TCP client has gone: the gauge comes back to 0 once the server sees it close.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = http("GET", url.clone()).await.1;
+        if sample(&text, "resolver_tcp_connections") == Some(0.0) {
+            break;
+        }
+    }
+    assert_eq!(
+        sample(&text, "resolver_tcp_connections"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "resolver_queries_total{protocol=\"tcp\",qtype=\"A\",rcode=\"NOERROR\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "resolver_rate_limited_total").is_some_and(|n| n >= 10.0),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_cache_says_who_gave_each_entry_and_a_flush_makes_the_walk_start_again() {
     let c = controlled(&["127.0.0.0/8"]).await;
     c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;

@@ -90,6 +90,31 @@ impl Collector for ResolverCollector {
             "Questions the cache could not answer",
             counters.cache_misses.load(Relaxed),
         )?;
+        counter(
+            &mut encoder,
+            "resolver_rate_limited",
+            "UDP queries dropped or answered TC by the rate limit",
+            counters.rate_limited.load(Relaxed),
+        )?;
+        counter(
+            &mut encoder,
+            "resolver_served_stale",
+            "Answers served stale (RFC 8767)",
+            counters.served_stale.load(Relaxed),
+        )?;
+        counter(
+            &mut encoder,
+            "resolver_prefetch",
+            "Prefetches started (an RRset in the last tenth of its TTL asked again)",
+            counters.prefetches.load(Relaxed),
+        )?;
+        let open = u64::try_from(counters.tcp_connections.load(Relaxed)).unwrap_or(0);
+        gauge(
+            &mut encoder,
+            "resolver_tcp_connections",
+            "TCP connections from clients open now",
+            open,
+        )?;
         let cache = self.resolver.cache();
         gauge(
             &mut encoder,

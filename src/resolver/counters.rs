@@ -2,7 +2,7 @@
 //! the cache-hit path, read by the control endpoint's `/metrics`
 //! (control/metrics.rs) when scraped.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hickory_proto::rr::RecordType;
@@ -108,6 +108,14 @@ pub struct Counters {
     pub cache_hits: AtomicU64,
     /// Questions the cache could not answer.
     pub cache_misses: AtomicU64,
+    /// UDP queries dropped or slipped (TC) by the rate limit.
+    pub rate_limited: AtomicU64,
+    /// TCP connections open now.
+    pub tcp_connections: AtomicI64,
+    /// Answers served stale (RFC 8767).
+    pub served_stale: AtomicU64,
+    /// Prefetches started (an RRset asked again in the last tenth of its TTL).
+    pub prefetches: AtomicU64,
     /// Upstream queries, by [`UpstreamResult`].
     upstream: [AtomicU64; 6],
     /// Resolutions by time taken: one count per bucket, then the +Inf bucket.
@@ -124,6 +132,10 @@ impl Default for Counters {
                 .collect(),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            tcp_connections: AtomicI64::new(0),
+            served_stale: AtomicU64::new(0),
+            prefetches: AtomicU64::new(0),
             upstream: Default::default(),
             resolution_buckets: Default::default(),
             resolution_micros: AtomicU64::new(0),

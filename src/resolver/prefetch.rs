@@ -68,6 +68,10 @@ pub fn prefetch_if_due(
     {
         return false;
     }
+    let counters = resolver.counters();
+    counters
+        .prefetches
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
     let (owned, name) = (resolver.clone(), end.clone());
     let resolution = in_flight.join(

@@ -20,7 +20,7 @@ use super::refresh::Refreshes;
 use super::stale::{Refreshed, refreshed_or_stale};
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::names::canonical;
-use crate::server::{Handler, Lifetime, Request, Response};
+use crate::server::{Handler, Lifetime, Request, Response, ServerEvent};
 
 /// The resolver's request handler.
 pub struct Service {
@@ -119,12 +119,29 @@ impl Handler for Service {
         self.resolver.cache().generation()
     }
 
-    /// Counts the answer (for `/metrics`); a replayed one came from the cache.
-    fn answered(&self, protocol: crate::capture::Protocol, reply: &[u8], replayed: bool) {
+    /// Counts what the server did (for `/metrics`); a replayed answer came from the cache.
+    fn observe(&self, event: ServerEvent) {
         let counters = self.resolver.counters();
-        counters.count_answer(protocol, reply);
-        if replayed {
-            counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        match event {
+            ServerEvent::Answered {
+                protocol,
+                reply,
+                replayed,
+            } => {
+                counters.count_answer(protocol, reply);
+                if replayed {
+                    counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            ServerEvent::RateLimited => {
+                counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            }
+            ServerEvent::TcpOpened => {
+                counters.tcp_connections.fetch_add(1, Ordering::Relaxed);
+            }
+            ServerEvent::TcpClosed => {
+                counters.tcp_connections.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -171,6 +188,7 @@ impl Handler for Service {
                 return Response::Ready(response);
             };
             let response = self.resolver.stale_response(request, stale);
+            counters.served_stale.fetch_add(1, Ordering::Relaxed);
             self.log(request, &response, true, 0, started);
             // Later, though ready: a stale answer is not remembered for replay.
             return Response::Later(Box::pin(async move { response }));
@@ -191,7 +209,11 @@ impl Handler for Service {
                         resolver.response(&request, &resolved.result),
                         resolved.upstream_queries,
                     ),
-                    Refreshed::Stale(stale) => (resolver.stale_response(&request, *stale), 0),
+                    Refreshed::Stale(stale) => {
+                        let counters = resolver.counters();
+                        counters.served_stale.fetch_add(1, Ordering::Relaxed);
+                        (resolver.stale_response(&request, *stale), 0)
+                    }
                 };
             if log_queries {
                 log_line(&request, &response, false, upstream, started);

@@ -70,9 +70,30 @@ pub trait Handler: Send + Sync + 'static {
         0
     }
 
-    /// Called with every answer the server sends (`replayed` when it was
-    /// a remembered answer, not the handler's), for the handler to count.
-    fn answered(&self, _protocol: Protocol, _reply: &[u8], _replayed: bool) {}
+    /// Called with what the server does (every answer it sends, every
+    /// query it rate-limits, every TCP connection it opens and closes), for
+    /// the handler to count.
+    fn observe(&self, _event: ServerEvent) {}
+}
+
+/// What a server reports to its handler ([`Handler::observe`]).
+#[derive(Debug, Clone, Copy)]
+pub enum ServerEvent<'a> {
+    /// An answer sent; `replayed` when it was a remembered answer, not the handler's.
+    Answered {
+        /// How it went.
+        protocol: Protocol,
+        /// Its bytes.
+        reply: &'a [u8],
+        /// Whether it was replayed ([`replay`]).
+        replayed: bool,
+    },
+    /// A UDP query dropped or answered with an empty TC reply by the rate limit.
+    RateLimited,
+    /// A TCP connection admitted.
+    TcpOpened,
+    /// A TCP connection closed.
+    TcpClosed,
 }
 
 /// The bounds of one server, each driven by the network and each capped.
@@ -169,7 +190,11 @@ pub fn decide<H: Handler + ?Sized>(
     if let (Some(quick), Some((answers, _, version))) = (&quick, &replay)
         && let Some(reply) = answers.get(quick, clock::now(), *version)
     {
-        handler.answered(protocol, &reply, true);
+        handler.observe(ServerEvent::Answered {
+            protocol,
+            reply: &reply,
+            replayed: true,
+        });
         return Decision::Now(reply);
     }
     let request = match request::parse(bytes, source, protocol) {
@@ -201,7 +226,11 @@ pub fn decide<H: Handler + ?Sized>(
             {
                 answers.put(quick, &encoded, *lifetime, clock::now(), *version);
             }
-            handler.answered(protocol, &encoded, false);
+            handler.observe(ServerEvent::Answered {
+                protocol,
+                reply: &encoded,
+                replayed: false,
+            });
             Decision::Now(encoded)
         }
         Response::Drop => Decision::Nothing,
@@ -247,6 +276,9 @@ impl<H: Handler> Shared<H> {
             (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
             _ => RateDecision::Answer,
         };
+        if rate != RateDecision::Answer {
+            self.handler.observe(ServerEvent::RateLimited);
+        }
         match decide(
             &*self.handler,
             self.answers.as_ref(),
@@ -285,7 +317,11 @@ impl<H: Handler> Shared<H> {
                         });
                     drop((permit, slot));
                     let encoded = request::encode(&message, limit);
-                    handler.answered(request.protocol, &encoded, false);
+                    handler.observe(ServerEvent::Answered {
+                        protocol: request.protocol,
+                        reply: &encoded,
+                        replayed: false,
+                    });
                     encoded
                 }))
             }

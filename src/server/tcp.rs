@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{sleep_until, timeout};
 
 use super::connections::Registration;
-use super::{Handler, Protocol, Reply, Shared};
+use super::{Handler, Protocol, Reply, ServerEvent, Shared};
 use crate::framing::{self, FramingError};
 
 /// Pending connections the kernel keeps for us.
@@ -121,6 +121,8 @@ async fn connection<H: Handler>(
     shared: Arc<Shared<H>>,
     registration: Registration,
 ) {
+    shared.handler.observe(ServerEvent::TcpOpened);
+    let _closed = Closed(&*shared.handler);
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
         return;
@@ -152,7 +154,12 @@ async fn connection<H: Handler>(
             }
             (reader, message) = &mut read, if reading && answers.len() < MAX_IN_FLIGHT => {
                 let Ok(message) = message else {
-                    reading = false; // closed or broken: finish what was asked
+                    // Closed or broken: finish what was asked, then close
+                    // at once (not after the idle time-out).
+                    if answers.is_empty() {
+                        return;
+                    }
+                    reading = false;
                     continue;
                 };
                 read.set(read_next(reader));
@@ -173,5 +180,14 @@ async fn connection<H: Handler>(
         if !reading && answers.is_empty() {
             return;
         }
+    }
+}
+
+/// Tells the handler a connection closed, on every way out of it.
+struct Closed<'a, H: Handler>(&'a H);
+
+impl<H: Handler> Drop for Closed<'_, H> {
+    fn drop(&mut self) {
+        self.0.observe(ServerEvent::TcpClosed);
     }
 }
