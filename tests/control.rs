@@ -332,3 +332,74 @@ async fn clients_that_send_nothing_do_not_keep_others_out() {
     );
     drop(idle);
 }
+
+/// `resolver control ARGS...` against the endpoint: success, standard output, standard error.
+async fn control_command(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .arg("control")
+            .args(&args)
+            .output()
+            .expect("resolver control runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    })
+    .await
+    .expect("the command's thread")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_control_shows_the_cache_for_people_and_flushes_it() {
+    let c = controlled(&["127.0.0.0/8"]).await;
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    let args = |rest: &[&str]| {
+        let mut args = vec!["--url".to_string(), c.url.clone()];
+        args.extend(rest.iter().map(|a| a.to_string()));
+        args
+    };
+    let (ok, out, err) =
+        control_command(args(&["cache", "gaia.cs.umass.edu", "--type", "A"])).await;
+    assert!(ok, "{err}");
+    let port = c.lab.port;
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.starts_with("gaia.cs.umass.edu. A (rrset) "), "{out}");
+    assert!(
+        first.ends_with(&format!(
+            "authoritative answer; from 127.0.3.1:{port} for gaia.cs.umass.edu. A"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(" A 128.119.245.12\n"),
+        "its record under it: {out}"
+    );
+    let (ok, out, _) = control_command(args(&["stats"])).await;
+    assert!(
+        ok && out.contains("total.num.cachemiss=1\n") && out.contains("upstream.referral=2\n"),
+        "{out}"
+    );
+    let (ok, out, _) = control_command(args(&["--json", "servers"])).await;
+    assert!(
+        ok && out.contains(&format!("\"127.0.3.1:{port}\"")),
+        "{out}"
+    );
+    let (ok, out, _) = control_command(args(&["flush", "umass.edu", "--subtree"])).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out, "removed 2 entries\n",
+        "gaia's A and umass.edu's delegation"
+    );
+    let (_, out, _) = control_command(args(&["cache", "umass.edu"])).await;
+    assert_eq!(out, "nothing cached at or under this name\n");
+    // Nothing listening: a clear error, once, and exit status 1.
+    let nobody = format!("http://{}", free_listen_address());
+    let (ok, _, err) = control_command(vec!["--url".into(), nobody, "stats".into()]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("cannot reach the control endpoint") && err.lines().count() == 1,
+        "{err}"
+    );
+}

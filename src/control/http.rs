@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! GET  /metrics                                   Prometheus text exposition
+//! GET  /stats                                     the same counters as one JSON object (resolver control stats)
 //! GET  /cache?name=N[&type=T]                     every live entry at or under N, with its provenance
 //! POST /cache/flush[?name=N[&type=T][&subtree=1]] forget N (its type, its subtree), or everything
 //! GET  /servers                                   every nameserver timed: smoothed RTT, penalised
@@ -27,6 +28,7 @@ use crate::trace::compact;
 pub fn router(control: Arc<Control>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
+        .route("/stats", get(stats))
         .route("/cache", get(cache))
         .route("/cache/flush", post(flush))
         .route("/servers", get(servers))
@@ -60,6 +62,42 @@ async fn metrics(State(control): State<Arc<Control>>) -> Response {
             .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The counters, named as `unbound-control stats` names its own (dotted, totals first).
+async fn stats(
+    State(control): State<Arc<Control>>,
+) -> Json<serde_json::Map<String, serde_json::Value>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let resolver = &control.resolver;
+    let counters = resolver.counters();
+    let mut stats = serde_json::Map::new();
+    let mut put = |key: &str, value: u64| {
+        stats.insert(key.to_string(), value.into());
+    };
+    let (buckets, _) = counters.resolutions();
+    let hits = counters.cache_hits.load(Relaxed);
+    let misses = counters.cache_misses.load(Relaxed);
+    put("total.num.queries", hits + misses);
+    put("total.num.cachehits", hits);
+    put("total.num.cachemiss", misses);
+    put("total.num.resolutions", buckets.iter().sum());
+    put("total.num.prefetch", counters.prefetches.load(Relaxed));
+    put("total.num.expired", counters.served_stale.load(Relaxed));
+    put("total.num.ratelimited", counters.rate_limited.load(Relaxed));
+    for result in crate::resolver::counters::UpstreamResult::ALL {
+        put(
+            &format!("upstream.{}", result.label()),
+            counters.upstream(result),
+        );
+    }
+    put(
+        "tcp.connections",
+        u64::try_from(counters.tcp_connections.load(Relaxed)).unwrap_or(0),
+    );
+    put("cache.entries", resolver.cache().entry_count());
+    put("cache.bytes", resolver.cache().weighted_size());
+    Json(stats)
 }
 
 /// `?name=N&type=T`, both optional.

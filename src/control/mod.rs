@@ -12,6 +12,7 @@
 //! every connection is bounded in number and in time, as the DNS
 //! listeners are.
 
+pub mod client;
 pub mod http;
 pub mod metrics;
 
