@@ -201,3 +201,39 @@ impl Collector {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The most messages one resolution records for `/events`.
+pub const RECORDING_CAPACITY: usize = 256;
+
+tokio::task_local! {
+    /// The messages of the resolution being polled, when it is recorded.
+    static RECORDING: std::cell::RefCell<Vec<Datagram>>;
+}
+
+/// Runs `future`, keeping every message the transport reports while it is
+/// polled (at most [`RECORDING_CAPACITY`]): a resolution's own upstream
+/// messages, whatever else runs beside it.
+pub async fn recording<F: std::future::Future>(future: F) -> (F::Output, Vec<Datagram>) {
+    RECORDING
+        .scope(std::cell::RefCell::new(Vec::new()), async move {
+            let output = future.await;
+            let messages = RECORDING.with(|recorded| recorded.take());
+            (output, messages)
+        })
+        .await
+}
+
+/// Whether the future being polled is recorded ([`recording`]).
+pub fn is_recording() -> bool {
+    RECORDING.try_with(|_| ()).is_ok()
+}
+
+/// Keeps a message for the recording in progress, if any.
+pub fn record(from: SocketAddr, to: SocketAddr, protocol: Protocol, bytes: &[u8]) {
+    let _ = RECORDING.try_with(|recorded| {
+        let mut recorded = recorded.borrow_mut();
+        if recorded.len() < RECORDING_CAPACITY {
+            recorded.push(Datagram::new(from, to, protocol, bytes));
+        }
+    });
+}

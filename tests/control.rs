@@ -403,3 +403,62 @@ async fn resolver_control_shows_the_cache_for_people_and_flushes_it() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_show_each_question_as_it_is_answered_with_its_messages() {
+    let c = controlled(&["127.0.0.0/8"]).await;
+    let url = format!("{}/events", c.url);
+    // A watcher reading the stream until it has seen two answers.
+    let watcher = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        let mut response = agent.get(&url).call().expect("the stream opens");
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        reader
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|line| line.strip_prefix("data: ").map(str::to_string))
+            .take(2)
+            .map(|data| serde_json::from_str::<serde_json::Value>(&data).expect("JSON"))
+            .collect::<Vec<_>>()
+    });
+    // Asked once someone watches (the stream is open).
+    for _ in 0..200 {
+        if c.local.resolver.events().watched() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        c.local.resolver.events().watched(),
+        "the watcher subscribed"
+    );
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    let events = watcher.await.expect("the watcher");
+    let walked = &events[0];
+    assert_eq!(walked["name"], "gaia.cs.umass.edu.");
+    assert_eq!(walked["rcode"], "NOERROR");
+    assert_eq!(walked["cached"], false);
+    let kinds: Vec<&str> = walked["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["query", "referral", "query", "referral", "query", "answer"],
+        "{walked}"
+    );
+    assert_eq!(
+        walked["messages"][5]["answer"][0],
+        "gaia.cs.umass.edu. 600 A 128.119.245.12"
+    );
+    let again = &events[1];
+    assert_eq!(again["cached"], true);
+    assert_eq!(again["messages"].as_array().map(Vec::len), Some(0));
+}

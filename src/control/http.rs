@@ -7,6 +7,8 @@
 //! GET  /cache?name=N[&type=T]                     every live entry at or under N, with its provenance
 //! POST /cache/flush[?name=N[&type=T][&subtree=1]] forget N (its type, its subtree), or everything
 //! GET  /servers                                   every nameserver timed: smoothed RTT, penalised
+//! GET  /events                                    server-sent events: each client question as it is
+//!                                                 answered, with its upstream messages (the trace's JSON)
 //! ```
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/cache", get(cache))
         .route("/cache/flush", post(flush))
         .route("/servers", get(servers))
+        .route("/events", get(events))
         .with_state(control)
 }
 
@@ -232,4 +235,60 @@ async fn servers(State(control): State<Arc<Control>>) -> Json<Vec<Server>> {
         .collect();
     servers.sort_by(|a, b| a.address.cmp(&b.address));
     Json(servers)
+}
+
+/// One answered question, as `/events` sends it.
+#[derive(Serialize)]
+struct AnsweredEvent {
+    client: String,
+    name: String,
+    #[serde(rename = "type")]
+    record_type: String,
+    rcode: String,
+    cached: bool,
+    upstream_queries: usize,
+    ms: f64,
+    /// Seconds since the Unix epoch.
+    at: f64,
+    messages: Vec<crate::trace::MessageView>,
+}
+
+async fn events(
+    State(control): State<Arc<Control>>,
+) -> axum::response::sse::Sse<
+    impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let receiver = control.resolver.events().subscribe();
+    let stream =
+        futures::stream::unfold((receiver, control), |(mut receiver, control)| async move {
+            let event = match receiver.recv().await {
+                Ok(answered) => {
+                    let event = AnsweredEvent {
+                        client: answered.client.to_string(),
+                        name: answered.name.to_string(),
+                        record_type: answered.record_type.to_string(),
+                        rcode: crate::trace::rcode_name(answered.rcode),
+                        cached: answered.cached,
+                        upstream_queries: answered.upstream_queries,
+                        ms: (answered.elapsed.as_secs_f64() * 1e6).round() / 1e3,
+                        at: answered
+                            .at
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0.0, |since| since.as_secs_f64()),
+                        messages: crate::trace::describe(&answered.messages, &control.cast),
+                    };
+                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    Event::default().event("answer").data(data)
+                }
+                // A watcher too slow for the flow is told how many it missed.
+                Err(RecvError::Lagged(missed)) => {
+                    Event::default().event("missed").data(missed.to_string())
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (receiver, control)))
+        });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }

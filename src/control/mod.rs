@@ -43,6 +43,7 @@ pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// What the endpoint serves: the resolver, and whom it answers.
 pub struct Control {
     resolver: Arc<Resolver>,
+    cast: crate::trace::Cast,
     registry: Registry,
     allow: Vec<IpNet>,
     upstream_port: u16,
@@ -53,11 +54,18 @@ impl Control {
     /// nameservers are shown on `upstream_port` unless they have their own.
     pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, upstream_port: u16) -> Self {
         Control {
+            cast: crate::trace::Cast::default(),
             registry: metrics::registry(resolver.clone()),
             resolver,
             allow,
             upstream_port,
         }
+    }
+
+    /// Names the servers (the lab's, by their NS names) in the messages `/events` shows.
+    pub fn with_cast(mut self, cast: crate::trace::Cast) -> Self {
+        self.cast = cast;
+        self
     }
 
     /// Whether `address` may use the endpoint.

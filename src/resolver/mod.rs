@@ -17,6 +17,7 @@ pub mod counters;
 pub mod delegation;
 mod dname;
 pub mod error;
+pub mod events;
 mod exchange;
 pub mod failure_cache;
 pub mod failures;
@@ -81,6 +82,8 @@ pub struct Resolver {
     settings: Settings,
     /// What it counts, for `/metrics`.
     counters: counters::Counters,
+    /// The questions answered, for whoever watches.
+    events: events::Events,
     /// Where the cached RRsets used and the servers chosen are reported
     /// (report.rs), if anywhere.
     reports: Option<crate::capture::ReportTap>,
@@ -93,6 +96,8 @@ pub struct Resolved {
     pub result: Result<Resolution, ResolveError>,
     /// Upstream queries sent for it.
     pub upstream_queries: usize,
+    /// Its upstream messages, when someone watches (`/events`); else none.
+    pub messages: Vec<crate::capture::Datagram>,
 }
 
 impl Resolver {
@@ -128,6 +133,7 @@ impl Resolver {
                 limits: Limits::from(&config.limits),
             },
             counters: counters::Counters::default(),
+            events: events::Events::default(),
             reports: None,
         }
     }
@@ -140,6 +146,11 @@ impl Resolver {
     /// What the resolver has counted.
     pub fn counters(&self) -> &counters::Counters {
         &self.counters
+    }
+
+    /// Where answered questions are published (`/events`).
+    pub fn events(&self) -> &events::Events {
+        &self.events
     }
 
     /// The nameservers' statistics (smoothed round-trip times, penalties).
@@ -169,6 +180,7 @@ impl Resolver {
         Resolved {
             result,
             upstream_queries: budget.queries_sent(),
+            messages: Vec::new(),
         }
     }
 

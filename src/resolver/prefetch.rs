@@ -40,6 +40,7 @@ impl Resolver {
         Resolved {
             result,
             upstream_queries: budget.queries_sent(),
+            messages: Vec::new(),
         }
     }
 }
@@ -82,6 +83,7 @@ pub fn prefetch_if_due(
             Arc::new(Resolved {
                 result: Err(ResolveError::Abandoned(why)),
                 upstream_queries: 0,
+                messages: Vec::new(),
             })
         },
     );

@@ -83,7 +83,17 @@ fn shared_resolution(
         limit,
         move || {
             async move {
-                let resolved = resolver.query(&name, qtype).await;
+                // Someone watches (/events): keep this resolution's messages.
+                let mut resolved = match resolver.events().watched() {
+                    true => {
+                        let (mut resolved, messages) =
+                            crate::capture::recording(resolver.query(&name, qtype)).await;
+                        resolved.messages = messages;
+                        resolved
+                    }
+                    false => resolver.query(&name, qtype).await,
+                };
+                resolved.messages.shrink_to_fit();
                 match &resolved.result {
                     Ok(_) => failures.remove(&name, qtype),
                     Err(error) => {
@@ -98,6 +108,7 @@ fn shared_resolution(
             Arc::new(Resolved {
                 result: Err(ResolveError::Abandoned(why)),
                 upstream_queries: 0,
+                messages: Vec::new(),
             })
         },
     )
@@ -107,6 +118,9 @@ impl Handler for Service {
     /// Answers given from the cache may be replayed, their TTLs counted
     /// down, to allowed clients (not while every query is logged).
     fn replay_lifetime(&self, source: SocketAddr) -> Option<Lifetime> {
+        if self.resolver.events().watched() {
+            return None; // each answer is published, so none bypasses the handler
+        }
         let lifetime = match self.resolver.cache().prefetches() {
             true => Lifetime::UntilPrefetch, // the last tenth of a TTL prefetches (prefetch.rs)
             false => Lifetime::CountingDown,
@@ -205,10 +219,16 @@ impl Handler for Service {
             let timer = resolver.stale_client_timeout();
             let (response, upstream) =
                 match refreshed_or_stale(resolution, stale, timer, &refreshes, question).await {
-                    Refreshed::Resolved(resolved) => (
-                        resolver.response(&request, &resolved.result),
-                        resolved.upstream_queries,
-                    ),
+                    Refreshed::Resolved(resolved) => {
+                        let response = resolver.response(&request, &resolved.result);
+                        let how = (
+                            false,
+                            resolved.upstream_queries,
+                            resolved.messages.as_slice(),
+                        );
+                        publish(&resolver, &request, &response, how, started);
+                        (response, resolved.upstream_queries)
+                    }
                     Refreshed::Stale(stale) => {
                         let counters = resolver.counters();
                         counters.served_stale.fetch_add(1, Ordering::Relaxed);
@@ -225,6 +245,8 @@ impl Handler for Service {
 }
 
 impl Service {
+    /// Logs an answer given without a resolution (with `[log] queries`)
+    /// and publishes it to whoever watches.
     fn log(
         &self,
         request: &Request,
@@ -236,7 +258,41 @@ impl Service {
         if self.log_queries {
             log_line(request, response, cached, upstream, started);
         }
+        publish(
+            &self.resolver,
+            request,
+            response,
+            (cached, upstream, &[]),
+            started,
+        );
     }
+}
+
+/// Publishes an answered question, with how it was answered (from the
+/// cache; upstream queries; their messages), to whoever watches (`/events`).
+fn publish(
+    resolver: &Resolver,
+    request: &Request,
+    response: &Message,
+    (cached, upstream_queries, messages): (bool, usize, &[crate::capture::Datagram]),
+    started: Instant,
+) {
+    let events = resolver.events();
+    if !events.watched() {
+        return;
+    }
+    let query = request.query();
+    events.publish(super::events::Answered {
+        client: request.source,
+        name: query.name.clone(),
+        record_type: query.query_type,
+        rcode: response.response_code,
+        cached,
+        upstream_queries,
+        elapsed: started.elapsed(),
+        at: std::time::SystemTime::now(),
+        messages: messages.to_vec(),
+    });
 }
 
 /// The per-query log line: client, name, type, rcode, cached, upstream queries, time.

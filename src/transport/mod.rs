@@ -283,9 +283,9 @@ impl Transport {
     /// call saved when no one is watching).
     fn local_of(&self, socket: &socket2::Socket, server: SocketAddr) -> SocketAddr {
         let bound = || socket.local_addr().ok()?.as_socket();
-        match &self.tap {
-            Some(_) => bound().unwrap_or_else(|| self.local_address(server)),
-            None => self.local_address(server),
+        match self.tap.is_some() || crate::capture::is_recording() {
+            true => bound().unwrap_or_else(|| self.local_address(server)),
+            false => self.local_address(server),
         }
     }
 
@@ -293,6 +293,7 @@ impl Transport {
         if let Some(tap) = &self.tap {
             tap(Datagram::new(from, to, protocol, bytes));
         }
+        crate::capture::record(from, to, protocol, bytes);
     }
 }
 
