@@ -70,11 +70,18 @@ fn key(question: usize, message: &MessageView) -> String {
 /// Every message as a row: focusable, chosen with a click or Enter.
 fn table(run: &TraceRun, count: usize) -> String {
     let mut html = String::new();
+    // A column for the question only when there are several.
+    let several = run.questions.len() > 1;
+    let question_header = if several {
+        r#"<th scope="col">Question</th>"#
+    } else {
+        ""
+    };
     let _ = write!(
         html,
         r#"<section class="messages"><table id="messages">
 <caption>The {count} messages, in order; choose a row (click, or Enter) to show its datagram</caption>
-<thead><tr><th scope="col">#</th><th scope="col">Question</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Record</th><th scope="col">Size</th><th scope="col">Time</th></tr></thead>
+<thead><tr><th scope="col">#</th>{question_header}<th scope="col">From</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Record</th><th scope="col">Size</th><th scope="col">Time</th></tr></thead>
 <tbody>
 "#
     );
@@ -93,9 +100,16 @@ fn table(run: &TraceRun, count: usize) -> String {
             };
             let _ = writeln!(
                 html,
-                r#"<tr class="message-row" id="row-{key}" data-key="{key}" tabindex="0" aria-controls="datagram-{key}" aria-selected="false"><th scope="row">{n}</th><td>{number}. {question}</td><td>{from}<br><span class="address">{from_address}</span></td><td>{to}<br><span class="address">{to_address}</span></td><td>{kind}</td><td>{record}</td><td>{bytes} bytes, {protocol}</td><td>{time}</td></tr>"#,
+                r#"<tr class="message-row" id="row-{key}" data-key="{key}" tabindex="0" aria-controls="datagram-{key}" aria-selected="false"><th scope="row">{n}</th>{question}<td>{from}<br><span class="address">{from_address}</span></td><td>{to}<br><span class="address">{to_address}</span></td><td>{kind}</td><td>{record}</td><td class="size">{bytes} B, {protocol}</td><td>{time}</td></tr>"#,
                 n = message.number,
-                question = escape(&format!("{} {}", question.name, question.record_type)),
+                question = if several {
+                    format!(
+                        "<td>{number}. {}</td>",
+                        escape(&format!("{} {}", question.name, question.record_type))
+                    )
+                } else {
+                    String::new()
+                },
                 from = escape(&message.from_name),
                 from_address = message.from,
                 to = escape(&message.to_name),
@@ -178,7 +192,8 @@ h1 { font-size: 1.35rem; margin: 0 0 .3rem; }
 header p { margin: 0 0 1rem; max-width: 70rem; }
 figure { margin: 0 0 1rem; overflow-x: auto; border: 1px solid #ccc; }
 figcaption { font-size: .85rem; padding: .3rem .6rem; color: #333; }
-.columns { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; align-items: start; }
+.columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(38rem, 1fr); gap: 1rem; align-items: start; }
+td.size, .address { white-space: nowrap; }
 table { border-collapse: collapse; font-size: .85rem; width: 100%; }
 caption { text-align: left; font-weight: bold; padding: .3rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: left; vertical-align: top; }
@@ -192,7 +207,7 @@ tr.message-row[aria-selected="true"] { background: #dde7ff; }
 #datagrams h3 { font-size: .95rem; }
 #datagrams h4 { font-size: .85rem; margin-bottom: .2rem; }
 pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .78rem; background: #f7f7f7; padding: .5rem; overflow-x: auto; tab-size: 8; }
-@media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
+@media (max-width: 1100px) { .columns { grid-template-columns: 1fr; } }
 "#;
 
 /// The page's script: choosing a message shows its datagram; `#selftest` checks every one.
@@ -256,6 +271,8 @@ const SCRIPT: &str = r##"
       : "FAIL " + (failures.join("; ") || "no messages");
     document.body.appendChild(result);
     if (arrows.length > 0) { arrows[0].dispatchEvent(new MouseEvent("click", { bubbles: true })); }
+    if (document.activeElement) { document.activeElement.blur(); }
+    window.scrollTo(0, 0);
   }
   if (window.location.hash === "#selftest") { selftest(); }
 })();

@@ -306,7 +306,7 @@ const STYLE: &str = r##"<style>
 .trace-figure .message:focus { outline: none; }
 .trace-figure .message.selected .arrow, .trace-figure .message:focus .arrow { stroke-width: 3.2; }
 .trace-figure .message.selected text, .trace-figure .message:focus text { text-decoration: underline; }
-</style><defs><marker id="arrow-query" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1a3d8f"/></marker><marker id="arrow-reply" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 L3,5 z" fill="#8f1a1a"/></marker></defs>"##;
+</style><defs><marker id="arrow-query" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1a3d8f"/></marker><marker id="arrow-reply" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 L3,5 z" fill="#8f1a1a"/></marker></defs>"##;
 
 /// The legend line: how queries and replies are drawn.
 pub fn legend(canvas: &mut Canvas, (x, y): (f64, f64)) {
