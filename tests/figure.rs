@@ -153,3 +153,23 @@ async fn labels_of_different_messages_do_not_overlap_in_any_layout() {
         assert_labels_apart(&svg_of(&traced(names, mode).await));
     }
 }
+
+#[test]
+fn the_readme_shows_a_figure_2_19_made_by_the_binary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("the README");
+    assert!(
+        readme.contains("](docs/trace.svg)"),
+        "the README embeds the figure"
+    );
+    let svg = std::fs::read_to_string(root.join("docs/trace.svg")).expect("the figure");
+    let document = Document::parse(&svg).expect("well-formed");
+    assert_eq!(
+        document.root_element().attribute("data-layout"),
+        Some("iterative")
+    );
+    let messages = elements(&document, "message");
+    assert_eq!(numbers(&messages), ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    assert!(text_of(&messages[6]).contains("gaia.cs.umass.edu. A 128.119.245.12"));
+    assert!(!svg.contains("<script") && !svg.contains("href="));
+}
