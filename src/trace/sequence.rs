@@ -29,7 +29,10 @@ const BAND_TITLE: f64 = 30.0;
 const NOTE_WIDTH: f64 = 430.0;
 
 /// The most characters on one line of a note.
-const NOTE_CHARS: usize = 56;
+const NOTE_CHARS: usize = 52;
+
+/// Room right of the last lifeline, for the labels of its messages.
+const SLACK: f64 = 130.0;
 
 /// The left margin.
 const MARGIN: f64 = 20.0;
@@ -37,7 +40,7 @@ const MARGIN: f64 = 20.0;
 /// Draws any run as a sequence diagram.
 pub fn draw(run: &TraceRun, participants: &Participants, title: &str) -> Canvas {
     let columns = participants.boxes.len().max(1);
-    let lifelines_width = columns as f64 * COLUMN;
+    let lifelines_width = columns as f64 * COLUMN + SLACK;
     let notes = run.questions.iter().any(|q| !q.from_cache.is_empty());
     let width = MARGIN * 2.0 + lifelines_width + if notes { NOTE_WIDTH } else { 0.0 };
     let mut canvas = Canvas::new(width.max(640.0), 0.0);

@@ -101,24 +101,10 @@ impl Anchor {
     }
 }
 
-/// A rectangle on the canvas: left, top, right, bottom.
-pub type Rect = (f64, f64, f64, f64);
-
-/// True when two rectangles overlap.
-pub fn overlaps(a: Rect, b: Rect) -> bool {
-    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
-}
-
 /// An SVG being drawn: its elements and the extent they need.
 #[derive(Debug, Default)]
 pub struct Canvas {
     body: String,
-    /// Where each message's label text lies, with the message's number.
-    pub labels: Vec<(usize, Rect)>,
-    /// Where each box lies.
-    pub boxes: Vec<Rect>,
-    /// The message being drawn, if any.
-    current: Option<usize>,
     /// The drawing's width.
     pub width: f64,
     /// The drawing's height.
@@ -150,17 +136,6 @@ impl Canvas {
         max: usize,
     ) {
         let shown = truncated(text, max);
-        if let Some(number) = self.current {
-            let chars = shown.as_deref().unwrap_or(text).chars().count() as f64;
-            let width = chars * CHAR_WIDTH;
-            let left = match anchor {
-                Anchor::Start => x,
-                Anchor::Middle => x - width / 2.0,
-                Anchor::End => x - width,
-            };
-            self.labels
-                .push((number, (left, y - 10.0, left + width, y + 3.0)));
-        }
         // Writing to a String cannot fail.
         let _ = write!(
             self.body,
@@ -184,8 +159,6 @@ impl Canvas {
     /// A participant's box: its role, name and address, centred at `(x, y)`.
     pub fn server_box(&mut self, (x, y): (f64, f64), (w, h): (f64, f64), box_: &Participant) {
         let max = ((w - 12.0) / CHAR_WIDTH) as usize;
-        self.boxes
-            .push((x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0));
         let _ = write!(
             self.body,
             r#"<g class="server" data-name="{}" data-address="{}"><rect x="{:.1}" y="{:.1}" width="{w:.1}" height="{h:.1}" rx="8"/>"#,
@@ -204,7 +177,6 @@ impl Canvas {
 
     /// Opens a message's group; [`Canvas::end_message`] closes it.
     pub fn begin_message(&mut self, question: usize, message: &MessageView) {
-        self.current = Some(message.number);
         let (kind, record) = label(message);
         let class = if message.kind == Kind::Query {
             "query"
@@ -226,7 +198,6 @@ impl Canvas {
 
     /// Closes a message's group.
     pub fn end_message(&mut self) {
-        self.current = None;
         self.body.push_str("</g>");
     }
 

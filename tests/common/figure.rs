@@ -90,17 +90,42 @@ pub fn label_boxes(document: &Document) -> Vec<(String, (f64, f64, f64, f64))> {
     boxes
 }
 
-/// Fails when labels of two different messages overlap.
+/// The rectangle of each server's box.
+pub fn server_boxes(document: &Document) -> Vec<(f64, f64, f64, f64)> {
+    elements(document, "server")
+        .iter()
+        .filter_map(|server| server.children().find(|n| n.tag_name().name() == "rect"))
+        .map(|rect| {
+            let number = |name| {
+                rect.attribute(name)
+                    .and_then(|v: &str| v.parse::<f64>().ok())
+                    .expect("a coordinate")
+            };
+            let (x, y) = (number("x"), number("y"));
+            (x, y, x + number("width"), y + number("height"))
+        })
+        .collect()
+}
+
+fn overlap(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// Fails when labels of two different messages overlap, or a label overlaps a server's box.
 pub fn assert_labels_apart(svg: &str) {
     let document = Document::parse(svg).expect("well-formed");
     let labels = label_boxes(&document);
+    let servers = server_boxes(&document);
     for (i, (a_number, a)) in labels.iter().enumerate() {
         for (b_number, b) in &labels[i + 1..] {
-            let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
             assert!(
-                a_number == b_number || !overlap,
+                a_number == b_number || !overlap(*a, *b),
                 "the labels of messages {a_number} and {b_number} overlap"
             );
         }
+        assert!(
+            !servers.iter().any(|s| overlap(*a, *s)),
+            "the label of message {a_number} overlaps a box"
+        );
     }
 }
