@@ -94,7 +94,10 @@ enum Command {
     /// as the host cis.poly.edu. Every message that crosses the wire is
     /// printed, numbered: who sent it to whom, query / referral / answer /
     /// negative, the records that matter and the time each reply took. The
-    /// names share one cache, so later names show fewer messages.
+    /// names share one cache, so later names show fewer messages. With
+    /// --format svg the messages are drawn as the textbook's figure (2.19,
+    /// 2.20 for --mode recursive, a sequence diagram for anything longer);
+    /// --format html puts the figure in a page with every datagram as dig prints it.
     #[command(after_long_help = "EXAMPLES:\n\
 \x20   resolver trace gaia.cs.umass.edu                 8 messages: 4 queries, 4 replies\n\
 \x20   resolver trace gaia.cs.umass.edu gaia.cs.umass.edu www.umass.edu cis.poly.edu\n\

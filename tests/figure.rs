@@ -173,3 +173,25 @@ fn the_readme_shows_a_figure_2_19_made_by_the_binary() {
     assert!(text_of(&messages[6]).contains("gaia.cs.umass.edu. A 128.119.245.12"));
     assert!(!svg.contains("<script") && !svg.contains("href="));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cname_across_zones_or_a_glueless_delegation_is_a_sequence_diagram() {
+    for names in [["www.poly.edu"], ["relay1.west-coast.enterprise.com"]] {
+        let run = traced(&names, TraceMode::Iterative).await;
+        let svg = svg_of(&run);
+        let document = Document::parse(&svg).expect("well-formed");
+        assert_eq!(
+            document.root_element().attribute("data-layout"),
+            Some("sequence"),
+            "{names:?}"
+        );
+        let bands: Vec<&str> = elements(&document, "question")
+            .iter()
+            .map(|b| b.attribute("data-messages").unwrap_or_default())
+            .collect();
+        let count = run.questions[0].messages.len();
+        assert!(count > 8, "{names:?}: {count} messages");
+        assert_eq!(bands, [count.to_string()], "{names:?}");
+        assert_labels_apart(&svg);
+    }
+}
