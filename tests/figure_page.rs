@@ -48,7 +48,9 @@ async fn the_page_holds_the_figure_every_datagram_and_an_accessible_table() {
     assert!(html.contains(r#"<th scope="col">"#));
     assert_eq!(html.matches(r#"<tr class="message-row""#).count(), 8);
     assert_eq!(html.matches(r#"<th scope="row">"#).count(), 8);
-    assert!(html.contains(r#"tabindex="0" aria-controls="datagram-1-3""#));
+    // Each row names its arrow and its datagram, and is reached with Tab.
+    assert!(html.contains(r#"data-arrow="message-1-3" tabindex="0" aria-controls="datagram-1-3""#));
+    assert!(html.contains(r#"<g class="message reply" id="message-1-3""#));
     // Nothing to fetch: the only URL is the SVG namespace, which is a name, not a request.
     let urls = html.matches("http://").count() + html.matches("https://").count();
     assert_eq!(

@@ -100,7 +100,7 @@ fn table(run: &TraceRun, count: usize) -> String {
             };
             let _ = writeln!(
                 html,
-                r#"<tr class="message-row" id="row-{key}" data-key="{key}" tabindex="0" aria-controls="datagram-{key}" aria-selected="false"><th scope="row">{n}</th>{question}<td>{from}<br><span class="address">{from_address}</span></td><td>{to}<br><span class="address">{to_address}</span></td><td>{kind}</td><td>{record}</td><td class="size">{bytes} B, {protocol}</td><td>{time}</td></tr>"#,
+                r#"<tr class="message-row" id="row-{key}" data-key="{key}" data-arrow="message-{key}" tabindex="0" aria-controls="datagram-{key}" aria-selected="false"><th scope="row">{n}</th>{question}<td>{from}<br><span class="address">{from_address}</span></td><td>{to}<br><span class="address">{to_address}</span></td><td>{kind}</td><td>{record}</td><td class="size">{bytes} B, {protocol}</td><td>{time}</td></tr>"#,
                 n = message.number,
                 question = if several {
                     format!(
