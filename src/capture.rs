@@ -75,6 +75,17 @@ pub enum UsedFor {
     Address,
 }
 
+impl std::fmt::Display for UsedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UsedFor::Answer => "answer",
+            UsedFor::Alias => "CNAME",
+            UsedFor::Delegation => "delegation",
+            UsedFor::Address => "nameserver's address",
+        })
+    }
+}
+
 /// A cached RRset the resolver used instead of asking, as it stood then.
 #[derive(Debug, Clone)]
 pub struct CacheUse {

@@ -19,6 +19,7 @@ iterative queries and caches what it learns for as long as the TTLs allow. It al
 the real Internet (roots = \"iana\" in the configuration).",
     after_long_help = "EXAMPLES:\n\
 \x20   resolver trace gaia.cs.umass.edu           the textbook's eight messages, as real datagrams\n\
+\x20   resolver trace --format html -o trace.html gaia.cs.umass.edu   the same as a figure, in a page\n\
 \x20   resolver serve                             the resolver on 127.0.0.1:5353 and the lab on port 5300\n\
 \x20   dig @127.0.0.1 -p 5353 gaia.cs.umass.edu   ask it\n\
 \x20   resolver auth                              only the lab's authoritative servers\n\
@@ -89,13 +90,20 @@ pub enum Command {
     /// as the host cis.poly.edu. Every message that crosses the wire is
     /// printed, numbered: who sent it to whom, query / referral / answer /
     /// negative, the records that matter and the time each reply took. The
-    /// names share one cache, so later names show fewer messages.
+    /// names share one cache, so later names show fewer messages. With
+    /// --format svg the messages are drawn as the textbook's figure (2.19,
+    /// 2.20 for --mode recursive, a sequence diagram for anything longer);
+    /// --format html puts the figure in a page with every datagram as dig prints it.
     #[command(after_long_help = "EXAMPLES:\n\
 \x20   resolver trace gaia.cs.umass.edu                 8 messages: 4 queries, 4 replies\n\
 \x20   resolver trace gaia.cs.umass.edu gaia.cs.umass.edu www.umass.edu cis.poly.edu\n\
 \x20                                                    8, then 2, 4 and 6: the cache at work\n\
 \x20   resolver trace --mode recursive gaia.cs.umass.edu   the all-recursive figure\n\
-\x20   resolver trace -t MX umass.edu --json            one JSON object per message")]
+\x20   resolver trace -t MX umass.edu --json            one JSON object per message\n\
+\x20   resolver trace --format svg -o fig.svg gaia.cs.umass.edu   the textbook's figure 2.19\n\
+\x20   resolver trace --format svg --mode recursive -o fig.svg gaia.cs.umass.edu   figure 2.20\n\
+\x20   resolver trace --format html -o trace.html gaia.cs.umass.edu www.umass.edu\n\
+\x20                                                    the figure (here a sequence diagram) and every datagram")]
     Trace {
         /// The names to resolve, in turn (a final dot is optional).
         #[arg(required = true, value_name = "NAME")]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod figure;
 pub mod mock;
 pub mod netns;
 
