@@ -230,22 +230,8 @@ fn odd_runs_draw_without_panicking() {
 
 #[test]
 fn the_binary_writes_the_figure_and_the_page_to_files() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let config = {
-        let _inside = runtime.enter(); // binding the probe needs a runtime
-        shipped_config_on_free_port()
-    };
-    let port = config.lab.as_ref().expect("a lab").port;
     let dir = tempfile::tempdir().expect("a folder");
-    let path = dir.path().join("resolver.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[lab]\nzones = \"{}\"\nport = {port}\n",
-            lab_zones_dir().display()
-        ),
-    )
-    .expect("write the config");
+    let path = lab_config_file(dir.path());
     for (format, file) in [("svg", "trace.svg"), ("html", "trace.html")] {
         let output = dir.path().join(file);
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))

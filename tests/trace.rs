@@ -338,22 +338,8 @@ async fn a_running_lab_is_used_instead_of_failing_to_bind() {
 
 #[test]
 fn the_binary_prints_text_and_json() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let config = {
-        let _inside = runtime.enter(); // binding the probe needs a runtime
-        shipped_config_on_free_port()
-    };
-    let port = config.lab.as_ref().expect("a lab").port;
     let dir = tempfile::tempdir().expect("a folder");
-    let path = dir.path().join("resolver.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[lab]\nzones = \"{}\"\nport = {port}\n",
-            lab_zones_dir().display()
-        ),
-    )
-    .expect("write the config");
+    let path = lab_config_file(dir.path());
     let run = |extra: &[&str]| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
             .args(["trace", "gaia.cs.umass.edu", "--config"])

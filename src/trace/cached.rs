@@ -141,7 +141,8 @@ fn carried_by(used: &CacheUse, views: &[MessageView], before: Option<usize>) -> 
 }
 
 /// 172799 → "172,799".
-fn thousands(value: u32) -> String {
+pub fn thousands(value: impl Into<u64>) -> String {
+    let value: u64 = value.into();
     let digits = value.to_string();
     let mut text = String::new();
     for (index, digit) in digits.chars().enumerate() {
@@ -159,9 +160,10 @@ mod tests {
 
     #[test]
     fn large_numbers_are_written_with_thousands_separators() {
-        assert_eq!(thousands(172_799), "172,799");
-        assert_eq!(thousands(600), "600");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(172_799u32), "172,799");
+        assert_eq!(thousands(600u32), "600");
+        assert_eq!(thousands(1_000u32), "1,000");
+        assert_eq!(thousands(0u32), "0");
+        assert_eq!(thousands(1_000_000u64), "1,000,000");
     }
 }

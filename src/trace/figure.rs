@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 
-use super::cached::CachedStep;
+use super::cached::{CachedStep, thousands};
 use super::describe::{Kind, MessageView};
 use super::run::TraceRun;
 
@@ -306,30 +306,9 @@ pub fn cache_note(step: &CachedStep) -> String {
     note
 }
 
-/// 172799 → "172,799".
-pub fn thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut text = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_are_separated_by_commas() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(172_799), "172,799");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-    }
 
     #[test]
     fn a_record_loses_its_ttl_and_odd_input_does_not_panic() {

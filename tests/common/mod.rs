@@ -417,6 +417,27 @@ pub fn shipped_config_on_free_port() -> resolver::config::Config {
     config
 }
 
+/// A `resolver.toml` in `dir` with the repository's lab on a port no other
+/// test uses (for the binary, run outside any runtime); its path.
+pub fn lab_config_file(dir: &Path) -> std::path::PathBuf {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let config = {
+        let _inside = runtime.enter(); // binding the probe needs a runtime
+        shipped_config_on_free_port()
+    };
+    let port = config.lab.as_ref().expect("a lab").port;
+    let path = dir.join("resolver.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[lab]\nzones = \"{}\"\nport = {port}\n",
+            lab_zones_dir().display()
+        ),
+    )
+    .expect("write the config");
+    path
+}
+
 /// A root zone at 127.0.8.1 delegating each (zone, NS name, glue address).
 pub fn root_zone(delegations: &[(&str, &str, Option<&str>)]) -> String {
     let mut records = vec![
