@@ -21,7 +21,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
 /// The transport a message came on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// UDP: one datagram, size-limited.

@@ -207,6 +207,8 @@ pub enum ControlCommand {
     },
     /// The nameservers the resolver has timed.
     Servers,
+    /// Each client question as it is answered, with its walk (until interrupted).
+    Watch,
 }
 
 #[derive(Subcommand)]

@@ -99,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     subtree,
                 },
                 ControlCommand::Servers => Request::Servers,
+                ControlCommand::Watch => return Ok(client::watch(&url, &mut std::io::stdout())?),
             };
             write_output(&client::run(&url, &request, json)?, None)
         }

@@ -462,3 +462,48 @@ async fn events_show_each_question_as_it_is_answered_with_its_messages() {
     assert_eq!(again["cached"], true);
     assert_eq!(again["messages"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_control_watch_prints_each_walk_as_the_trace_does() {
+    use std::io::BufRead;
+    let c = controlled(&["127.0.0.0/8"]).await;
+    let mut child = Process(
+        std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .args(["control", "--url", &c.url, "watch"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("resolver control watch runs"),
+    );
+    let stdout = child.0.stdout.take().expect("its output");
+    let lines = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|line| !line.starts_with("6 messages"))
+            .collect::<Vec<_>>()
+    });
+    for _ in 0..500 {
+        if c.local.resolver.events().watched() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    c.local.ask("gaia.cs.umass.edu.", RecordType::A).await;
+    let lines = tokio::time::timeout(Duration::from_secs(10), lines)
+        .await
+        .expect("the walk printed in time")
+        .expect("the reader");
+    let text = lines.join("\n");
+    assert!(
+        text.contains("asks gaia.cs.umass.edu. A: NOERROR, 3 upstream queries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("referral  edu. 172800 NS a.edu-servers.net."),
+        "{text}"
+    );
+    assert!(
+        text.contains("answer    gaia.cs.umass.edu. 600 A 128.119.245.12 (authoritative)"),
+        "{text}"
+    );
+}

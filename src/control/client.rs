@@ -168,6 +168,79 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+/// `resolver control watch`: prints each client question as it is
+/// answered, with its upstream messages in the trace's text form, until the
+/// endpoint closes the stream (it ends every connection after a time: then
+/// it reconnects) or the output is closed.
+pub fn watch(base: &str, out: &mut dyn std::io::Write) -> Result<(), ClientError> {
+    use std::io::BufRead;
+    let url = format!("{}/events", base.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(CLIENT_TIMEOUT))
+        .build()
+        .into();
+    loop {
+        let unreachable = |source| ClientError::Unreachable {
+            url: url.clone(),
+            source,
+        };
+        let mut response = agent.get(&url).call().map_err(unreachable)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            return Err(ClientError::Refused {
+                url,
+                status,
+                body: body.trim().to_string(),
+            });
+        }
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else {
+                break; // the stream ended: connect again
+            };
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
+            let text = answered_text(data);
+            if out
+                .write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+            {
+                return Ok(()); // the reader went away (a closed pipe)
+            }
+        }
+    }
+}
+
+/// One `/events` answer as text: a header line, then its messages as `trace` prints them.
+fn answered_text(data: &str) -> String {
+    let Ok(event) = serde_json::from_str::<Value>(data) else {
+        return format!("missed {data} questions (too slow to follow)\n");
+    };
+    let how = match event["cached"] {
+        Value::Bool(true) => "from the cache".to_string(),
+        _ => format!("{} upstream queries", event["upstream_queries"]),
+    };
+    let mut text = format!(
+        "\n{} asks {} {}: {}, {how}, {} ms\n",
+        event["client"].as_str().unwrap_or("?"),
+        event["name"].as_str().unwrap_or("?"),
+        event["type"].as_str().unwrap_or("?"),
+        event["rcode"].as_str().unwrap_or("?"),
+        event["ms"],
+    );
+    let messages: Vec<crate::trace::MessageView> =
+        serde_json::from_value(event["messages"].clone()).unwrap_or_default();
+    if !messages.is_empty() {
+        let ms = event["ms"].as_f64().unwrap_or(0.0);
+        text.push_str(&crate::trace::render(&messages, &[], &[], ms));
+    }
+    text
+}
+
 /// `key=value` lines, as `unbound-control stats` prints them.
 fn stats(value: &Value) -> String {
     let mut text = String::new();

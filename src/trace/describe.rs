@@ -73,7 +73,7 @@ impl Cast {
 }
 
 /// What a message is, in the textbook's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A question.
@@ -93,7 +93,7 @@ pub enum Kind {
 }
 
 /// One message, described for people and tools.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct MessageView {
     /// Its number in the trace, from 1.
     pub number: usize,
@@ -139,7 +139,7 @@ pub struct MessageView {
     /// For a reply: milliseconds since its query.
     pub elapsed_ms: Option<f64>,
     /// The message as sent, for renderers that show the datagram itself.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub wire: Vec<u8>,
 }
 
