@@ -190,6 +190,10 @@ pub async fn serve(config: &Config) -> Result<()> {
             config.upstream_port(),
         )
         .with_cast(crate::trace::Cast::with_servers(names));
+        let endpoint = match config.server.listen.first() {
+            Some(address) => endpoint.with_resolver_address(*address),
+            None => endpoint,
+        };
         tasks.spawn(crate::control::serve(
             listener,
             Arc::new(endpoint),

@@ -507,3 +507,86 @@ async fn resolver_control_watch_prints_each_walk_as_the_trace_does() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_page_is_served_whole_and_each_event_carries_its_figure() {
+    let lab = Lab::start();
+    let local = Local::start(&config_for(&lab));
+    let listener = tokio::net::TcpListener::bind(free_listen_address())
+        .await
+        .expect("a control port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let control = Control::new(
+        local.resolver.clone(),
+        vec!["127.0.0.0/8".parse().expect("a prefix")],
+        lab.port,
+    )
+    .with_resolver_address(local.address);
+    local.running.tasks.spawn(serve(
+        listener,
+        Arc::new(control),
+        local.running.shutdown.clone(),
+    ));
+
+    let (status, page) = http("GET", format!("{url}/")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("new EventSource(\"/events\")"),
+        "the page watches /events"
+    );
+    for remote in ["http://", "https://", "src=", "//cdn"] {
+        assert!(
+            !page.contains(remote),
+            "nothing fetched from elsewhere: {remote}"
+        );
+    }
+    // A watcher of /events, then the page's own ask: the event carries the walk drawn.
+    let events_url = format!("{url}/events");
+    let watcher = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        let mut response = agent.get(&events_url).call().expect("the stream opens");
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        reader
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("data: ").map(str::to_string))
+            .map(|data| serde_json::from_str::<serde_json::Value>(&data).expect("JSON"))
+    });
+    for _ in 0..500 {
+        if local.resolver.events().watched() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, body) = http("POST", format!("{url}/ask?name=gaia.cs.umass.edu&type=A")).await;
+    assert_eq!(status, 200, "{body}");
+    let asked: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(asked["rcode"], "NOERROR");
+    assert_eq!(
+        asked["answers"][0],
+        "gaia.cs.umass.edu. 600 IN A 128.119.245.12".replace(" IN", "")
+    );
+    let event = watcher
+        .await
+        .expect("the watcher")
+        .expect("an answer event");
+    let svg = event["svg"].as_str().expect("a figure");
+    let document = roxmltree::Document::parse(svg).expect("the figure is well-formed SVG");
+    let messages = document
+        .descendants()
+        .filter(|node| {
+            node.attribute("class")
+                .is_some_and(|class| class.split(' ').any(|c| c == "message"))
+        })
+        .count();
+    assert_eq!(
+        messages, 8,
+        "the client's query, the walk's six messages, the answer"
+    );
+    let (status, _) = http("POST", format!("{url}/ask")).await;
+    assert_eq!(status, 400, "no name: a clear error");
+}

@@ -9,6 +9,8 @@
 //! GET  /servers                                   every nameserver timed: smoothed RTT, penalised
 //! GET  /events                                    server-sent events: each client question as it is
 //!                                                 answered, with its upstream messages (the trace's JSON)
+//! GET  /                                          the live page (live.rs)
+//! POST /ask?name=N[&type=T]                       asks the resolver, as a client would (for the page)
 //! ```
 
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/cache/flush", post(flush))
         .route("/servers", get(servers))
         .route("/events", get(events))
+        .route("/", get(page))
+        .route("/ask", post(ask))
         .with_state(control)
 }
 
@@ -237,22 +241,6 @@ async fn servers(State(control): State<Arc<Control>>) -> Json<Vec<Server>> {
     Json(servers)
 }
 
-/// One answered question, as `/events` sends it.
-#[derive(Serialize)]
-struct AnsweredEvent {
-    client: String,
-    name: String,
-    #[serde(rename = "type")]
-    record_type: String,
-    rcode: String,
-    cached: bool,
-    upstream_queries: usize,
-    ms: f64,
-    /// Seconds since the Unix epoch.
-    at: f64,
-    messages: Vec<crate::trace::MessageView>,
-}
-
 async fn events(
     State(control): State<Arc<Control>>,
 ) -> axum::response::sse::Sse<
@@ -265,21 +253,7 @@ async fn events(
         futures::stream::unfold((receiver, control), |(mut receiver, control)| async move {
             let event = match receiver.recv().await {
                 Ok(answered) => {
-                    let event = AnsweredEvent {
-                        client: answered.client.to_string(),
-                        name: answered.name.to_string(),
-                        record_type: answered.record_type.to_string(),
-                        rcode: crate::trace::rcode_name(answered.rcode),
-                        cached: answered.cached,
-                        upstream_queries: answered.upstream_queries,
-                        ms: (answered.elapsed.as_secs_f64() * 1e6).round() / 1e3,
-                        at: answered
-                            .at
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0.0, |since| since.as_secs_f64()),
-                        messages: crate::trace::describe(&answered.messages, &control.cast),
-                    };
-                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    let data = super::live::event_json(&answered, &control);
                     Event::default().event("answer").data(data)
                 }
                 // A watcher too slow for the flow is told how many it missed.
@@ -291,4 +265,26 @@ async fn events(
             Some((Ok(event), (receiver, control)))
         });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        super::live::PAGE,
+    )
+        .into_response()
+}
+
+async fn ask(
+    State(control): State<Arc<Control>>,
+    Query(selection): Query<Selection>,
+) -> Result<Json<serde_json::Value>, BadRequest> {
+    let name = selection
+        .name()?
+        .ok_or_else(|| BadRequest("give a name: /ask?name=N".to_string()))?;
+    let record_type = selection.record_type()?.unwrap_or(RecordType::A);
+    super::live::ask(&control, &name, record_type)
+        .await
+        .map(Json)
+        .map_err(BadRequest)
 }

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod http;
+pub mod live;
 pub mod metrics;
 
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +45,7 @@ pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Control {
     resolver: Arc<Resolver>,
     cast: crate::trace::Cast,
+    dns: Option<SocketAddr>,
     registry: Registry,
     allow: Vec<IpNet>,
     upstream_port: u16,
@@ -55,6 +57,7 @@ impl Control {
     pub fn new(resolver: Arc<Resolver>, allow: Vec<IpNet>, upstream_port: u16) -> Self {
         Control {
             cast: crate::trace::Cast::default(),
+            dns: None,
             registry: metrics::registry(resolver.clone()),
             resolver,
             allow,
@@ -65,6 +68,12 @@ impl Control {
     /// Names the servers (the lab's, by their NS names) in the messages `/events` shows.
     pub fn with_cast(mut self, cast: crate::trace::Cast) -> Self {
         self.cast = cast;
+        self
+    }
+
+    /// Where the resolver answers clients: `/ask` sends its questions there.
+    pub fn with_resolver_address(mut self, address: SocketAddr) -> Self {
+        self.dns = Some(address);
         self
     }
 

@@ -37,6 +37,10 @@ pub struct Answered {
     pub at: SystemTime,
     /// The upstream messages of its resolution, in order (none from the cache).
     pub messages: Vec<Datagram>,
+    /// The client's query, encoded.
+    pub query: Vec<u8>,
+    /// The answer it got, encoded (before truncation to the client's size).
+    pub response: Vec<u8>,
 }
 
 /// Where answered questions are published.

@@ -292,6 +292,8 @@ fn publish(
         elapsed: started.elapsed(),
         at: std::time::SystemTime::now(),
         messages: messages.to_vec(),
+        query: request.message.to_vec().unwrap_or_default(),
+        response: response.to_vec().unwrap_or_default(),
     });
 }
 
