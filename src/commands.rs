@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::authority::counters::AuthorityCounters;
 use crate::config::{Config, Roots};
 use crate::lab::{BoundLab, LabError, RunningLab, root_addresses};
 use crate::resolver::{Resolver, Service, roots_for};
@@ -112,6 +113,11 @@ pub(crate) fn start_lab(
                     origins.join(" ")
                 );
             }
+            // Counted for /metrics only when the control endpoint runs.
+            let bound = match config.control.is_some() {
+                true => bound.with_counters(Arc::new(AuthorityCounters::default())),
+                false => bound,
+            };
             Ok((zones, Some(bound.serve(recursive, shutdown, tasks))))
         }
         Err(LabError::InUse(address)) => {
@@ -192,6 +198,10 @@ pub async fn serve(config: &Config) -> Result<()> {
         .with_cast(crate::trace::Cast::with_servers(names));
         let endpoint = match config.server.listen.first() {
             Some(address) => endpoint.with_resolver_address(*address),
+            None => endpoint,
+        };
+        let endpoint = match running_lab.as_ref().and_then(RunningLab::counters) {
+            Some(counters) => endpoint.with_authorities(counters),
             None => endpoint,
         };
         tasks.spawn(crate::control::serve(

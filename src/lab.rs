@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::authority::counters::AuthorityCounters;
 use crate::authority::recurse::Recursion;
 use crate::authority::{Authority, Catalog, Published, SharedCatalog};
 use crate::capture::Tap;
@@ -43,6 +44,7 @@ pub struct BoundLab {
     zones: ZoneSet,
     port: u16,
     limits: Limits,
+    counters: Option<Arc<AuthorityCounters>>,
 }
 
 impl BoundLab {
@@ -70,6 +72,7 @@ impl BoundLab {
             zones: zones.clone(),
             port,
             limits: limits.clone(),
+            counters: None,
         })
     }
 
@@ -89,6 +92,17 @@ impl BoundLab {
                 (listener.local_addr(), origins)
             })
             .collect()
+    }
+
+    /// The same servers, counting their answers by zone and RCODE (for `/metrics`).
+    pub fn with_counters(mut self, counters: Arc<AuthorityCounters>) -> Self {
+        self.servers = self
+            .servers
+            .into_iter()
+            .map(|(listener, authority)| (listener, authority.with_counters(counters.clone())))
+            .collect();
+        self.counters = Some(counters);
+        self
     }
 
     /// Serves every address until `shutdown`; the tasks join `tasks`. With
@@ -133,13 +147,17 @@ impl BoundLab {
                 tracing::info!("{address}: {} queries received", served.messages);
             });
         }
-        RunningLab { catalogs }
+        RunningLab {
+            catalogs,
+            counters: self.counters,
+        }
     }
 }
 
 /// The lab's servers while they serve: their catalogs, for reloading.
 pub struct RunningLab {
     catalogs: BTreeMap<IpAddr, SharedCatalog>,
+    counters: Option<Arc<AuthorityCounters>>,
 }
 
 /// What a reload did.
@@ -153,6 +171,11 @@ pub struct Reloaded {
 }
 
 impl RunningLab {
+    /// What the servers answered, by zone and RCODE, when they count it.
+    pub fn counters(&self) -> Option<Arc<AuthorityCounters>> {
+        self.counters.clone()
+    }
+
     /// Loads the zones again and swaps every server's catalog at once. An
     /// invalid folder changes nothing: the old zones stay, and the errors
     /// are returned. Queries are never held up by a reload.

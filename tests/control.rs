@@ -590,3 +590,37 @@ async fn the_live_page_is_served_whole_and_each_event_carries_its_figure() {
     let (status, _) = http("POST", format!("{url}/ask")).await;
     assert_eq!(status, 400, "no name: a clear error");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_serve_counts_what_the_labs_servers_answered_by_zone() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let folder = dir.path().to_path_buf();
+    // Outside the runtime: it makes one of its own to find a free lab port.
+    let path = tokio::task::spawn_blocking(move || lab_config_file(&folder))
+        .await
+        .expect("the config's thread");
+    let listen = free_listen_address();
+    let control = free_listen_address();
+    let mut text = std::fs::read_to_string(&path).expect("the config");
+    text += &format!("[server]\nlisten = [\"{listen}\"]\n[control]\nlisten = \"{control}\"\n");
+    std::fs::write(&path, text).expect("write the config");
+    let _serve = start_serve(&path, listen).await;
+    ask_recursive(listen, "gaia.cs.umass.edu.", RecordType::A).await;
+    ask_recursive(listen, "nosuch.umass.edu.", RecordType::A).await;
+    let (status, text) = http("GET", format!("http://{control}/metrics")).await;
+    assert_eq!(status, 200);
+    let answered = |zone: &str, rcode: &str| {
+        sample(
+            &text,
+            &format!("resolver_authoritative_queries_total{{zone=\"{zone}\",rcode=\"{rcode}\"}}"),
+        )
+    };
+    assert_eq!(answered("umass.edu.", "NOERROR"), Some(1.0), "{text}");
+    assert_eq!(answered("umass.edu.", "NXDOMAIN"), Some(1.0), "{text}");
+    assert_eq!(
+        answered("edu.", "NOERROR"),
+        Some(1.0),
+        "one referral: {text}"
+    );
+    assert!(answered(".", "NOERROR").is_some(), "{text}");
+}

@@ -9,6 +9,7 @@
 //! answer given once is replayed byte for byte to the same question.
 
 pub mod answer;
+pub mod counters;
 pub mod lookup;
 pub mod recurse;
 
@@ -24,7 +25,7 @@ use hickory_proto::rr::{DNSClass, RecordType};
 pub use lookup::{Answer, Catalog, Outcome};
 use recurse::Recursion;
 
-use crate::server::{Handler, Lifetime, Request, Response};
+use crate::server::{Handler, Lifetime, Request, Response, ServerEvent};
 
 /// Versions of published zone sets, one number each.
 static VERSIONS: AtomicU64 = AtomicU64::new(0);
@@ -57,6 +58,7 @@ pub type SharedCatalog = Arc<ArcSwap<Published>>;
 pub struct Authority {
     catalog: SharedCatalog,
     recursion: Option<Arc<Recursion>>,
+    counters: Option<Arc<counters::AuthorityCounters>>,
 }
 
 impl Authority {
@@ -65,6 +67,7 @@ impl Authority {
         Authority {
             catalog: Arc::new(ArcSwap::from_pointee(Published::new(catalog))),
             recursion: None,
+            counters: None,
         }
     }
 
@@ -72,6 +75,12 @@ impl Authority {
     /// (the lab's recursive mode).
     pub fn with_recursion(mut self, recursion: Arc<Recursion>) -> Self {
         self.recursion = Some(recursion);
+        self
+    }
+
+    /// The same server, counting its answers by zone and RCODE into `counters`.
+    pub fn with_counters(mut self, counters: Arc<counters::AuthorityCounters>) -> Self {
+        self.counters = Some(counters);
         self
     }
 
@@ -118,6 +127,13 @@ impl Handler for Authority {
     /// The version of the zones published (a reload publishes a new one).
     fn data_version(&self) -> u64 {
         self.catalog.load().version
+    }
+
+    /// Counts each answer by zone and RCODE, when asked to.
+    fn observe(&self, event: ServerEvent) {
+        if let (Some(counters), ServerEvent::Answered { reply, .. }) = (&self.counters, event) {
+            counters.count(&self.catalog.load().catalog, reply);
+        }
     }
 
     fn handle(&self, request: &Request) -> Response {

@@ -12,6 +12,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
+use crate::authority::counters::AuthorityCounters;
 use crate::capture::Protocol;
 use crate::resolver::Resolver;
 use crate::resolver::counters::{QTYPES, RCODES, RESOLUTION_BUCKETS, UpstreamResult};
@@ -19,9 +20,42 @@ use crate::trace::rcode_name;
 
 /// The registry `/metrics` encodes: one collector reading the resolver.
 pub fn registry(resolver: Arc<Resolver>) -> Registry {
+    registry_with(resolver, None)
+}
+
+/// The same, with the answers of the lab's servers when they run here.
+pub fn registry_with(
+    resolver: Arc<Resolver>,
+    authorities: Option<Arc<AuthorityCounters>>,
+) -> Registry {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ResolverCollector { resolver }));
+    if let Some(counters) = authorities {
+        registry.register_collector(Box::new(AuthorityCollector { counters }));
+    }
     registry
+}
+
+/// Reads what the lab's servers answered on each scrape.
+#[derive(Debug)]
+struct AuthorityCollector {
+    counters: Arc<AuthorityCounters>,
+}
+
+impl Collector for AuthorityCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut family = encoder.encode_descriptor(
+            "resolver_authoritative_queries",
+            "Answers of the lab's authoritative servers, by zone and RCODE",
+            None,
+            MetricType::Counter,
+        )?;
+        for (zone, rcode, count) in self.counters.snapshot() {
+            let labels = [("zone", zone), ("rcode", rcode)];
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
 }
 
 /// The text exposition of everything in `registry`.

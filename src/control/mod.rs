@@ -46,6 +46,7 @@ pub struct Control {
     resolver: Arc<Resolver>,
     cast: crate::trace::Cast,
     dns: Option<SocketAddr>,
+    authorities: Option<Arc<crate::authority::counters::AuthorityCounters>>,
     registry: Registry,
     allow: Vec<IpNet>,
     upstream_port: u16,
@@ -58,6 +59,7 @@ impl Control {
         Control {
             cast: crate::trace::Cast::default(),
             dns: None,
+            authorities: None,
             registry: metrics::registry(resolver.clone()),
             resolver,
             allow,
@@ -74,6 +76,16 @@ impl Control {
     /// Where the resolver answers clients: `/ask` sends its questions there.
     pub fn with_resolver_address(mut self, address: SocketAddr) -> Self {
         self.dns = Some(address);
+        self
+    }
+
+    /// Shows what the lab's servers (run in this process) answered, by zone and RCODE.
+    pub fn with_authorities(
+        mut self,
+        counters: Arc<crate::authority::counters::AuthorityCounters>,
+    ) -> Self {
+        self.registry = metrics::registry_with(self.resolver.clone(), Some(counters.clone()));
+        self.authorities = Some(counters);
         self
     }
 
