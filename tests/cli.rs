@@ -232,3 +232,27 @@ fn auth_and_serve_say_first_which_configuration_they_use() {
     let first = first_log_line(empty.path(), &["serve", "--config", "mine.toml"]);
     assert!(first.contains("configuration: mine.toml"), "{first}");
 }
+
+#[test]
+fn the_figure_and_its_page_are_made_from_an_empty_folder() {
+    let empty = tempfile::tempdir().expect("a folder");
+    for (format, file) in [("svg", "fig.svg"), ("html", "trace.html")] {
+        let output = run_in(
+            empty.path(),
+            &["trace", "--format", format, "-o", file, "gaia.cs.umass.edu"],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "-o writes to the file, not standard output"
+        );
+        let written =
+            std::fs::read_to_string(empty.path().join(file)).expect("the file was written");
+        let messages = written.matches("<g class=\"message ").count();
+        assert_eq!(messages, 8, "{format}: the eight messages of figure 2.19");
+    }
+}
