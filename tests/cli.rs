@@ -25,7 +25,15 @@ fn every_subcommand_has_a_description_options_and_examples() {
     for section in ["EXAMPLES:", "FILES:", "SIGNALS:", "EXIT STATUS:"] {
         assert!(top.contains(section), "resolver --help lacks {section}");
     }
-    for command in ["auth", "serve", "trace", "check", "lab export"] {
+    for command in [
+        "auth",
+        "serve",
+        "trace",
+        "check",
+        "lab export",
+        "zone export",
+        "control",
+    ] {
         let mut args: Vec<&str> = command.split(' ').collect();
         args.push("--help");
         let text = help(&args);
@@ -131,6 +139,7 @@ fn trace_works_from_an_empty_folder_with_the_built_in_lab_and_from_its_export() 
         &["trace", "--config", config, "gaia.cs.umass.edu"],
     ));
     assert!(edited.contains("A 128.119.245.99"), "{edited}");
+    the_figure_and_its_page_are_made_in(&empty);
 }
 
 #[test]
@@ -233,9 +242,10 @@ fn auth_and_serve_say_first_which_configuration_they_use() {
     assert!(first.contains("configuration: mine.toml"), "{first}");
 }
 
-#[test]
-fn the_figure_and_its_page_are_made_from_an_empty_folder() {
-    let empty = tempfile::tempdir().expect("a folder");
+/// `trace --format svg|html -o FILE` in `dir` draws the eight messages.
+/// Called from the test above: the built-in lab has fixed ports, so two
+/// tests using it at once would share (and stop) each other's servers.
+fn the_figure_and_its_page_are_made_in(empty: &tempfile::TempDir) {
     for (format, file) in [("svg", "fig.svg"), ("html", "trace.html")] {
         let output = run_in(
             empty.path(),
