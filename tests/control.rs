@@ -32,7 +32,13 @@ async fn controlled(allow: &[&str]) -> Controlled {
         .iter()
         .map(|net| net.parse().expect("a prefix"))
         .collect();
-    let control = Control::new(local.resolver.clone(), allow, lab.port);
+    let names = lab
+        .zones
+        .server_names()
+        .into_iter()
+        .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string()));
+    let control = Control::new(local.resolver.clone(), allow, lab.port)
+        .with_cast(resolver::trace::Cast::with_servers(names));
     local.running.tasks.spawn(serve(
         listener,
         Arc::new(control),
@@ -229,6 +235,7 @@ async fn the_cache_says_who_gave_each_entry_and_a_flush_makes_the_walk_start_aga
         "dns.umass.edu gave it: {body}"
     );
     assert_eq!(gaia["provenance"]["question"], "gaia.cs.umass.edu.");
+    assert_eq!(gaia["provenance"]["server_name"], "dns.umass.edu.");
     // Under umass.edu: the delegation from edu's server too.
     let (_, body) = http("GET", format!("{}/cache?name=umass.edu", c.url)).await;
     let entries: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -267,9 +274,25 @@ async fn the_cache_says_who_gave_each_entry_and_a_flush_makes_the_walk_start_aga
     assert_eq!(upstream(), 6, "everything forgotten: from the root again");
     let (status, body) = http("GET", format!("{}/cache?name=no..name", c.url)).await;
     assert_eq!(status, 400, "{body}");
-    // The servers asked, timed.
+    // The servers asked, timed and counted.
     let (_, body) = http("GET", format!("{}/servers", c.url)).await;
-    assert!(body.contains(&format!("\"127.0.3.1:{port}\"")), "{body}");
+    let servers: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let umass = servers
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|s| s["address"] == format!("127.0.3.1:{port}"))
+        .expect("dns.umass.edu was asked");
+    assert_eq!(umass["name"], "dns.umass.edu", "{body}");
+    assert_eq!(
+        (
+            umass["answered"].as_u64(),
+            umass["failed"].as_u64(),
+            umass["lame"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0)),
+        "{body}"
+    );
 }
 
 /// A raw request from a chosen source address: the status line of the reply.
@@ -368,7 +391,7 @@ async fn resolver_control_shows_the_cache_for_people_and_flushes_it() {
     assert!(first.starts_with("gaia.cs.umass.edu. A (rrset) "), "{out}");
     assert!(
         first.ends_with(&format!(
-            "authoritative answer; from 127.0.3.1:{port} for gaia.cs.umass.edu. A"
+            "authoritative answer; from dns.umass.edu. (127.0.3.1:{port}) for gaia.cs.umass.edu. A"
         )),
         "{out}"
     );

@@ -262,12 +262,18 @@ fn cache(value: &Value) -> String {
     let mut text = String::new();
     for entry in &entries {
         let from = match &entry["provenance"] {
-            Value::Object(p) => format!(
-                "from {} for {} {}",
-                p["server"].as_str().unwrap_or("?"),
-                p["question"].as_str().unwrap_or("?"),
-                p["question_type"].as_str().unwrap_or("?")
-            ),
+            Value::Object(p) => {
+                let server = p["server"].as_str().unwrap_or("?");
+                let server = match p["server_name"].as_str() {
+                    Some(name) => format!("{name} ({server})"),
+                    None => server.to_string(),
+                };
+                format!(
+                    "from {server} for {} {}",
+                    p["question"].as_str().unwrap_or("?"),
+                    p["question_type"].as_str().unwrap_or("?")
+                )
+            }
             _ => "configured".to_string(),
         };
         let negative = if entry["negative"] == Value::Bool(true) {
@@ -293,7 +299,7 @@ fn cache(value: &Value) -> String {
     text
 }
 
-/// An aligned table: address, smoothed RTT, penalised.
+/// An aligned table: address, name, smoothed RTT, replies answered, failed and lame, penalised.
 fn servers(value: &Value) -> String {
     let servers = value.as_array().cloned().unwrap_or_default();
     let width = servers
@@ -302,18 +308,28 @@ fn servers(value: &Value) -> String {
         .max()
         .unwrap_or(7)
         .max(7);
-    let mut text = format!("{:<width$}  {:>10}  penalised\n", "address", "rtt (ms)");
+    let names = servers
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::len))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut text = format!(
+        "{:<width$}  {:<names$}  {:>10}  {:>8}  {:>6}  {:>4}  penalised\n",
+        "address", "name", "rtt (ms)", "answered", "failed", "lame"
+    );
     for server in &servers {
+        let penalised = server["penalised"] == Value::Bool(true);
         let _ = writeln!(
             text,
-            "{:<width$}  {:>10.2}  {}",
+            "{:<width$}  {:<names$}  {:>10.2}  {:>8}  {:>6}  {:>4}  {}",
             server["address"].as_str().unwrap_or("?"),
+            server["name"].as_str().unwrap_or("-"),
             server["smoothed_rtt_ms"].as_f64().unwrap_or(0.0),
-            if server["penalised"] == Value::Bool(true) {
-                "yes"
-            } else {
-                "no"
-            },
+            server["answered"],
+            server["failed"],
+            server["lame"],
+            if penalised { "yes" } else { "no" },
         );
     }
     text

@@ -161,6 +161,7 @@ struct Entry {
 #[derive(Serialize)]
 struct Provenance {
     server: String,
+    server_name: Option<String>,
     question: String,
     question_type: String,
 }
@@ -180,6 +181,7 @@ impl From<Listed> for Entry {
             credibility: info.credibility.words(),
             provenance: info.provenance.map(|p| Provenance {
                 server: p.server.to_string(),
+                server_name: p.server_name.map(|name| name.to_string()),
                 question: p.question.to_string(),
                 question_type: p.question_type.to_string(),
             }),
@@ -220,8 +222,13 @@ async fn flush(
 #[derive(Serialize)]
 struct Server {
     address: String,
+    /// Its name, for the lab's servers.
+    name: Option<String>,
     smoothed_rtt_ms: f64,
     penalised: bool,
+    answered: u64,
+    failed: u64,
+    lame: u64,
 }
 
 async fn servers(State(control): State<Arc<Control>>) -> Json<Vec<Server>> {
@@ -231,10 +238,18 @@ async fn servers(State(control): State<Arc<Control>>) -> Json<Vec<Server>> {
         .server_stats()
         .all()
         .into_iter()
-        .map(|(endpoint, rtt)| Server {
-            address: endpoint.socket(port).to_string(),
-            smoothed_rtt_ms: (rtt.as_secs_f64() * 1e5).round() / 100.0,
-            penalised: rtt >= crate::resolver::iterate::LAME_PENALTY,
+        .map(|(endpoint, rtt, health)| {
+            let address = endpoint.socket(port);
+            let name = control.cast.name_of(&address);
+            Server {
+                name: (name != address.ip().to_string()).then_some(name),
+                address: address.to_string(),
+                smoothed_rtt_ms: (rtt.as_secs_f64() * 1e5).round() / 100.0,
+                penalised: rtt >= crate::resolver::iterate::LAME_PENALTY,
+                answered: health.answered,
+                failed: health.failed,
+                lame: health.lame,
+            }
         })
         .collect();
     servers.sort_by(|a, b| a.address.cmp(&b.address));

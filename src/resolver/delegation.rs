@@ -272,17 +272,35 @@ const STATS_IDLE: Duration = Duration::from_secs(900);
 #[derive(Clone)]
 pub struct ServerStats {
     rtts: MokaCache<Endpoint, Duration>,
+    health: MokaCache<Endpoint, Health>,
+}
+
+/// What a server's replies came to, counted (for the control endpoint's `/servers`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Replies received.
+    pub answered: u64,
+    /// Queries with no reply in time, or refused by the network.
+    pub failed: u64,
+    /// Replies of no use for the zone (lame, an error RCODE, an upward referral).
+    pub lame: u64,
 }
 
 impl Default for ServerStats {
     fn default() -> Self {
         ServerStats {
-            rtts: MokaCache::builder()
-                .max_capacity(STATS_CAPACITY)
-                .time_to_idle(STATS_IDLE)
-                .build(),
+            rtts: stats_cache(),
+            health: stats_cache(),
         }
     }
+}
+
+/// A per-server map, bounded in entries and forgetting idle servers.
+fn stats_cache<V: Clone + Send + Sync + 'static>() -> MokaCache<Endpoint, V> {
+    MokaCache::builder()
+        .max_capacity(STATS_CAPACITY)
+        .time_to_idle(STATS_IDLE)
+        .build()
 }
 
 impl ServerStats {
@@ -291,12 +309,30 @@ impl ServerStats {
         self.rtts.get(&server.into()).unwrap_or(UNKNOWN_RTT)
     }
 
-    /// Every server heard from (or failed), with its smoothed RTT, penalties included.
-    pub fn all(&self) -> Vec<(Endpoint, Duration)> {
+    /// Every server heard from (or failed), with its smoothed RTT (penalties
+    /// included) and what its replies came to.
+    pub fn all(&self) -> Vec<(Endpoint, Duration, Health)> {
         self.rtts
             .iter()
-            .map(|(server, rtt)| (*server, rtt))
+            .map(|(server, rtt)| (*server, rtt, self.health.get(&*server).unwrap_or_default()))
             .collect()
+    }
+
+    /// Counts one more of what a server's reply came to.
+    fn count(&self, server: Endpoint, add: impl Fn(&mut Health)) {
+        self.health.entry(server).and_upsert_with(|held| {
+            let mut health = held.map(|entry| entry.into_value()).unwrap_or_default();
+            add(&mut health);
+            health
+        });
+    }
+
+    /// The server answered, uselessly for the zone: put behind the others
+    /// as a failure is, and counted as lame.
+    pub fn record_lame(&self, server: impl Into<Endpoint>, penalty: Duration) {
+        let server = server.into();
+        self.penalise(server, penalty);
+        self.count(server, |health| health.lame += 1);
     }
 
     /// The server's smoothed RTT (penalties included), if it was ever measured.
@@ -322,12 +358,19 @@ impl ServerStats {
             _ => rtt,
         };
         self.rtts.insert(server, smoothed);
+        self.count(server, |health| health.answered += 1);
     }
 
-    /// The server failed (time-out, refusal, lame): its score doubles, at
-    /// least to `penalty`, so it goes behind the servers that answer.
+    /// The server did not answer (time-out, refused by the network): its
+    /// score doubles, at least to `penalty`, so it goes behind the servers that answer.
     pub fn record_failure(&self, server: impl Into<Endpoint>, penalty: Duration) {
         let server = server.into();
+        self.penalise(server, penalty);
+        self.count(server, |health| health.failed += 1);
+    }
+
+    /// Its score doubles, at least to `penalty`, at most [`MAX_PENALTY`].
+    fn penalise(&self, server: Endpoint, penalty: Duration) {
         let score = self.score(server);
         let worse = (score * 2).max(penalty).min(MAX_PENALTY);
         self.rtts.insert(server, worse);
@@ -337,6 +380,27 @@ impl ServerStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_server_counts_its_answers_failures_and_lame_replies() {
+        let stats = ServerStats::default();
+        let server: IpAddr = "192.0.2.53".parse().expect("valid");
+        stats.record_rtt(server, Duration::from_millis(3));
+        stats.record_rtt(server, Duration::from_millis(5));
+        stats.record_failure(server, Duration::from_millis(800));
+        stats.record_lame(server, Duration::from_secs(2));
+        let [(endpoint, rtt, health)] = stats.all()[..] else {
+            panic!("one server");
+        };
+        assert_eq!(endpoint, Endpoint::from(server));
+        assert!(rtt >= Duration::from_secs(2), "penalised: {rtt:?}");
+        let counted = Health {
+            answered: 2,
+            failed: 1,
+            lame: 1,
+        };
+        assert_eq!(health, counted);
+    }
 
     fn name(text: &str) -> Name {
         Name::from_ascii(text).expect("valid")

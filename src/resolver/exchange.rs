@@ -37,7 +37,13 @@ impl Resolver {
             }
         };
         let from = server.endpoint().socket(self.settings.port);
-        let analysis = self.analyse(&mut reply, zone, name, qtype, Some(from));
+        let analysis = self.analyse(
+            &mut reply,
+            zone,
+            name,
+            qtype,
+            Some((from, server.name.clone())),
+        );
         self.counters.count_upstream(UpstreamResult::of(&analysis));
         let failure = match &analysis {
             Analysis::Failed(failure) => Some(failure),
@@ -46,7 +52,7 @@ impl Resolver {
         };
         if let Some(failure) = failure {
             tracing::debug!(server = %server.address, zone = %zone, "{failure}");
-            self.stats.record_failure(server.endpoint(), LAME_PENALTY);
+            self.stats.record_lame(server.endpoint(), LAME_PENALTY);
         }
         Ok(analysis)
     }

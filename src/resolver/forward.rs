@@ -154,7 +154,7 @@ impl Resolver {
                 ) {
                     Ok(step) => return Ok(step),
                     Err(failure) => {
-                        self.stats.record_failure(server.endpoint(), LAME_PENALTY);
+                        self.stats.record_lame(server.endpoint(), LAME_PENALTY);
                         failure
                     }
                 },
@@ -194,6 +194,7 @@ impl Resolver {
                     credibility: Credibility::NonAuthoritativeAnswer,
                     provenance: forwarder.map(|server| Provenance {
                         server,
+                        server_name: None,
                         question: name.clone(),
                         question_type: qtype,
                     }),

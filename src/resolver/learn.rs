@@ -52,7 +52,7 @@ impl Resolver {
                 );
                 return Ok(ttl);
             }
-            self.stats.record_failure(server.address, LAME_PENALTY);
+            self.stats.record_lame(server.address, LAME_PENALTY);
             last = (
                 Some(server.address),
                 Failure::Lame(Lameness::NotAuthoritative),
@@ -75,10 +75,11 @@ impl Resolver {
         zone: &Name,
         name: &Name,
         qtype: RecordType,
-        server: Option<SocketAddr>,
+        server: Option<(SocketAddr, Option<Name>)>,
     ) -> Analysis {
-        let provenance = server.map(|server| Provenance {
+        let provenance = server.map(|(server, server_name)| Provenance {
             server,
+            server_name,
             question: name.clone(),
             question_type: qtype,
         });

@@ -6,6 +6,7 @@
 //! value: expiry (8, ms since the cache's epoch) | content (1) | credibility (1)
 //!        | TTL as cached (4) | provenance length (2) | provenance | records
 //! provenance: family (1: 4 or 6) | address (4 or 16) | port (2) | question type (2) | question name
+//!             | the server's NS name, when known (absent: nothing follows)
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -181,6 +182,8 @@ impl Credibility {
 pub struct Provenance {
     /// The server whose reply carried it.
     pub server: SocketAddr,
+    /// Its NS name, when the walk knew it (not for root hints given as addresses).
+    pub server_name: Option<Name>,
     /// The question that reply answered.
     pub question: Name,
     /// Its type.
@@ -288,7 +291,11 @@ fn encode_provenance(provenance: &Provenance, into: &mut Vec<u8>) -> Option<()> 
     let start = into.len() as u32;
     let mut encoder = BinEncoder::with_offset(into, start);
     encoder.set_name_encoding(NameEncoding::Uncompressed);
-    provenance.question.emit(&mut encoder).ok()
+    provenance.question.emit(&mut encoder).ok()?;
+    if let Some(name) = &provenance.server_name {
+        name.emit(&mut encoder).ok()?;
+    }
+    Some(())
 }
 
 /// The provenance encoded in `bytes`, if any.
@@ -307,9 +314,15 @@ pub(super) fn decode_provenance(bytes: &[u8]) -> Option<Provenance> {
     };
     let (port, rest) = rest.split_first_chunk::<2>()?;
     let (question_type, rest) = rest.split_first_chunk::<2>()?;
-    let question = Name::read(&mut BinDecoder::new(rest)).ok()?;
+    let mut decoder = BinDecoder::new(rest);
+    let question = Name::read(&mut decoder).ok()?;
+    let server_name = match decoder.is_empty() {
+        true => None,
+        false => Name::read(&mut decoder).ok(),
+    };
     Some(Provenance {
         server: SocketAddr::new(ip, u16::from_be_bytes(*port)),
+        server_name,
         question,
         question_type: RecordType::from(u16::from_be_bytes(*question_type)),
     })

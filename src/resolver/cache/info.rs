@@ -115,6 +115,7 @@ mod tests {
             credibility: Credibility::AuthoritativeAnswer,
             provenance: Some(Provenance {
                 server,
+                server_name: Some(name("dns.umass.edu.")),
                 question: name("gaia.cs.umass.edu."),
                 question_type: RecordType::A,
             }),
@@ -154,6 +155,7 @@ mod tests {
             credibility: Credibility::Referral,
             provenance: Some(Provenance {
                 server,
+                server_name: None,
                 question: name("gaia.cs.umass.edu."),
                 question_type: RecordType::A,
             }),
