@@ -31,6 +31,7 @@ pub mod prefetch;
 pub mod refresh;
 pub mod reply;
 mod report;
+pub mod server_stats;
 mod servers;
 pub mod service;
 pub mod stale;
