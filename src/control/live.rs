@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType};
 use serde::Serialize;
 
@@ -114,12 +114,7 @@ pub async fn ask(
     let resolver = control
         .dns
         .ok_or_else(|| "this endpoint does not know the resolver's address".to_string())?;
-    let mut query = Message::query();
-    query.add_query(Query::query(name.clone(), record_type));
-    query.metadata.recursion_desired = true;
-    let mut edns = Edns::new();
-    edns.set_max_payload(crate::server::request::UDP_PAYLOAD);
-    query.edns = Some(edns);
+    let query = crate::trace::run::stub_query(name, record_type);
     let bytes = query
         .to_vec()
         .map_err(|e| format!("cannot encode the question: {e}"))?;

@@ -217,6 +217,18 @@ fn lab_address(zones: &ZoneSet, name: &str) -> Option<IpAddr> {
         .find(|address| address.is_loopback())
 }
 
+/// A recursive query as a stub resolver sends it: RD set, EDNS with this
+/// server's payload size (RFC 6891 §6.2.5).
+pub fn stub_query(name: &Name, record_type: RecordType) -> Message {
+    let mut query = Message::query();
+    query.add_query(Query::query(name.clone(), record_type));
+    query.metadata.recursion_desired = true;
+    let mut edns = Edns::new();
+    edns.set_max_payload(crate::server::request::UDP_PAYLOAD);
+    query.edns = Some(edns);
+    query
+}
+
 /// Sends the host's recursive query to the local server and waits for its reply.
 async fn ask_as_host(
     host: &UdpSocket,
@@ -225,12 +237,7 @@ async fn ask_as_host(
     record_type: RecordType,
     wait: Duration,
 ) -> Result<Message> {
-    let mut query = Message::query();
-    query.add_query(Query::query(name.clone(), record_type));
-    query.metadata.recursion_desired = true;
-    let mut edns = Edns::new();
-    edns.set_max_payload(crate::server::request::UDP_PAYLOAD);
-    query.edns = Some(edns);
+    let query = stub_query(name, record_type);
     host.send_to(&query.to_vec()?, local).await?;
     let mut buffer = vec![0u8; 65_535];
     let deadline = tokio::time::Instant::now() + wait;
