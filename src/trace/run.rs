@@ -265,13 +265,17 @@ fn split(
     reports: Vec<(usize, Report)>,
     datagrams: &[Datagram],
 ) -> (Numbered<CacheUse>, Numbered<ServerChoice>) {
+    // Messages that decode among the first n datagrams, for every n: each
+    // datagram decoded once, however many reports there are.
+    let mut decodable = vec![0];
+    for datagram in datagrams {
+        let ok = Message::from_vec(&datagram.bytes).is_ok();
+        decodable.push(decodable[decodable.len() - 1] + usize::from(ok));
+    }
     let mut uses = Vec::new();
     let mut choices = Vec::new();
     for (before, report) in reports {
-        let before = datagrams[..before.min(datagrams.len())]
-            .iter()
-            .filter(|d| Message::from_vec(&d.bytes).is_ok())
-            .count();
+        let before = decodable[before.min(datagrams.len())];
         match report {
             Report::CacheUse(used) => uses.push((before, used)),
             Report::Choice(choice) => choices.push((before, choice)),
