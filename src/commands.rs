@@ -186,16 +186,12 @@ pub async fn serve(config: &Config) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {} for [control]", control.listen))?;
         tracing::info!("control endpoint on http://{}/metrics", control.listen);
-        let names = zones
-            .server_names()
-            .into_iter()
-            .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string()));
         let endpoint = crate::control::Control::new(
             resolver.clone(),
             control.allow.clone(),
             config.upstream_port(),
         )
-        .with_cast(crate::trace::Cast::with_servers(names));
+        .with_cast(crate::trace::Cast::of_zones(&zones));
         let endpoint = match config.server.listen.first() {
             Some(address) => endpoint.with_resolver_address(*address),
             None => endpoint,

@@ -23,7 +23,17 @@ struct Controlled {
 
 async fn controlled(allow: &[&str]) -> Controlled {
     let lab = Lab::start();
-    let local = Local::start(&config_for(&lab));
+    let config = config_for(&lab);
+    controlled_with(lab, &config, allow).await
+}
+
+/// The same, with the resolver configured by `config`.
+async fn controlled_with(
+    lab: Lab,
+    config: &resolver::config::Config,
+    allow: &[&str],
+) -> Controlled {
+    let local = Local::start(config);
     let listener = tokio::net::TcpListener::bind(free_listen_address())
         .await
         .expect("a control port");
@@ -32,13 +42,9 @@ async fn controlled(allow: &[&str]) -> Controlled {
         .iter()
         .map(|net| net.parse().expect("a prefix"))
         .collect();
-    let names = lab
-        .zones
-        .server_names()
-        .into_iter()
-        .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string()));
     let control = Control::new(local.resolver.clone(), allow, lab.port)
-        .with_cast(resolver::trace::Cast::with_servers(names));
+        .with_cast(resolver::trace::Cast::of_zones(&lab.zones))
+        .with_resolver_address(local.address);
     local.running.tasks.spawn(serve(
         listener,
         Arc::new(control),
@@ -175,24 +181,8 @@ async fn metrics_count_tcp_connections_and_rate_limited_queries() {
     let mut config = config_for(&lab);
     config.server.rate_limit = 2;
     config.server.rate_limit_exempt = Vec::new();
-    let local = Local::start(&config);
-    let listener = tokio::net::TcpListener::bind(free_listen_address())
-        .await
-        .expect("a control port");
-    let url = format!(
-        "http://{}/metrics",
-        listener.local_addr().expect("an address")
-    );
-    let control = Control::new(
-        local.resolver.clone(),
-        vec!["127.0.0.0/8".parse().expect("a prefix")],
-        lab.port,
-    );
-    local.running.tasks.spawn(serve(
-        listener,
-        Arc::new(control),
-        local.running.shutdown.clone(),
-    ));
+    let c = controlled_with(lab, &config, &["127.0.0.0/8"]).await;
+    let (local, url) = (&c.local, format!("{}/metrics", c.url));
 
     let ask = Ask {
         recursion_desired: true,
@@ -535,24 +525,8 @@ async fn resolver_control_watch_prints_each_walk_as_the_trace_does() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_live_page_is_served_whole_and_each_event_carries_its_figure() {
-    let lab = Lab::start();
-    let local = Local::start(&config_for(&lab));
-    let listener = tokio::net::TcpListener::bind(free_listen_address())
-        .await
-        .expect("a control port");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
-    let control = Control::new(
-        local.resolver.clone(),
-        vec!["127.0.0.0/8".parse().expect("a prefix")],
-        lab.port,
-    )
-    .with_resolver_address(local.address);
-    local.running.tasks.spawn(serve(
-        listener,
-        Arc::new(control),
-        local.running.shutdown.clone(),
-    ));
-
+    let c = controlled(&["127.0.0.0/8"]).await;
+    let (local, url) = (&c.local, c.url.clone());
     let (status, page) = http("GET", format!("{url}/")).await;
     assert_eq!(status, 200);
     assert!(

@@ -30,6 +30,22 @@ impl Cast {
         }
     }
 
+    /// The lab's servers, each named after its NS name (without the final
+    /// dot) and known to serve its zones.
+    pub fn of_zones(zones: &crate::zone::ZoneSet) -> Self {
+        let names = zones
+            .server_names()
+            .into_iter()
+            .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string()));
+        let mut cast = Cast::with_servers(names);
+        for (address, served) in zones.by_address() {
+            for zone in served {
+                cast.serves(address, zone.origin().clone());
+            }
+        }
+        cast
+    }
+
     /// Names one socket address (the host's, the local server's).
     pub fn name_endpoint(&mut self, address: SocketAddr, name: &str) {
         self.endpoints.insert(address, name.to_string());

@@ -152,17 +152,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     }
 
     let host = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let mut cast = Cast::with_servers(
-        zones
-            .server_names()
-            .into_iter()
-            .map(|(ip, name)| (ip, name.to_string().trim_end_matches('.').to_string())),
-    );
-    for (address, served) in zones.by_address() {
-        for zone in served {
-            cast.serves(address, zone.origin().clone());
-        }
-    }
+    let mut cast = Cast::of_zones(&zones);
     cast.name_address(local.ip(), LOCAL_SERVER);
     cast.name_endpoint(local, LOCAL_SERVER);
     cast.name_endpoint(host.local_addr()?, HOST);
