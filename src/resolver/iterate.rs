@@ -77,6 +77,10 @@ pub struct Resolution {
 }
 
 /// What a walk through the servers ends with.
+// A step lives briefly, one at a time per walk: boxing the outcome would
+// cost an allocation per step to save stack (a Record is large since
+// hickory's DNSSEC record types are enabled).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// The final outcome, after these CNAMEs.

@@ -33,7 +33,7 @@ use runner::{Outcome, Ports};
 use scenario::Scenario;
 
 /// The folders of scenarios, under the scenario folder.
-pub const FOLDERS: [&str; 3] = ["deckard", "unbound", "own"];
+pub const FOLDERS: [&str; 4] = ["deckard", "deckard-dnssec", "unbound", "own"];
 /// Scenarios run at once.
 const PARALLEL: usize = 16;
 /// The first resolver port; scenario `i` listens on `LISTEN_BASE + i`.

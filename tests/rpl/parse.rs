@@ -159,6 +159,9 @@ fn config(lines: &mut Lines<'_>) -> Result<Config, ParseError> {
         if text == "CONFIG_END" {
             break;
         }
+        if text.is_empty() {
+            continue; // a line that was a `#` comment
+        }
         let Some((key, value)) = text.split_once(':') else {
             return Err(error(
                 number,

@@ -6,7 +6,10 @@
 //! are relative to the root, TTL defaults to 3600 and class to IN (as in
 //! Deckard and testbound). RDATA is read by hickory's zone-file parser;
 //! DNAME, which that parser does not know, is kept as an RFC 3597 opaque
-//! record whose bytes are hickory's encoding of the target name.
+//! record whose bytes are hickory's encoding of the target name. The DNSSEC
+//! types hickory's parser does not read (DNSKEY, RRSIG, NSEC, NSEC3, …,
+//! RFC 4034 §2.2, §3.2, §4.2, RFC 5155 §3.3) are read by NLnet Labs'
+//! `domain` zone-file parser into wire form, which hickory decodes.
 
 use std::str::FromStr;
 
@@ -70,8 +73,8 @@ fn head(line: &str) -> Result<Head<'_>, String> {
         } else if let (None, Ok(parsed)) = (class, DNSClass::from_str(&upper)) {
             class = Some(parsed);
         } else {
-            let record_type = RecordType::from_str(&upper)
-                .map_err(|error| format!("bad record type {word:?}: {error}"))?;
+            let record_type =
+                record_type(&upper).ok_or_else(|| format!("bad record type {word:?}"))?;
             return Ok(Head {
                 owner,
                 ttl,
@@ -80,6 +83,14 @@ fn head(line: &str) -> Result<Head<'_>, String> {
                 rdata: rest.trim(),
             });
         }
+    }
+}
+
+/// A type by its mnemonic or as `TYPEnnn` (RFC 3597 §5).
+fn record_type(upper: &str) -> Option<RecordType> {
+    match upper.strip_prefix("TYPE") {
+        Some(number) if !number.is_empty() => number.parse::<u16>().ok().map(RecordType::from),
+        _ => RecordType::from_str(upper).ok(),
     }
 }
 
@@ -98,6 +109,9 @@ fn rdata(record_type: RecordType, text: &str) -> Result<RData, String> {
     if record_type == RecordType::DNAME {
         return dname(text);
     }
+    if PRESENTED_BY_DOMAIN.contains(&record_type) {
+        return dnssec_rdata(record_type, text);
+    }
     let zone_line = format!(". 0 IN {record_type} {text}\n");
     let (_, sets) = Parser::new(zone_line, None, Some(Name::root()))
         .parse()
@@ -107,6 +121,103 @@ fn rdata(record_type: RecordType, text: &str) -> Result<RData, String> {
         .map(|record| record.data.clone())
         .next()
         .ok_or_else(|| format!("no {record_type} data in {text:?}"))
+}
+
+/// The types whose presentation form hickory's zone-file parser does not read.
+const PRESENTED_BY_DOMAIN: [RecordType; 7] = [
+    RecordType::DNSKEY,
+    RecordType::CDNSKEY,
+    RecordType::CDS,
+    RecordType::RRSIG,
+    RecordType::NSEC,
+    RecordType::NSEC3,
+    RecordType::NSEC3PARAM,
+];
+
+/// DNSSEC RDATA text: parsed by `domain` into wire form, decoded by hickory.
+fn dnssec_rdata(record_type: RecordType, text: &str) -> Result<RData, String> {
+    use domain::base::rdata::ComposeRecordData;
+    use domain::zonefile::inplace::{Entry, Zonefile};
+    use hickory_proto::serialize::binary::{BinDecoder, Restrict};
+
+    let bad = |why: String| format!("bad {record_type} data {text:?}: {why}");
+    let text = &lenient(record_type, text);
+    let mut zone = Zonefile::new();
+    zone.extend_from_slice(format!(". 0 IN {record_type} {text}\n").as_bytes());
+    zone.set_origin(domain::base::Name::root_bytes());
+    let record = match zone.next_entry().map_err(|e| bad(e.to_string()))? {
+        Some(Entry::Record(record)) => record,
+        _ => return Err(bad("not a record".to_string())),
+    };
+    let mut wire: Vec<u8> = Vec::new();
+    record
+        .data()
+        .compose_rdata(&mut wire)
+        .map_err(|e| bad(format!("{e:?}")))?;
+    let length = u16::try_from(wire.len()).map_err(|_| bad("too long".to_string()))?;
+    let mut decoder = BinDecoder::new(&wire);
+    // What hickory will not decode (a DNSKEY of protocol 2, say) goes to the
+    // wire as written, for the resolver to make of it what it will.
+    Ok(
+        RData::read(&mut decoder, record_type, Restrict::new(length)).unwrap_or(RData::Unknown {
+            code: record_type,
+            rdata: NULL::with(wire),
+        }),
+    )
+}
+
+/// DNSSEC RDATA text as the scenarios write it, in the form `domain` reads:
+/// an algorithm mnemonic (RFC 4034 Appendix A.1) as its number, and a
+/// signature's or key's base64 with its surplus padding dropped (as
+/// Deckard's dnspython reads `UNUSABLE==`).
+fn lenient(record_type: RecordType, text: &str) -> String {
+    // (the algorithm's word, the words before the base64)
+    let (algorithm_at, fields) = match record_type {
+        RecordType::RRSIG => (1, 8),
+        RecordType::DNSKEY | RecordType::CDNSKEY => (2, 3),
+        _ => return text.to_string(),
+    };
+    let text = text.replace(['(', ')'], " ");
+    let mut words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    if let Some(word) = words.get_mut(algorithm_at)
+        && let Some(number) = algorithm_number(word)
+    {
+        *word = number.to_string();
+    }
+    if words.len() > fields {
+        let base64: String = words.split_off(fields).concat();
+        let digits = base64.trim_end_matches('=');
+        let padding = match digits.len() % 4 {
+            2 => "==",
+            3 => "=",
+            _ => "",
+        };
+        words.push(format!("{digits}{padding}"));
+    }
+    words.join(" ")
+}
+
+/// The number of a DNSSEC algorithm mnemonic (RFC 4034 Appendix A.1, RFC 8624).
+fn algorithm_number(mnemonic: &str) -> Option<u8> {
+    let number = match mnemonic.to_ascii_uppercase().as_str() {
+        "RSAMD5" => 1,
+        "DH" => 2,
+        "DSA" => 3,
+        "RSASHA1" => 5,
+        "DSA-NSEC3-SHA1" => 6,
+        "RSASHA1-NSEC3-SHA1" => 7,
+        "RSASHA256" => 8,
+        "RSASHA512" => 10,
+        "ECC-GOST" => 12,
+        "ECDSAP256SHA256" => 13,
+        "ECDSAP384SHA384" => 14,
+        "ED25519" => 15,
+        "ED448" => 16,
+        "PRIVATEDNS" => 253,
+        "PRIVATEOID" => 254,
+        _ => return None,
+    };
+    Some(number)
 }
 
 /// RFC 3597 §5 generic RDATA: `length hex…` after `\#`, kept as is.
@@ -373,6 +484,36 @@ mod tests {
             "www.example.com. 3600 IN A \\# 3 030405"
         );
         assert!(record("www.example.com. IN A \\# 4 030405").is_err());
+    }
+
+    #[test]
+    fn dnssec_records_are_read_as_the_scenarios_write_them() {
+        use hickory_proto::dnssec::rdata::DNSSECRData;
+        let rrsig = record(
+            "example.com. 3600 IN RRSIG DNSKEY DSA 2 3600 20070926134150 20070829134150 2854 \
+             example.com. MCwCFBQRtlR4BEv9ohi+PGFjp+AHsJuHAhRCvz0shggvnvI88DFnBDCczHUcVA==",
+        )
+        .expect("an algorithm mnemonic is read");
+        let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &rrsig.data else {
+            panic!("not an RRSIG: {rrsig:?}");
+        };
+        assert_eq!(u8::from(sig.input().algorithm), 3);
+        assert_eq!(sig.input().key_tag, 2854);
+        assert_eq!(sig.input().type_covered, RecordType::DNSKEY);
+
+        let key = record("x. IN DNSKEY 256 3 8 AwEAAaetidLz ( sAD0QPWU+wzt89ep )")
+            .expect("base64 over several words, in parentheses");
+        assert_eq!(key.record_type(), RecordType::DNSKEY);
+        let unusable = record(
+            "test. IN RRSIG SOA 253 1 86400 20170815084229 20170716084229 12062 test. UNUSABLE==",
+        )
+        .expect("surplus padding is dropped, as dnspython does");
+        assert_eq!(unusable.record_type(), RecordType::RRSIG);
+        let nsec3 = record("a.example. IN NSEC3 1 1 12 aabbccdd 2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG")
+            .expect("NSEC3 parses");
+        assert_eq!(nsec3.record_type(), RecordType::NSEC3);
+        let private = record("x. IN TYPE65534 \\# 1 00").expect("TYPEnnn (RFC 3597 §5)");
+        assert_eq!(private.record_type(), RecordType::from(65534));
     }
 
     #[test]

@@ -159,6 +159,9 @@ fn settings(scenario: &Scenario, ports: Ports) -> Result<Settings, String> {
         // Unset, minimal responses: Unbound's default, and what Deckard's
         // scenarios (written for Knot Resolver) expect.
         minimal_responses: config.minimal_responses.unwrap_or(true),
+        // Unset, IPv6 is used (Unbound's and Knot Resolver's default); the
+        // namespace has no IPv6 route, which would leave it off otherwise.
+        ipv6: config.do_ip6.unwrap_or(true),
     })
 }
 

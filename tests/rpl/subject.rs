@@ -47,6 +47,8 @@ pub struct Settings {
     pub qname_minimisation: bool,
     /// `[server] minimal_responses`.
     pub minimal_responses: bool,
+    /// `[resolver] ipv6` (the scenario's `do-ip6:`).
+    pub ipv6: bool,
 }
 
 impl Settings {
@@ -61,9 +63,13 @@ impl Settings {
             "[server]\nlisten = [\"127.0.0.1:{}\"]\nallow = [\"127.0.0.0/8\"]\n\
              minimal_responses = {}\n\n\
              [resolver]\nroots = {roots}\nport = {}\nquery_timeout = {QUERY_TIMEOUT}\n\
-             qname_minimisation = {}\nprivate_nameservers = true\nrandomize_case = false\n\n\
+             qname_minimisation = {}\nipv6 = {}\nprivate_nameservers = true\nrandomize_case = false\n\n\
              [log]\nqueries = true\nlevel = \"debug\"\n\n",
-            self.listen_port, self.minimal_responses, self.upstream_port, self.qname_minimisation,
+            self.listen_port,
+            self.minimal_responses,
+            self.upstream_port,
+            self.qname_minimisation,
+            self.ipv6,
         );
         let tables = [("stub", &self.stubs), ("forward", &self.forwards)];
         for (table, zones) in tables {
