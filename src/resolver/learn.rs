@@ -205,7 +205,8 @@ impl Resolver {
     /// its name and type, as long as it is cached: for responses that are
     /// not minimal, and, whatever the setting, for a negative answer, whose
     /// authority section is part of it (Unbound's and Knot Resolver's
-    /// minimal responses leave only positive answers bare).
+    /// minimal responses leave only positive answers bare). The reply's
+    /// DNSSEC records are kept too (signatures.rs).
     pub(super) fn keep_sections(
         &self,
         reply: &Message,
@@ -213,6 +214,7 @@ impl Resolver {
         name: &Name,
         qtype: RecordType,
     ) {
+        self.keep_signatures(reply, step, name, qtype);
         let Step::Done(chain, outcome) = step else {
             return; // the answer is at the alias's target, from another reply
         };

@@ -34,6 +34,7 @@ mod report;
 pub mod server_stats;
 mod servers;
 pub mod service;
+mod signatures;
 pub mod stale;
 
 use std::time::Duration;

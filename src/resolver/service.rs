@@ -340,6 +340,7 @@ impl Resolver {
     /// and addresses (additional) that came with the answer unless
     /// responses are minimal; minimal, a negative answer still carries the
     /// NS set that came beside its SOA, as Unbound's and Knot Resolver's do.
+    /// A client that set DO gets the RRSIGs and denial proofs too (RFC 4035 §3.2.1).
     pub fn response(
         &self,
         request: &Request,
@@ -349,21 +350,23 @@ impl Resolver {
         let Ok(resolution) = result else {
             return response;
         };
+        let query = request.query();
         let negative = matches!(
             resolution.outcome,
             Outcome::NoData(_) | Outcome::NxDomain(_)
         );
-        if self.minimal_responses() && !negative {
-            return response;
+        if !self.minimal_responses() || negative {
+            let end = super::iterate::chain_end(&resolution.chain, &query.name);
+            let sections = self
+                .cache()
+                .sections(&end, query.query_type, crate::clock::now());
+            response.authorities.extend(sections.authority);
+            if !self.minimal_responses() {
+                response.additionals.extend(sections.additional);
+            }
         }
-        let query = request.query();
-        let end = super::iterate::chain_end(&resolution.chain, &query.name);
-        let sections = self
-            .cache()
-            .sections(&end, query.query_type, crate::clock::now());
-        response.authorities.extend(sections.authority);
-        if !self.minimal_responses() {
-            response.additionals.extend(sections.additional);
+        if request.dnssec_ok() {
+            self.add_signatures(&mut response, resolution, &query.name, query.query_type);
         }
         response
     }

@@ -93,9 +93,20 @@ impl Request {
         response.metadata.checking_disabled = self.message.checking_disabled;
         response.queries = self.message.queries.clone();
         if self.message.edns.is_some() {
-            response.edns = Some(server_edns());
+            let mut edns = server_edns();
+            edns.set_dnssec_ok(self.dnssec_ok()); // RFC 3225 §3: copied from the query
+            response.edns = Some(edns);
         }
         response
+    }
+
+    /// True when the query's EDNS has the DO bit: the client wants DNSSEC
+    /// records (RFC 3225 §3, RFC 4035 §3.2.1).
+    pub fn dnssec_ok(&self) -> bool {
+        self.message
+            .edns
+            .as_ref()
+            .is_some_and(|edns| edns.flags().dnssec_ok)
     }
 
     /// A response with no records and this RCODE.

@@ -4,7 +4,8 @@ use hickory_proto::op::{Edns, Message, MessageType, Query, ResponseCode};
 
 use super::{Ask, UPSTREAM_PAYLOAD};
 
-/// The query message: a random ID (RFC 5452 §4), our question, RD as asked, OPT if asked.
+/// The query message: a random ID (RFC 5452 §4), our question, RD as asked,
+/// OPT with DO if asked.
 pub fn query_message(ask: &Ask) -> Message {
     let mut message = Message::query(); // a random ID
     message.add_query(ask.query.clone());
@@ -13,6 +14,9 @@ pub fn query_message(ask: &Ask) -> Message {
         let mut edns = Edns::new();
         edns.set_max_payload(UPSTREAM_PAYLOAD);
         edns.set_version(0);
+        // DO: signed zones send their RRSIGs and proofs, which clients
+        // that set DO are given (RFC 4035 §3.2.1, §4.1).
+        edns.set_dnssec_ok(true);
         message.edns = Some(edns);
     }
     message

@@ -29,6 +29,12 @@ pub(super) enum Kind {
     /// The authority and additional records that came with the answer to
     /// one name and type (context.rs), for responses that are not minimal.
     Sections = 4,
+    /// The RRSIGs over one RRset (by owner and type covered), for clients
+    /// that set DO (RFC 4035 §3.2.1).
+    Signatures = 5,
+    /// The DNSSEC records that prove a negative answer to one name and type
+    /// (the SOA's RRSIG, NSEC or NSEC3 records and theirs: RFC 4035 §3.1.3).
+    Denial = 6,
 }
 
 /// The longest key: kind, type, and a name of at most 255 octets.

@@ -41,7 +41,7 @@ mod stale;
 
 pub use info::EntryInfo;
 pub use listing::{EntryKind, Listed, MAX_LISTED};
-pub use sections::Sections;
+pub use sections::{Beside, Sections};
 pub use stale::STALE_TTL;
 
 /// A cached answer for one name and type.

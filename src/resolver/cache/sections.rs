@@ -31,6 +31,27 @@ impl Sections {
     }
 }
 
+/// What is kept beside an answer, under the answer's name and type (see [`Kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beside {
+    /// Its authority and additional sections (responses that are not minimal).
+    Sections,
+    /// The RRSIGs over the RRset, in `authority` (RFC 4035 §3.1.1).
+    Signatures,
+    /// The proof of a negative answer, in `authority` (RFC 4035 §3.1.3).
+    Denial,
+}
+
+impl Beside {
+    fn kind(self) -> Kind {
+        match self {
+            Beside::Sections => Kind::Sections,
+            Beside::Signatures => Kind::Signatures,
+            Beside::Denial => Kind::Denial,
+        }
+    }
+}
+
 impl Cache {
     /// Keeps `sections` beside the answer to `name`/`record_type`, for as
     /// long as the answer lives (`ttl`, already clamped); each record keeps
@@ -43,10 +64,28 @@ impl Cache {
         ttl: u32,
         now: Instant,
     ) {
+        self.insert_beside(Beside::Sections, name, record_type, sections, ttl, now);
+    }
+
+    /// Keeps `sections` as what `beside` the answer to `name`/`record_type`
+    /// is, for `ttl` (already clamped); empty, whatever was kept is removed,
+    /// so that nothing outlives the answer it came with.
+    pub fn insert_beside(
+        &self,
+        beside: Beside,
+        name: &Name,
+        record_type: RecordType,
+        sections: &Sections,
+        ttl: u32,
+        now: Instant,
+    ) {
+        let key = KeyBuf::new(beside.kind(), record_type, name);
         if sections.is_empty() {
+            if beside != Beside::Sections {
+                self.entries.invalidate(key.as_slice());
+            }
             return;
         }
-        let key = KeyBuf::new(Kind::Sections, record_type, name);
         let clamped = |records: &[Record]| -> Vec<Record> {
             records
                 .iter()
@@ -76,7 +115,19 @@ impl Cache {
     /// What came with the answer to `name`/`record_type`, while it lives,
     /// each record's TTL counted down (records whose TTL ran out are left out).
     pub fn sections(&self, name: &Name, record_type: RecordType, now: Instant) -> Sections {
-        let key = KeyBuf::new(Kind::Sections, record_type, name);
+        self.beside(Beside::Sections, name, record_type, now)
+    }
+
+    /// What is kept `beside` the answer to `name`/`record_type`, while it
+    /// lives, each record's TTL counted down.
+    pub fn beside(
+        &self,
+        beside: Beside,
+        name: &Name,
+        record_type: RecordType,
+        now: Instant,
+    ) -> Sections {
+        let key = KeyBuf::new(beside.kind(), record_type, name);
         self.read_sections(&key, now).unwrap_or_default()
     }
 

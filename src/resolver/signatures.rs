@@ -1,0 +1,147 @@
+//! The DNSSEC records of an answer, kept for clients that set DO: what a
+//! security-aware recursive name server returns (RFC 4035 §3.2.1).
+//!
+//! ```text
+//! reply ──▶ RRSIGs over each RRset of the answer section ──▶ cache, beside the RRset (owner, type covered)
+//!       └─▶ negative answer: RRSIG(SOA), NSEC / NSEC3 and theirs ──▶ cache, beside the negative answer
+//! response to a client with DO ◀── both, each RRset with its RRSIGs (RFC 4035 §3.1.1, §3.1.3)
+//! ```
+//!
+//! Upstream queries set DO (transport/verify.rs), so signed zones send
+//! these. They are passed on, not yet checked: the resolver does not
+//! validate (it never sets AD), so a client that wants the proof checks it
+//! itself, as `delv` does.
+
+use hickory_proto::dnssec::rdata::DNSSECRData;
+use hickory_proto::op::Message;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+use super::Resolver;
+use super::cache::{Beside, Sections};
+use super::iterate::{Outcome, Resolution, Step, chain_end};
+use crate::clock;
+
+/// The type an RRSIG covers, or `None` for any other record.
+fn covered(record: &Record) -> Option<RecordType> {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig.input().type_covered),
+        _ => None,
+    }
+}
+
+/// True for the records that prove a negative answer: NSEC, NSEC3 and the
+/// RRSIGs over them and over the SOA (RFC 4035 §3.1.3, RFC 5155 §7.2).
+fn proves_denial(record: &Record) -> bool {
+    match record.record_type() {
+        RecordType::NSEC | RecordType::NSEC3 => true,
+        RecordType::RRSIG => matches!(
+            covered(record),
+            Some(RecordType::SOA | RecordType::NSEC | RecordType::NSEC3)
+        ),
+        _ => false,
+    }
+}
+
+/// The key a negative answer's proof is kept under: NXDOMAIN holds for
+/// every type, as the cache keeps it (RFC 2308 §5).
+fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
+    match outcome {
+        Outcome::NxDomain(_) => RecordType::ANY,
+        _ => qtype,
+    }
+}
+
+impl Resolver {
+    /// Keeps the DNSSEC records of `reply`, whose answer the walk made into
+    /// `step`: the RRSIGs over each RRset it cached (the chain's links, the
+    /// answer), and for a negative answer its proof, each for as long as
+    /// what it signs or proves (RFC 4035 §2.2: an RRSIG's TTL is its RRset's).
+    pub(super) fn keep_signatures(
+        &self,
+        reply: &Message,
+        step: &Step,
+        name: &Name,
+        qtype: RecordType,
+    ) {
+        let now = clock::now();
+        let (Step::Done(chain, _) | Step::Alias(chain, _)) = step;
+        let answered: Vec<&Record> = match step {
+            Step::Done(_, Outcome::Answer(records)) => chain.iter().chain(records).collect(),
+            _ => chain.iter().collect(),
+        };
+        let mut rrsets: Vec<(&Name, RecordType, u32)> = Vec::new();
+        for record in &answered {
+            let rrset = (&record.name, record.record_type());
+            match rrsets.iter_mut().find(|(n, t, _)| (*n, *t) == rrset) {
+                Some(entry) => entry.2 = entry.2.min(record.ttl),
+                None => rrsets.push((rrset.0, rrset.1, record.ttl)),
+            }
+        }
+        for (owner, record_type, ttl) in rrsets {
+            let signatures: Vec<Record> = reply
+                .answers
+                .iter()
+                .filter(|r| r.name == *owner && covered(r) == Some(record_type))
+                .cloned()
+                .collect();
+            let kept = Sections {
+                authority: signatures,
+                additional: Vec::new(),
+            };
+            let ttl = self.cache.clamp_ttl(ttl);
+            self.cache
+                .insert_beside(Beside::Signatures, owner, record_type, &kept, ttl, now);
+        }
+        if let Step::Done(chain, outcome @ (Outcome::NoData(soa) | Outcome::NxDomain(soa))) = step {
+            let end = chain_end(chain, name);
+            let proof = Sections {
+                authority: reply
+                    .authorities
+                    .iter()
+                    .filter(|r| proves_denial(r))
+                    .cloned()
+                    .collect(),
+                additional: Vec::new(),
+            };
+            let ttl = soa.as_ref().map_or(0, |soa| soa.ttl);
+            let record_type = denial_type(outcome, qtype);
+            self.cache
+                .insert_beside(Beside::Denial, &end, record_type, &proof, ttl, now);
+        }
+    }
+
+    /// Adds to `response` (to a client that set DO) the RRSIGs over each
+    /// RRset of its answer section and, for a negative answer, the proof
+    /// that came with it (RFC 4035 §3.1.1, §3.1.3), as cached.
+    pub(super) fn add_signatures(
+        &self,
+        response: &mut Message,
+        resolution: &Resolution,
+        name: &Name,
+        qtype: RecordType,
+    ) {
+        let now = clock::now();
+        let mut rrsets: Vec<(Name, RecordType)> = Vec::new();
+        for record in &response.answers {
+            let rrset = (record.name.clone(), record.record_type());
+            if rrset.1 != RecordType::RRSIG && !rrsets.contains(&rrset) {
+                rrsets.push(rrset);
+            }
+        }
+        for (owner, record_type) in rrsets {
+            let kept = self
+                .cache
+                .beside(Beside::Signatures, &owner, record_type, now);
+            response.answers.extend(kept.authority);
+        }
+        if matches!(
+            resolution.outcome,
+            Outcome::NoData(_) | Outcome::NxDomain(_)
+        ) {
+            let end = chain_end(&resolution.chain, name);
+            let record_type = denial_type(&resolution.outcome, qtype);
+            let proof = self.cache.beside(Beside::Denial, &end, record_type, now);
+            response.authorities.extend(proof.authority);
+        }
+    }
+}
