@@ -1,0 +1,95 @@
+//! Trust anchors: RFC 4034 §2.2, §5.3 presentation forms; the IANA root.
+
+use hickory_proto::dnssec::rdata::DS;
+use hickory_proto::dnssec::{Algorithm, DigestType};
+use hickory_proto::rr::Name;
+
+use crate::validator::fixtures::{ZoneKey, name};
+use crate::validator::{
+    Anchor, AnchorError, IANA_ROOT_TRUST_ANCHORS, iana_root_anchors, parse_trust_anchor,
+    parse_trust_anchors,
+};
+
+#[test]
+fn a_ds_anchor_in_presentation_form_is_read() {
+    let anchor = parse_trust_anchor(IANA_ROOT_TRUST_ANCHORS[0]).expect("a DS");
+    assert_eq!(anchor.zone, Name::root());
+    let Anchor::Ds(ds) = anchor.anchor else {
+        panic!("a DS, not {:?}", anchor.anchor);
+    };
+    assert_eq!(ds.key_tag(), 20326);
+    assert_eq!(ds.algorithm(), Algorithm::RSASHA256);
+    assert_eq!(ds.digest_type(), DigestType::SHA256);
+    assert_eq!(ds.digest().len(), 32);
+}
+
+#[test]
+fn a_dnskey_anchor_in_presentation_form_is_read() {
+    let key = ZoneKey::new("example.");
+    let text = format!("example. 3600 IN DNSKEY {}", key.dnskey);
+    let anchor = parse_trust_anchor(&text).expect("a DNSKEY");
+    assert_eq!(anchor.zone, name("example."));
+    assert_eq!(anchor.anchor, Anchor::Dnskey(key.dnskey.clone()));
+}
+
+#[test]
+fn other_text_is_refused_with_a_clear_error() {
+    assert!(matches!(
+        parse_trust_anchor("example. IN A 192.0.2.1"),
+        Err(AnchorError::NotDsOrDnskey(..))
+    ));
+    assert!(matches!(parse_trust_anchor(""), Err(AnchorError::Empty(_))));
+    assert!(matches!(
+        parse_trust_anchor(". IN DS 20326 8 2 ZZ"),
+        Err(AnchorError::Syntax { .. })
+    ));
+    assert!(matches!(
+        parse_trust_anchor(". IN DS 20326 8"),
+        Err(AnchorError::Syntax { .. })
+    ));
+    let chaos =
+        ". CH DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
+    assert!(matches!(
+        parse_trust_anchor(chaos),
+        Err(AnchorError::NotInternetClass(..))
+    ));
+    let error = parse_trust_anchor("example. IN A 192.0.2.1")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("DS or DNSKEY"), "{error}");
+}
+
+#[test]
+fn a_list_is_read_whole_or_refused() {
+    assert_eq!(
+        parse_trust_anchors(&IANA_ROOT_TRUST_ANCHORS)
+            .expect("two DS")
+            .len(),
+        2
+    );
+    assert!(parse_trust_anchors(&[IANA_ROOT_TRUST_ANCHORS[0], "nonsense"]).is_err());
+}
+
+#[test]
+fn the_iana_root_keys_are_the_ones_the_iana_ds_records_name() {
+    let keys = iana_root_anchors();
+    assert_eq!(keys.len(), 2);
+    let published: Vec<DS> = IANA_ROOT_TRUST_ANCHORS
+        .iter()
+        .map(
+            |text| match parse_trust_anchor(text).expect("a DS").anchor {
+                Anchor::Ds(ds) => ds,
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    for (key, ds) in keys.iter().zip(&published) {
+        let Anchor::Dnskey(dnskey) = &key.anchor else {
+            panic!("{key:?}");
+        };
+        assert_eq!(key.zone, Name::root());
+        assert_eq!(dnskey.flags(), 257);
+        assert_eq!(dnskey.calculate_key_tag().ok(), Some(ds.key_tag()));
+        assert_eq!(ds.covers(&Name::root(), dnskey).ok(), Some(true));
+    }
+}
