@@ -172,3 +172,18 @@ fn nsecs_of_another_zone_are_ignored() {
     assert!(prove_nxdomain(&name("b.example."), &name("other."), &proof).is_bogus());
     assert!(prove_nxdomain(&name("b.other."), &example(), &proof).is_bogus());
 }
+
+#[test]
+fn an_nsec_owned_outside_the_zone_is_not_used() {
+    // In example. these prove x.m.example. away; a zone m.example. (below
+    // them) must not take a.example. -> z.example. as spanning its names.
+    let outside = vec![
+        nsec("example.", "a.example.", &[SOA, NS, RRSIG, NSEC]),
+        nsec("a.example.", "z.example.", &[A, RRSIG, NSEC]),
+    ];
+    assert_eq!(
+        prove_nxdomain(&name("x.m.example."), &example(), &outside),
+        Security::Secure(())
+    );
+    assert!(prove_nxdomain(&name("x.m.example."), &name("m.example."), &outside).is_bogus());
+}

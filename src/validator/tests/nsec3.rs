@@ -282,3 +282,90 @@ fn the_owner_hash_is_read_from_base32hex_in_either_case() {
     assert_eq!(base32hex_decode(b"zz"), None);
     assert_eq!(base32hex_decode(b"0"), None);
 }
+
+/// `hash` plus or minus one, as a big-endian number (wrapping).
+fn step(hash: &[u8], up: bool) -> Vec<u8> {
+    let mut out = hash.to_vec();
+    for byte in out.iter_mut().rev() {
+        let (value, carry) = if up {
+            byte.overflowing_add(1)
+        } else {
+            byte.overflowing_sub(1)
+        };
+        *byte = value;
+        if !carry {
+            break;
+        }
+    }
+    out
+}
+
+/// An NSEC3 whose span holds only the hash of `owner` (from hash-1 to hash+1).
+fn span_around(params: &Nsec3Params, owner: &str) -> Record {
+    let hash = params.hash(owner);
+    params.record(
+        "example.",
+        &step(&hash, false),
+        &step(&hash, true),
+        &[],
+        false,
+    )
+}
+
+#[test]
+fn nxdomain_needs_the_next_closer_name_covered_not_only_the_wildcard() {
+    let params = Nsec3Params::recommended();
+    let apex = params.hash("example.");
+    let apex_only = params.record("example.", &apex, &step(&apex, true), &[SOA, NS], false);
+    let wildcard = span_around(&params, "*.example.");
+    let qname = name("b.example.");
+    let without = [apex_only.clone(), wildcard.clone()];
+    assert!(prove_nxdomain(&qname, &example(), &without, &mut budget()).is_bogus());
+    let with = [apex_only, wildcard, span_around(&params, "b.example.")];
+    assert_eq!(
+        prove_nxdomain(&qname, &example(), &with, &mut budget()),
+        Security::Secure(())
+    );
+}
+
+#[test]
+fn a_record_with_other_parameters_cannot_stand_in_for_a_missing_one() {
+    let params = Nsec3Params::recommended();
+    let apex = params.hash("example.");
+    let apex_only = params.record("example.", &apex, &step(&apex, true), &[SOA, NS], false);
+    let wildcard = span_around(&params, "*.example.");
+    let once = Nsec3Params {
+        salt: Vec::new(),
+        iterations: 1,
+    };
+    let hash = params.hash("b.example.");
+    let odd = once.record(
+        "example.",
+        &step(&hash, false),
+        &step(&hash, true),
+        &[],
+        false,
+    );
+    let set = [apex_only, wildcard, odd];
+    assert!(prove_nxdomain(&name("b.example."), &example(), &set, &mut budget()).is_bogus());
+}
+
+#[test]
+fn the_last_span_wraps_round_to_the_first_hash() {
+    // One name, one record: its span is the whole ring but its own hash.
+    let params = Nsec3Params::recommended();
+    let apex = params.hash("example.");
+    let ring = [params.record("example.", &apex, &apex, &[SOA, NS], false)];
+    let below = (0..200)
+        .map(|index| format!("q{index}.example."))
+        .find(|qname| params.hash(qname) < apex && params.hash(&format!("*.{qname}")) != apex)
+        .expect("a name hashing below the apex");
+    let above = (0..200)
+        .map(|index| format!("q{index}.example."))
+        .find(|qname| params.hash(qname) > apex)
+        .expect("a name hashing above the apex");
+    for qname in [below, above] {
+        let result = prove_nxdomain(&name(&qname), &example(), &ring, &mut budget());
+        assert_eq!(result, Security::Secure(()), "{qname}");
+    }
+}
