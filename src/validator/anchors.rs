@@ -10,7 +10,7 @@
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_proto::dnssec::{PublicKey, PublicKeyBuf, TrustAnchors};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
-use hickory_proto::serialize::txt::{ParseError, Parser, trust_anchor};
+use hickory_proto::serialize::txt::{ParseError, Parser, parse_ttl, trust_anchor};
 
 /// What a DNSKEY RRset is checked against (RFC 4035 §5.2): a DS from the
 /// parent (already validated) or a configured trust anchor.
@@ -60,7 +60,7 @@ pub fn parse_trust_anchor(text: &str) -> Result<TrustAnchor, AnchorError> {
     let Some(type_word) = words
         .iter()
         .skip(1)
-        .find(|word| word.parse::<u32>().is_err() && word.parse::<DNSClass>().is_err())
+        .find(|word| parse_ttl(word).is_err() && word.parse::<DNSClass>().is_err())
     else {
         return Err(AnchorError::Empty(text.to_string()));
     };

@@ -15,6 +15,11 @@ pub const MAX_SIGNATURES_PER_RRSET: u32 = 8;
 /// of the chain together.
 pub const MAX_SIGNATURES_PER_QUESTION: u32 = 64;
 
+/// DS digests computed to find the keys a DS RRset designates in one DNSKEY
+/// RRset (only pairs of equal key tag and algorithm are hashed; colliding
+/// tags could otherwise make it DS count × key count).
+pub const MAX_DS_DIGESTS_PER_DNSKEY_SET: u32 = 64;
+
 /// NSEC3 hash computations (each up to 1 + [`MAX_NSEC3_ITERATIONS`]
 /// SHA-1 rounds) for one question.
 ///

@@ -20,8 +20,8 @@ use hickory_proto::dnssec::{DigestType, PublicKey, Verifier};
 use hickory_proto::rr::{Name, Record, RecordData, RecordType};
 
 use super::anchors::Anchor;
-use super::budget::ValidationBudget;
-use super::reason::{Bogus, Insecure, Security};
+use super::budget::{MAX_DS_DIGESTS_PER_DNSKEY_SET, ValidationBudget};
+use super::reason::{Bogus, BudgetKind, Insecure, Security};
 use super::rrset::{TrustedKeys, most_telling, rrset_identity, verify_with};
 
 /// Establishes trust in the DNSKEY RRset of `zone` (`dnskeys`, with their
@@ -57,11 +57,10 @@ pub fn trust_dnskeys(
         .iter()
         .filter_map(|record| DNSKEY::try_borrow(&record.data))
         .collect();
-    let entry_points: Vec<&DNSKEY> = keys
-        .iter()
-        .copied()
-        .filter(|key| usable.iter().any(|anchor| matches(anchor, zone, key)))
-        .collect();
+    let entry_points = match secure_entry_points(&keys, &usable, zone) {
+        Ok(entry_points) => entry_points,
+        Err(reason) => return Security::Bogus(reason),
+    };
     if entry_points.is_empty() {
         return Security::Bogus(Bogus::DnskeyMissing);
     }
@@ -129,22 +128,49 @@ fn usable_anchors(anchors: &[Anchor]) -> Result<Vec<&Anchor>, Insecure> {
     }
 }
 
+/// The keys of the set some anchor designates, at most
+/// [`MAX_DS_DIGESTS_PER_DNSKEY_SET`] digests computed to find them.
+fn secure_entry_points<'a>(
+    keys: &[&'a DNSKEY],
+    usable: &[&Anchor],
+    zone: &Name,
+) -> Result<Vec<&'a DNSKEY>, Bogus> {
+    let mut digests = 0;
+    let mut entry_points = Vec::new();
+    for &key in keys {
+        for anchor in usable {
+            if matches(anchor, zone, key, &mut digests)? {
+                entry_points.push(key);
+                break;
+            }
+        }
+    }
+    Ok(entry_points)
+}
+
 /// Whether `anchor` designates `key` of `zone` as a secure entry point: a DS
 /// of its key tag, algorithm and digest (RFC 4034 §5.2, RFC 4035 §5.2), or
 /// the same public key; a zone key (RFC 4034 §2.1.1), not revoked (RFC 5011 §2.1).
-fn matches(anchor: &Anchor, zone: &Name, key: &DNSKEY) -> bool {
+fn matches(anchor: &Anchor, zone: &Name, key: &DNSKEY, digests: &mut u32) -> Result<bool, Bogus> {
     if !key.zone_key() || key.revoke() {
-        return false;
+        return Ok(false);
     }
-    match anchor {
+    Ok(match anchor {
         Anchor::Ds(ds) => {
-            ds.algorithm() == key.algorithm()
-                && key.calculate_key_tag().ok() == Some(ds.key_tag())
-                && ds.covers(zone, key).unwrap_or(false)
+            if ds.algorithm() != key.algorithm()
+                || key.calculate_key_tag().ok() != Some(ds.key_tag())
+            {
+                return Ok(false);
+            }
+            if *digests >= MAX_DS_DIGESTS_PER_DNSKEY_SET {
+                return Err(Bogus::BudgetExhausted(BudgetKind::DsDigests));
+            }
+            *digests += 1;
+            ds.covers(zone, key).unwrap_or(false)
         }
         Anchor::Dnskey(trusted) => {
             trusted.algorithm() == key.algorithm()
                 && trusted.public_key().public_bytes() == key.public_key().public_bytes()
         }
-    }
+    })
 }

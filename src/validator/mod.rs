@@ -32,7 +32,8 @@ pub use anchors::{
     parse_trust_anchor, parse_trust_anchors,
 };
 pub use budget::{
-    MAX_NSEC3_HASHES, MAX_SIGNATURES_PER_QUESTION, MAX_SIGNATURES_PER_RRSET, ValidationBudget,
+    MAX_DS_DIGESTS_PER_DNSKEY_SET, MAX_NSEC3_HASHES, MAX_SIGNATURES_PER_QUESTION,
+    MAX_SIGNATURES_PER_RRSET, ValidationBudget,
 };
 pub use dnskey::trust_dnskeys;
 pub use nsec3::MAX_NSEC3_ITERATIONS;

@@ -100,6 +100,8 @@ pub enum BudgetKind {
     SignaturesPerRrset,
     /// Signature verifications for the whole question (CVE-2023-50387).
     SignaturesPerQuestion,
+    /// DS digests for one DNSKEY RRset (KeyTrap's hashing variant).
+    DsDigests,
     /// NSEC3 hash computations for the question (CVE-2023-50868).
     Nsec3Hashes,
 }
@@ -197,6 +199,9 @@ impl Bogus {
             }
             Bogus::BudgetExhausted(BudgetKind::SignaturesPerQuestion) => {
                 "validation budget: too many signatures for the question"
+            }
+            Bogus::BudgetExhausted(BudgetKind::DsDigests) => {
+                "validation budget: too many DS digests for one DNSKEY set"
             }
             Bogus::BudgetExhausted(BudgetKind::Nsec3Hashes) => {
                 "validation budget: too many NSEC3 hashes"

@@ -93,3 +93,34 @@ fn the_iana_root_keys_are_the_ones_the_iana_ds_records_name() {
         assert_eq!(ds.covers(&Name::root(), dnskey).ok(), Some(true));
     }
 }
+
+#[test]
+fn a_ttl_with_a_unit_is_read_as_a_ttl() {
+    let text =
+        ". 1h IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
+    assert!(matches!(
+        parse_trust_anchor(text).map(|anchor| anchor.anchor),
+        Ok(Anchor::Ds(_))
+    ));
+}
+
+#[test]
+fn broken_text_is_an_error_never_a_panic() {
+    let inputs = [
+        "(",
+        ")",
+        "\"",
+        ";",
+        ". IN DS",
+        ". IN DNSKEY",
+        ". IN DNSKEY 257 3 15",
+        ". IN DNSKEY 257 2 15 AAAA",
+        ". IN DNSKEY 257 3 15 !!!!",
+        ". IN DS 99999 8 2 00",
+        "\u{0}\u{1} DS",
+        ". IN DS 1 8 2 é",
+    ];
+    for input in inputs {
+        assert!(parse_trust_anchor(input).is_err(), "{input:?}");
+    }
+}

@@ -149,3 +149,39 @@ fn nsec3_hashes_are_cut_off_by_the_budget() {
     );
     assert_eq!(budget.nsec3_hashes(), 4);
 }
+
+#[test]
+fn many_ds_records_for_colliding_keys_are_cut_off_after_the_digest_budget() {
+    use crate::validator::MAX_DS_DIGESTS_PER_DNSKEY_SET;
+    use hickory_proto::dnssec::rdata::DS;
+    use hickory_proto::dnssec::{Algorithm, DigestType};
+    let real = ZoneKey::new("example.");
+    let fakes = colliding_keys(&real.dnskey, 20);
+    let mut all: Vec<&DNSKEY> = fakes.iter().collect();
+    all.push(&real.dnskey);
+    let keys = dnskey_rrset("example.", &all);
+    let rrsigs = [real.sign(&keys)];
+    let wrong: Vec<Anchor> = (0..20u8)
+        .map(|index| {
+            Anchor::Ds(DS::new(
+                real.tag(),
+                Algorithm::ED25519,
+                DigestType::SHA256,
+                vec![index; 32],
+            ))
+        })
+        .collect();
+    let mut budget = ValidationBudget::default();
+    let result = trust_dnskeys(&real.zone, &keys, &rrsigs, &wrong, NOW, &mut budget);
+    assert_eq!(
+        result,
+        Security::Bogus(Bogus::BudgetExhausted(BudgetKind::DsDigests))
+    );
+    const { assert!(MAX_DS_DIGESTS_PER_DNSKEY_SET < 20 * 21) };
+    // A few DS records, the right one among them, stay within it.
+    let mut few: Vec<Anchor> = wrong.into_iter().take(3).collect();
+    few.push(Anchor::Ds(real.ds()));
+    let single = dnskey_rrset("example.", &[&real.dnskey]);
+    let rrsigs = [real.sign(&single)];
+    assert!(trust_dnskeys(&real.zone, &single, &rrsigs, &few, NOW, &mut budget).is_secure());
+}

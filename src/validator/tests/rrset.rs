@@ -226,3 +226,34 @@ fn a_key_without_the_zone_key_flag_cannot_sign() {
     let result = verify_rrset(&rrset, &rrsigs, &trusted, NOW, &mut budget());
     assert_eq!(result, Err(Bogus::NoZoneKeyBitSet));
 }
+
+#[test]
+fn a_revoked_key_signs_only_its_dnskey_rrset() {
+    use crate::validator::fixtures::dnskey_rrset;
+    use crate::validator::{Anchor, Security, trust_dnskeys};
+    // RFC 5011 §2.1: flags 257 + REVOKE (0x0080).
+    let key = ZoneKey::new("example.");
+    let revoked = ZoneKey::with_flags("example.", 257 | 0x0080);
+    let keys = dnskey_rrset("example.", &[&key.dnskey, &revoked.dnskey]);
+    let rrsigs = [key.sign(&keys)];
+    let anchors = [Anchor::Ds(key.ds())];
+    let Security::Secure(trusted) =
+        trust_dnskeys(&key.zone, &keys, &rrsigs, &anchors, NOW, &mut budget())
+    else {
+        panic!("trusted");
+    };
+    let rrset = [a("www.example.", 1)];
+    let result = verify_rrset(
+        &rrset,
+        &[revoked.sign(&rrset)],
+        &trusted,
+        NOW,
+        &mut budget(),
+    );
+    assert_eq!(result, Err(Bogus::DnskeyMissing));
+    // Nor can a DS make a revoked key the set's entry point.
+    let anchors = [Anchor::Ds(revoked.ds())];
+    let rrsigs = [revoked.sign(&keys)];
+    let result = trust_dnskeys(&key.zone, &keys, &rrsigs, &anchors, NOW, &mut budget());
+    assert_eq!(result, Security::Bogus(Bogus::DnskeyMissing));
+}
