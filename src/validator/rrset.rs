@@ -129,6 +129,7 @@ pub(super) fn verify_with(
     done: &mut u32,
 ) -> Result<Verified, Bogus> {
     let (owner, record_type, class) = rrset_identity(records)?;
+    let canonical = canonical_rrset(records);
     let tagged: Vec<(u16, &DNSKEY)> = candidates
         .iter()
         .filter_map(|key| Some((key.calculate_key_tag().ok()?, *key)))
@@ -150,7 +151,7 @@ pub(super) fn verify_with(
             continue;
         }
         let attempt = check_rules(rrsig, owner, zone, now)
-            .and_then(|()| verify_signature(records, class, rrsig, &tagged, budget, done));
+            .and_then(|()| verify_signature(&canonical, class, rrsig, &tagged, budget, done));
         match attempt {
             Ok(key_tag) => {
                 return Ok(Verified {
@@ -164,6 +165,23 @@ pub(super) fn verify_with(
         }
     }
     Err(failure)
+}
+
+/// The RRset as it was signed (RFC 4034 §6.3): duplicates removed, and one
+/// TTL for all (the signed form carries the Original TTL; hickory's canonical
+/// sort would otherwise order by the received TTLs before the RDATA).
+fn canonical_rrset(records: &[Record]) -> Vec<Record> {
+    let mut canonical: Vec<Record> = records
+        .iter()
+        .map(|record| {
+            let mut record = record.clone();
+            record.ttl = 0;
+            record
+        })
+        .collect();
+    canonical.sort();
+    canonical.dedup_by(|a, b| a.data == b.data);
+    canonical
 }
 
 /// The RRSIG rules of RFC 4035 §5.3.1 that need no cryptography.

@@ -257,3 +257,33 @@ fn a_revoked_key_signs_only_its_dnskey_rrset() {
     let result = trust_dnskeys(&key.zone, &keys, &rrsigs, &anchors, NOW, &mut budget());
     assert_eq!(result, Security::Bogus(Bogus::DnskeyMissing));
 }
+
+#[test]
+fn a_duplicated_record_does_not_break_the_signature() {
+    // RFC 4034 §6.3: the signer removed duplicates; so does the validator.
+    let key = ZoneKey::new("example.");
+    let rrset = [a("www.example.", 1), a("www.example.", 2)];
+    let rrsigs = [key.sign(&rrset)];
+    let doubled = [
+        a("www.example.", 1),
+        a("www.example.", 2),
+        a("www.example.", 1),
+    ];
+    assert!(verify_rrset(&doubled, &rrsigs, &trusted(&key), NOW, &mut budget()).is_ok());
+}
+
+#[test]
+fn records_received_with_different_ttls_still_verify() {
+    // The signed form uses the Original TTL, whatever TTLs arrived.
+    let key = ZoneKey::new("example.");
+    let rrset: Vec<_> = (1..=5).map(|last| a("www.example.", last)).collect();
+    let rrsigs = [key.sign(&rrset)];
+    let mut received = rrset.clone();
+    received.reverse();
+    for (index, record) in received.iter_mut().enumerate() {
+        record.ttl = 100 + index as u32 * 50;
+    }
+    let verified =
+        verify_rrset(&received, &rrsigs, &trusted(&key), NOW, &mut budget()).expect("secure");
+    assert_eq!(verified.ttl, 100);
+}
