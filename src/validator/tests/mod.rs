@@ -2,6 +2,7 @@
 
 mod anchors;
 mod budget;
+mod chain;
 mod dnskey;
 mod nsec;
 mod nsec3;
