@@ -12,6 +12,18 @@
 //! every result: Security::{Secure, Insecure(why), Bogus(why)} ─▶ Bogus::info_code (RFC 8914)
 //! ```
 //!
+//! How the iterator uses it, per question: one [`ValidationBudget`]; from
+//! the trust anchor for the root ([`iana_root_anchors`] or configured,
+//! [`parse_trust_anchors`]) call [`trust_dnskeys`] on the root's DNSKEY
+//! RRset; at each referral verify the DS RRset with the parent's
+//! [`TrustedKeys`] and [`trust_dnskeys`] the child's DNSKEY RRset with those
+//! DS as [`Anchor::Ds`], or, without DS, prove the delegation unsigned (the
+//! proof's NSEC/NSEC3 first verified with [`verify_rrset`]); every answer
+//! RRset goes through [`verify_rrset`], a wildcard one also through
+//! `prove_no_closer_match`; negative answers through `prove_nxdomain` or
+//! `prove_nodata`. Bogus ⇒ SERVFAIL with [`Bogus::info_code`] as EDE;
+//! Insecure ⇒ the answer without AD.
+//!
 //! The cryptography and canonical forms are hickory-proto's (`TBS`,
 //! `Verifier`, `DS::covers`, `Nsec3HashAlgorithm::hash`); the rules, the
 //! key-set check and the denial proofs are ours. The NSEC and NSEC3 records

@@ -192,6 +192,11 @@ fn check_rules(rrsig: &RRSIG, owner: &Name, zone: &Name, now: u32) -> Result<(),
     if input.signer_name != *zone || !zone.zone_of(owner) {
         return Err(Bogus::SignerNameMismatch);
     }
+    // A DS RRset is the parent's (RFC 4035 §5.2, RFC 4034 §5): the child's
+    // own keys cannot vouch for it.
+    if input.type_covered == RecordType::DS && owner == zone && !zone.is_root() {
+        return Err(Bogus::SignerNameMismatch);
+    }
     if input.num_labels > owner.num_labels() {
         return Err(Bogus::LabelsExceedOwner);
     }

@@ -287,3 +287,19 @@ fn records_received_with_different_ttls_still_verify() {
         verify_rrset(&received, &rrsigs, &trusted(&key), NOW, &mut budget()).expect("secure");
     assert_eq!(verified.ttl, 100);
 }
+
+#[test]
+fn a_ds_rrset_signed_by_the_child_zone_itself_is_refused() {
+    use crate::validator::fixtures::name;
+    use hickory_proto::dnssec::rdata::DNSSECRData;
+    use hickory_proto::rr::{RData, Record};
+    let child = ZoneKey::new("sub.example.");
+    let ds = [Record::from_rdata(
+        name("sub.example."),
+        3600,
+        RData::DNSSEC(DNSSECRData::DS(child.ds())),
+    )];
+    let rrsigs = [child.sign(&ds)];
+    let result = verify_rrset(&ds, &rrsigs, &trusted(&child), NOW, &mut budget());
+    assert_eq!(result, Err(Bogus::SignerNameMismatch));
+}
