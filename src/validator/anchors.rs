@@ -56,21 +56,32 @@ pub enum AnchorError {
 /// Reads one trust anchor in presentation form, `OWNER [TTL] [IN] DS|DNSKEY
 /// RDATA` (RFC 4034 §2.2, §5.3), with an absolute owner name.
 pub fn parse_trust_anchor(text: &str) -> Result<TrustAnchor, AnchorError> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let Some(type_word) = words
+    let flat = one_line(text);
+    let mut words: Vec<&str> = flat.split_whitespace().collect();
+    let Some(type_at) = words
         .iter()
         .skip(1)
-        .find(|word| parse_ttl(word).is_err() && word.parse::<DNSClass>().is_err())
+        .position(|word| parse_ttl(word).is_err() && word.parse::<DNSClass>().is_err())
+        .map(|position| position + 1)
     else {
         return Err(AnchorError::Empty(text.to_string()));
     };
+    let record_type = words[type_at].to_ascii_uppercase();
+    // The class may be left out (RFC 1035 §5.1); hickory's readers want it.
+    let classless = !words[1..type_at]
+        .iter()
+        .any(|word| word.parse::<DNSClass>().is_ok());
+    if classless {
+        words.insert(type_at, "IN");
+    }
+    let normalized = words.join(" ");
     let syntax = |source| AnchorError::Syntax {
         text: text.to_string(),
         source,
     };
-    match type_word.to_ascii_uppercase().as_str() {
-        "DS" => parse_ds(text).map_err(syntax)?,
-        "DNSKEY" => parse_dnskey(text).map_err(syntax)?,
+    match record_type.as_str() {
+        "DS" => parse_ds(&normalized).map_err(syntax)?,
+        "DNSKEY" => parse_dnskey(&normalized).map_err(syntax)?,
         other => {
             return Err(AnchorError::NotDsOrDnskey(
                 other.to_string(),
@@ -83,6 +94,17 @@ pub fn parse_trust_anchor(text: &str) -> Result<TrustAnchor, AnchorError> {
         DNSClass::IN => Ok(anchor),
         class => Err(AnchorError::NotInternetClass(class, text.to_string())),
     })
+}
+
+/// The record on one line, as hickory's trust-anchor reader wants it:
+/// comments cut, and the parentheses that only group lines (RFC 1035 §5.1)
+/// dropped; neither a DS nor a DNSKEY has `(`, `)` or `;` in its data.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split(';').next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(['(', ')'], " ")
 }
 
 /// Reads every trust anchor of a list (as `[dnssec] trust_anchors` holds them).

@@ -124,3 +124,37 @@ fn broken_text_is_an_error_never_a_panic() {
         assert!(parse_trust_anchor(input).is_err(), "{input:?}");
     }
 }
+
+#[test]
+fn the_forms_found_in_replay_scenarios_are_read() {
+    // Tabs, a digest split by a space, lowercase hex, a DNSKEY across
+    // parentheses: as Deckard's trust-anchor: lines write them.
+    let split = "example.com.\t\tIN DS 438 10 2 33F8133EB48EDB093839E985600EB7B7009EB5AC312D11CCA9007F6B 71D94D7B";
+    let lower =
+        ". 172800 IN DS 19036 8 2 49aac11d7b6f6446702e54a1607371607a1a41855200fd2ce1cdde32f24e8fb5";
+    let sha384 = ". 3600 IN DS 17272 13 4 B87AD8C76DC2244E7AA57285057BF533F2E248CC8D7E1A071D8A3837A711A5EA705C4707E6E8911DA653BE1AE019927B";
+    let dnskey = "example. DNSKEY  257 3 7 AwEAAcUlFV1vhmqx6NSOUOq2R/dsR7Xm3upJ ( j7IommWSpJABVfW8Q0rOvXdM6kzt+TAu92L9 AbsUdblMFin8CVF3n4s= )";
+    for (text, digest_length) in [(split, 32), (lower, 32), (sha384, 48)] {
+        let anchor = parse_trust_anchor(text).unwrap_or_else(|error| panic!("{text}: {error}"));
+        let Anchor::Ds(ds) = anchor.anchor else {
+            panic!("a DS: {text}");
+        };
+        assert_eq!(ds.digest().len(), digest_length, "{text}");
+    }
+    let anchor = parse_trust_anchor(dnskey).unwrap_or_else(|error| panic!("{dnskey}: {error}"));
+    assert_eq!(anchor.zone, name("example."));
+    let Anchor::Dnskey(key) = anchor.anchor else {
+        panic!("a DNSKEY");
+    };
+    assert_eq!(key.flags(), 257);
+    let lines = "example. 3600 IN DNSKEY 257 3 7 ( ; a KSK\n AwEAAcUlFV1vhmqx6NSOUOq2R/dsR7Xm3upJ\n j7IommWSpJABVfW8Q0rOvXdM6kzt+TAu92L9 AbsUdblMFin8CVF3n4s= )";
+    assert!(matches!(
+        parse_trust_anchor(lines).map(|anchor| anchor.anchor),
+        Ok(Anchor::Dnskey(_))
+    ));
+    let classless = "example.com. 3600 DS 2854 3 1 46e4ffc6e9a4793b488954bd3f0cc6af0dfb201b";
+    assert!(matches!(
+        parse_trust_anchor(classless).map(|anchor| anchor.anchor),
+        Ok(Anchor::Ds(_))
+    ));
+}
