@@ -29,4 +29,5 @@ pub mod resolver;
 pub mod server;
 pub mod trace;
 pub mod transport;
+pub mod validator;
 pub mod zone;
