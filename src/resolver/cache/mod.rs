@@ -86,6 +86,9 @@ pub struct Cache {
     /// Whether a DNAME has been cached since the cache was last emptied:
     /// until one has, no question pays for looking for one above its name.
     dnames: Arc<AtomicBool>,
+    /// Whether DNSSEC records have been kept beside an answer since the
+    /// cache was last emptied: until then, no answer pays for their keeping.
+    signed: Arc<AtomicBool>,
 }
 
 impl Cache {
@@ -103,6 +106,7 @@ impl Cache {
             config: config.clone(),
             generation: Arc::new(AtomicU64::new(0)),
             dnames: Arc::new(AtomicBool::new(false)),
+            signed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -400,6 +404,7 @@ impl Cache {
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
         self.dnames.store(false, Ordering::Relaxed);
+        self.signed.store(false, Ordering::Relaxed);
         self.entries.invalidate_all();
     }
 

@@ -7,6 +7,8 @@
 //! long as it; they are never served as an answer themselves (RFC 2181
 //! §5.4.1: additional data is not to be returned as an answer).
 
+use std::sync::atomic::Ordering;
+
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use tokio::time::Instant;
@@ -67,6 +69,12 @@ impl Cache {
         self.insert_beside(Beside::Sections, name, record_type, sections, ttl, now);
     }
 
+    /// True once DNSSEC records have been kept beside an answer (since the
+    /// cache was last emptied).
+    pub fn holds_dnssec(&self) -> bool {
+        self.signed.load(Ordering::Relaxed)
+    }
+
     /// Keeps `sections` as what `beside` the answer to `name`/`record_type`
     /// is, for `ttl` (already clamped); empty, whatever was kept is removed,
     /// so that nothing outlives the answer it came with.
@@ -79,13 +87,19 @@ impl Cache {
         ttl: u32,
         now: Instant,
     ) {
-        let key = KeyBuf::new(beside.kind(), record_type, name);
+        let dnssec = beside != Beside::Sections;
         if sections.is_empty() {
-            if beside != Beside::Sections {
+            // Signatures of an RRset now cached without: gone with it.
+            if dnssec && self.signed.load(Ordering::Relaxed) {
+                let key = KeyBuf::new(beside.kind(), record_type, name);
                 self.entries.invalidate(key.as_slice());
             }
             return;
         }
+        if dnssec {
+            self.signed.store(true, Ordering::Relaxed);
+        }
+        let key = KeyBuf::new(beside.kind(), record_type, name);
         let clamped = |records: &[Record]| -> Vec<Record> {
             records
                 .iter()
@@ -127,6 +141,9 @@ impl Cache {
         record_type: RecordType,
         now: Instant,
     ) -> Sections {
+        if beside != Beside::Sections && !self.signed.load(Ordering::Relaxed) {
+            return Sections::default();
+        }
         let key = KeyBuf::new(beside.kind(), record_type, name);
         self.read_sections(&key, now).unwrap_or_default()
     }
