@@ -189,7 +189,18 @@ impl Resolver {
         qtype: RecordType,
         budget: &mut Budget,
     ) -> Result<Step, ResolveError> {
-        match self.start_for(name) {
+        // A DS RRset lives on the parent side of its zone cut: it is asked
+        // of the parent's servers (RFC 4035 §3.1.4.1, §4.2), whose zone the
+        // walk starts from even when the child's delegation is cached.
+        let parent;
+        let start = match qtype == RecordType::DS && !name.is_root() {
+            true => {
+                parent = name.base_name();
+                &parent
+            }
+            false => name,
+        };
+        match self.start_for(start) {
             Start::Forward(forwarders) => self.forward(forwarders, name, qtype, budget).await,
             Start::Walk(point) => self.walk_from(point, name, qtype, budget).await,
         }
