@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod dname;
+pub mod dnssec;
 pub mod export;
 pub mod framing;
 pub mod fuzz;

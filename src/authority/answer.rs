@@ -1,4 +1,5 @@
-//! An [`Answer`] → the response message (RFC 1035 §4.1).
+//! An [`Answer`] → the response message (RFC 1035 §4.1), the DO bit
+//! echoed (RFC 3225 §3).
 
 use hickory_proto::op::Message;
 
@@ -14,5 +15,19 @@ pub fn message(request: &Request, answer: Answer) -> Message {
     response.answers = answer.answers;
     response.authorities = answer.authorities;
     response.additionals = answer.additionals;
+    if dnssec_ok(request)
+        && let Some(edns) = response.edns.as_mut()
+    {
+        edns.set_dnssec_ok(true);
+    }
     response
+}
+
+/// True when the query set the DO bit: it wants DNSSEC records (RFC 3225 §3, RFC 4035 §3.2.1).
+pub fn dnssec_ok(request: &Request) -> bool {
+    request
+        .message
+        .edns
+        .as_ref()
+        .is_some_and(|edns| edns.flags().dnssec_ok)
 }

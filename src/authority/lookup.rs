@@ -86,6 +86,11 @@ impl Catalog {
             .find_map(|labels| self.zones.get(&name.trim_to(labels)))
     }
 
+    /// The zone with this origin, when served here.
+    pub fn zone(&self, origin: &Name) -> Option<&Arc<Zone>> {
+        self.zones.get(origin)
+    }
+
     /// The origins served, sorted.
     pub fn origins(&self) -> Vec<Name> {
         let mut origins: Vec<Name> = self.zones.keys().cloned().collect();
@@ -97,6 +102,10 @@ impl Catalog {
     /// the name, which the server answers with REFUSED.
     pub fn lookup(&self, qname: &Name, qtype: RecordType) -> Option<Answer> {
         let mut zone = self.zone_for(qname)?;
+        // A DS is the parent's data: asked at a child's apex, the parent answers when served here (RFC 4035 §3.1.4.1).
+        if qtype == RecordType::DS && zone.origin() == qname && !qname.is_root() {
+            zone = self.zone_for(&qname.base_name()).unwrap_or(zone);
+        }
         let mut name = qname.clone();
         let mut chain: Vec<Record> = Vec::new();
         let mut links = 0;
@@ -183,7 +192,11 @@ enum Step {
 /// may be synthesised from a wildcard (RFC 4592).
 fn lookup_in_zone(zone: &Zone, name: &Name, qtype: RecordType) -> Step {
     if let Some(cut) = zone.zone_cut(name) {
-        return Step::Referral(cut.clone());
+        // The DS of a delegation is on the parent's side of the cut (RFC 4035 §3.1.4.1).
+        let parent_side = cut == name && qtype == RecordType::DS;
+        if !parent_side {
+            return Step::Referral(cut.clone());
+        }
     }
     if let Some(dname) = zone.dname_above(name) {
         return match crate::dname::synthesise(dname, name) {

@@ -12,6 +12,7 @@ pub mod answer;
 pub mod counters;
 pub mod lookup;
 pub mod recurse;
+pub mod secure;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,11 +102,15 @@ impl Authority {
             RecordType::OPT => return Err(ResponseCode::FormErr),
             _ => {}
         }
-        self.catalog
-            .load()
+        let published = self.catalog.load();
+        let mut answer = published
             .catalog
             .lookup(&query.name, query.query_type)
-            .ok_or(ResponseCode::Refused)
+            .ok_or(ResponseCode::Refused)?;
+        if answer::dnssec_ok(request) {
+            secure::add_dnssec_records(&published.catalog, &mut answer, &query.name);
+        }
+        Ok(answer)
     }
 
     /// The response to a query, decided synchronously (no recursion).
