@@ -147,6 +147,9 @@ pub enum SignError {
         /// hickory-proto's reason.
         reason: String,
     },
+    /// A signing thread panicked (a bug): the zone is not served half-signed.
+    #[error("a signing thread stopped")]
+    ThreadPanicked,
     /// The key's DS or an NSEC3 hash could not be computed.
     #[error("{0}")]
     Digest(String),

@@ -99,7 +99,8 @@ fn relative(name: &Name, origin: &Name) -> String {
     if name == origin {
         return "@".to_string();
     }
-    let below = name.num_labels().saturating_sub(origin.num_labels()) as usize;
+    // Counted with a leading `*` (num_labels discounts it, RFC 4034 §3.1.3).
+    let below = crate::names::label_count(name).saturating_sub(crate::names::label_count(origin));
     if origin.is_root() || !origin.zone_of(name) {
         return name.to_string();
     }
@@ -185,6 +186,8 @@ mod tests {
         assert_eq!(relative(&name("gaia.cs.umass.edu."), &origin), "gaia.cs");
         assert_eq!(relative(&name("dns.poly.edu."), &origin), "dns.poly.edu.");
         assert_eq!(relative(&name("edu."), &Name::root()), "edu.");
+        assert_eq!(relative(&name("*.umass.edu."), &origin), "*");
+        assert_eq!(relative(&name("*.cs.umass.edu."), &origin), "*.cs");
     }
 
     #[test]
