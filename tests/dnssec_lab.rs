@@ -4,131 +4,15 @@
 //! zone's DNSKEY, and what loading and `resolver lab keygen` refuse.
 
 mod common;
+#[path = "dnssec_lab/proofs.rs"]
+mod proofs;
 
 use common::*;
-use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, NSEC, NSEC3, RRSIG};
-use hickory_proto::dnssec::{Nsec3HashAlgorithm, Verifier};
-use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{RData, RecordType};
+use proofs::*;
 use resolver::zone::ZoneSet;
-
-/// Asks over UDP with the DO bit, as a validator does (RFC 3225, RFC 4035 §3.2.1).
-async fn ask_dnssec(server: std::net::SocketAddr, qname: &str, qtype: RecordType) -> Message {
-    udp(server, &dnssec_query(qname, qtype, 1232)).await
-}
-
-fn dnssec_query(qname: &str, qtype: RecordType, payload: u16) -> Message {
-    let ask = Ask {
-        edns: Some(payload),
-        ..Ask::default()
-    };
-    let mut query = query_message(&name(qname), qtype, &ask);
-    if let Some(edns) = query.edns.as_mut() {
-        edns.set_dnssec_ok(true);
-    }
-    query
-}
-
-/// The DNSKEY of a zone, asked of its server.
-async fn dnskey(server: std::net::SocketAddr, zone: &str) -> DNSKEY {
-    let reply = ask_dnssec(server, zone, RecordType::DNSKEY).await;
-    let key = reply.answers.iter().find_map(|record| match &record.data {
-        RData::DNSSEC(DNSSECRData::DNSKEY(key)) => Some(key.clone()),
-        _ => None,
-    });
-    let key = key.unwrap_or_else(|| panic!("no DNSKEY for {zone}"));
-    // The DNSKEY set is self-signed (RFC 4035 §2.1).
-    assert_signed(&reply.answers, RecordType::DNSKEY, &key);
-    key
-}
-
-fn rrsig_of(record: &Record) -> Option<&RRSIG> {
-    match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig),
-        _ => None,
-    }
-}
-
-/// Every RRset of `section` of type `record_type` has an RRSIG there that verifies with `key`.
-fn assert_signed(section: &[Record], record_type: RecordType, key: &DNSKEY) {
-    let mut owners: Vec<&Name> = section
-        .iter()
-        .filter(|record| record.record_type() == record_type)
-        .map(|record| &record.name)
-        .collect();
-    owners.dedup();
-    assert!(!owners.is_empty(), "no {record_type} in {section:?}");
-    for owner in owners {
-        let rrset: Vec<Record> = section
-            .iter()
-            .filter(|record| &record.name == owner && record.record_type() == record_type)
-            .cloned()
-            .collect();
-        let signatures: Vec<&RRSIG> = section
-            .iter()
-            .filter(|record| &record.name == owner)
-            .filter_map(rrsig_of)
-            .filter(|rrsig| rrsig.input().type_covered == record_type)
-            .collect();
-        assert!(!signatures.is_empty(), "{owner} {record_type} has no RRSIG");
-        let verified = signatures.iter().any(|rrsig| {
-            key.verify_rrsig(owner, DNSClass::IN, rrsig, rrset.iter())
-                .is_ok()
-        });
-        assert!(verified, "{owner} {record_type}: no RRSIG verifies");
-    }
-}
-
-fn nsec_records(section: &[Record]) -> Vec<(Name, NSEC)> {
-    section
-        .iter()
-        .filter_map(|record| match &record.data {
-            RData::DNSSEC(DNSSECRData::NSEC(nsec)) => Some((record.name.clone(), nsec.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn nsec3_records(section: &[Record]) -> Vec<(Vec<u8>, NSEC3)> {
-    section
-        .iter()
-        .filter_map(|record| match &record.data {
-            RData::DNSSEC(DNSSECRData::NSEC3(nsec3)) => {
-                let label = record.name.iter().next().expect("a hashed label");
-                let hash = data_encoding::BASE32_DNSSEC
-                    .decode(&label.to_ascii_lowercase())
-                    .expect("base32hex");
-                Some((hash, nsec3.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// True when an NSEC's owner and next name surround `name` (RFC 4034 §4.1.1; the last wraps to the apex).
-fn nsec_covers(owner: &Name, nsec: &NSEC, name: &Name) -> bool {
-    let next = nsec.next_domain_name();
-    owner < name && (name < next || next <= owner)
-}
-
-fn nsec3_hash(text: &str) -> Vec<u8> {
-    Nsec3HashAlgorithm::SHA1
-        .hash(&[], &name(text), 0)
-        .expect("hashes")
-        .as_ref()
-        .to_vec()
-}
-
-fn nsec3_covers(hash: &[u8], nsec3: &NSEC3, target: &[u8]) -> bool {
-    let next = nsec3.next_hashed_owner_name();
-    (hash < target && target < next) || (next <= hash && (hash < target || target < next))
-}
-
-fn has_rrsig(section: &[Record]) -> bool {
-    section
-        .iter()
-        .any(|record| record.record_type() == RecordType::RRSIG)
-}
 
 #[tokio::test]
 async fn a_do_query_gets_the_answer_with_an_rrsig_that_verifies_with_the_zone_dnskey() {
@@ -145,6 +29,26 @@ async fn a_do_query_gets_the_answer_with_an_rrsig_that_verifies_with_the_zone_dn
     let rrsig = reply.answers.iter().find_map(rrsig_of).expect("an RRSIG");
     assert_eq!(rrsig.input().signer_name, name("umass.edu."));
     assert_eq!(rrsig.input().original_ttl, 600);
+    // An error reply echoes DO too (RFC 3225 §3).
+    let refused = ask_dnssec(umass, "www.example.org.", RecordType::A).await;
+    assert_eq!(refused.response_code, ResponseCode::Refused);
+    assert!(
+        refused
+            .edns
+            .as_ref()
+            .is_some_and(|edns| edns.flags().dnssec_ok)
+    );
+}
+
+#[tokio::test]
+async fn additional_data_the_zone_holds_is_signed_but_glue_is_not() {
+    let lab = Lab::start();
+    let umass = lab.at("127.0.3.1");
+    let key = dnskey(umass, "umass.edu.").await;
+    let reply = ask_dnssec(umass, "umass.edu.", RecordType::NS).await;
+    assert_signed(&reply.answers, RecordType::NS, &key);
+    assert_eq!(addresses(&reply.additionals), ["127.0.3.1"]);
+    assert_signed(&reply.additionals, RecordType::A, &key);
 }
 
 #[tokio::test]
@@ -436,4 +340,48 @@ fn keygen_makes_one_key_per_zone_but_the_unsigned_and_keeps_existing_ones() {
         .map(|zone| zone.origin().to_string())
         .collect();
     assert_eq!(signed, ["."]);
+}
+
+#[test]
+fn resolver_check_names_a_broken_key_file_and_fails() {
+    let root = root_zone(&[]);
+    let dir = zone_dir(&[("root.toml", &root)]);
+    resolver::dnssec::keygen::keygen(dir.path(), false).expect("keys made");
+    let key = dir.path().join("keys/root.key");
+    let text = std::fs::read_to_string(&key).expect("the key");
+    std::fs::write(&key, text.replace("algorithm = 15", "algorithm = 8")).expect("rewritten");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .expect("resolver check runs");
+    assert!(!output.status.success());
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(errors.contains("keys/root.key"), "{errors}");
+    assert!(errors.contains("algorithm 8"), "{errors}");
+}
+
+#[test]
+fn resolver_check_shows_how_each_zone_is_signed() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_resolver"))
+        .arg("check")
+        .arg(lab_zones_dir())
+        .output()
+        .expect("resolver check runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = |zone: &str| {
+        text.lines()
+            .find(|line| line.starts_with(&format!("{zone} ")))
+            .unwrap_or_else(|| panic!("{zone} in {text}"))
+            .to_string()
+    };
+    assert!(line("umass.edu.").contains("NSEC 15/"), "{text}");
+    assert!(line("poly.edu.").contains("NSEC3 15/"), "{text}");
+    assert!(line("ibm.com.").contains("NSEC 13/"), "{text}");
+    assert!(line("enterprise.com.").contains("unsigned"), "{text}");
 }

@@ -117,7 +117,7 @@ impl Authority {
     pub fn respond(&self, request: &Request) -> Message {
         match self.lookup(request) {
             Ok(answer) => answer::message(request, answer),
-            Err(code) => request.error(code),
+            Err(code) => answer::error(request, code),
         }
     }
 }
@@ -144,7 +144,7 @@ impl Handler for Authority {
     fn handle(&self, request: &Request) -> Response {
         let answer = match self.lookup(request) {
             Ok(answer) => answer,
-            Err(code) => return Response::Ready(request.error(code)),
+            Err(code) => return Response::Ready(answer::error(request, code)),
         };
         match &self.recursion {
             Some(recursion)

@@ -1,5 +1,6 @@
 //! The DNSSEC records of an answer, for a query with the DO bit (RFC 4035
-//! §3.1, RFC 3225): the RRSIGs of each answer and authority RRset, the
+//! §3.1, RFC 3225): the RRSIGs of each answer and authority RRset (and of
+//! additional data the zone holds with authority, not glue), the
 //! NSEC/NSEC3 proofs of NXDOMAIN, NODATA and wildcard answers, and the DS
 //! (or the proof there is none) of a referral. Without DO nothing changes.
 //!
@@ -29,6 +30,17 @@ pub fn add_dnssec_records(catalog: &Catalog, answer: &mut Answer, qname: &Name) 
         }
     }
     answer.answers = answers;
+    let mut additionals = Vec::with_capacity(answer.additionals.len() * 2);
+    for rrset in rrsets(&answer.additionals) {
+        additionals.extend_from_slice(rrset);
+        additionals.extend(
+            rrset
+                .first()
+                .map(|first| additional_signatures(catalog, first))
+                .unwrap_or_default(),
+        );
+    }
+    answer.additionals = additionals;
 
     match answer.outcome {
         Outcome::Referral => {
@@ -113,6 +125,16 @@ fn answer_signatures(catalog: &Catalog, first: &Record) -> (Vec<Record>, Vec<Rec
         })
         .collect();
     (signatures, denial::wildcard_answer(zone, &first.name))
+}
+
+/// The RRSIGs of an additional RRset held as authoritative data (RFC 4035
+/// §3.1.1); glue has none.
+fn additional_signatures(catalog: &Catalog, first: &Record) -> Vec<Record> {
+    catalog
+        .zone_for(&first.name)
+        .and_then(|zone| zone.rrset(&first.name, first.record_type()))
+        .map(|rrset| rrset.signatures.clone())
+        .unwrap_or_default()
 }
 
 /// The DS of a delegation with its RRSIG, or the proof that it has none (RFC 4035 §3.1.4).
