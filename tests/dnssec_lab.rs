@@ -29,6 +29,18 @@ async fn a_do_query_gets_the_answer_with_an_rrsig_that_verifies_with_the_zone_dn
     let rrsig = reply.answers.iter().find_map(rrsig_of).expect("an RRSIG");
     assert_eq!(rrsig.input().signer_name, name("umass.edu."));
     assert_eq!(rrsig.input().original_ttl, 600);
+    // Valid from an hour before the load to 30 days after it (RFC 4034 §3.1.5).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let inception = i64::from(rrsig.input().sig_inception.get());
+    let expiration = i64::from(rrsig.input().sig_expiration.get());
+    assert!(
+        (now - 3700..=now - 3500).contains(&inception),
+        "{inception} vs {now}"
+    );
+    assert_eq!(expiration - inception, 30 * 86_400 + 3600);
     // An error reply echoes DO too (RFC 3225 §3).
     let refused = ask_dnssec(umass, "www.example.org.", RecordType::A).await;
     assert_eq!(refused.response_code, ResponseCode::Refused);
@@ -384,4 +396,29 @@ fn resolver_check_shows_how_each_zone_is_signed() {
     assert!(line("poly.edu.").contains("NSEC3 15/"), "{text}");
     assert!(line("ibm.com.").contains("NSEC 13/"), "{text}");
     assert!(line("enterprise.com.").contains("unsigned"), "{text}");
+}
+
+#[test]
+fn the_exported_lab_is_signed_with_the_committed_keys() {
+    let dir = tempfile::tempdir().expect("a folder");
+    resolver::export::lab(dir.path(), false).expect("exported");
+    let exported = ZoneSet::load_dir(&dir.path().join("zones")).expect("loads");
+    let repository = ZoneSet::load_dir(&lab_zones_dir()).expect("loads");
+    let tags = |zones: &ZoneSet| -> Vec<(String, Option<u16>)> {
+        zones
+            .zones()
+            .map(|zone| {
+                let tag = zone.security().map(|security| security.key_tag);
+                (zone.origin().to_string(), tag)
+            })
+            .collect()
+    };
+    assert_eq!(tags(&exported), tags(&repository));
+    assert_eq!(
+        tags(&exported)
+            .iter()
+            .filter(|(_, tag)| tag.is_none())
+            .count(),
+        1
+    );
 }
