@@ -22,7 +22,7 @@ use hickory_proto::rr::Name;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::Deserialize;
 
-use super::KeyError;
+use super::{KeyError, KeyErrorKind};
 
 /// The DNSKEY flags of the lab's keys: zone key (bit 7) and secure entry point (bit 15) (RFC 4034 §2.1.1).
 pub const COMBINED_SIGNING_KEY_FLAGS: u16 = 257;
@@ -72,43 +72,38 @@ impl std::fmt::Debug for ZoneKey {
 impl ZoneKey {
     /// Reads a key file's text; `file` names it in errors.
     pub fn parse(file: &Path, text: &str) -> Result<Self, KeyError> {
-        let fail = |reason: String| KeyError::Invalid {
+        let fail = |kind: KeyErrorKind| KeyError {
             file: file.to_path_buf(),
-            reason,
+            kind,
         };
-        let parsed: KeyFile = toml::from_str(text).map_err(|error| fail(error.to_string()))?;
+        let parsed: KeyFile =
+            toml::from_str(text).map_err(|error| fail(KeyErrorKind::Syntax(error)))?;
         let zone = Name::from_ascii(&parsed.zone)
-            .map_err(|error| fail(format!("bad zone name {:?}: {error}", parsed.zone)))?
+            .map_err(|_| fail(KeyErrorKind::BadZone(parsed.zone.clone())))?
             .to_lowercase();
         let der = data_encoding::BASE64
             .decode(parsed.private_key.trim().as_bytes())
-            .map_err(|error| fail(format!("private_key is not base64: {error}")))?;
+            .map_err(|error| fail(KeyErrorKind::NotBase64(error)))?;
         let der = PrivatePkcs8KeyDer::from(der);
+        let bad_key = |error| {
+            fail(KeyErrorKind::BadPrivateKey {
+                algorithm: parsed.algorithm,
+                error,
+            })
+        };
         let algorithm = Algorithm::from_u8(parsed.algorithm);
         let key: Box<dyn SigningKey> = match algorithm {
-            Algorithm::ED25519 => Box::new(
-                Ed25519SigningKey::from_pkcs8(&der)
-                    .map_err(|error| fail(format!("not an Ed25519 PKCS#8 key: {error}")))?,
-            ),
-            Algorithm::ECDSAP256SHA256 => Box::new(
-                EcdsaSigningKey::from_pkcs8(&der, algorithm)
-                    .map_err(|error| fail(format!("not a P-256 PKCS#8 key: {error}")))?,
-            ),
-            other => {
-                return Err(fail(format!(
-                    "algorithm {} is not one the lab signs with (13 or 15)",
-                    u8::from(other)
-                )));
+            Algorithm::ED25519 => Box::new(Ed25519SigningKey::from_pkcs8(&der).map_err(bad_key)?),
+            Algorithm::ECDSAP256SHA256 => {
+                Box::new(EcdsaSigningKey::from_pkcs8(&der, algorithm).map_err(bad_key)?)
             }
+            _ => return Err(fail(KeyErrorKind::UnsupportedAlgorithm(parsed.algorithm))),
         };
         if parsed.flags & 0x0100 == 0 {
-            return Err(fail(format!(
-                "flags {} lack the zone key bit (RFC 4034 §2.1.1)",
-                parsed.flags
-            )));
+            return Err(fail(KeyErrorKind::NotAZoneKey(parsed.flags)));
         }
         Self::from_signing_key(zone, file.to_path_buf(), key, parsed.flags)
-            .map_err(|error| fail(error.to_string()))
+            .map_err(|error| fail(KeyErrorKind::PublicKey(error)))
     }
 
     fn from_signing_key(
@@ -149,8 +144,14 @@ impl ZoneKey {
     }
 
     /// The DS record of this key, SHA-256 digest (RFC 4034 §5.1.4, RFC 4509).
-    pub fn ds(&self) -> Result<DS, hickory_proto::ProtoError> {
-        let digest = self.dnskey().to_digest(&self.zone, DigestType::SHA256)?;
+    pub fn ds(&self) -> Result<DS, KeyError> {
+        let digest = self
+            .dnskey()
+            .to_digest(&self.zone, DigestType::SHA256)
+            .map_err(|error| KeyError {
+                file: self.file.clone(),
+                kind: KeyErrorKind::Digest(error),
+            })?;
         Ok(DS::new(
             self.key_tag,
             self.algorithm(),
@@ -171,23 +172,22 @@ pub fn key_file_name(origin: &Name) -> String {
 
 /// A new key for `zone` as the text of its key file (RFC 5208 PKCS#8, base64).
 pub fn generate(zone: &Name, algorithm: Algorithm) -> Result<String, KeyError> {
-    let fail = |reason: String| KeyError::Generate {
-        zone: zone.clone(),
-        reason,
-    };
+    let file = PathBuf::from(key_file_name(zone));
     let der = match algorithm {
         Algorithm::ED25519 => Ed25519SigningKey::generate_pkcs8(),
         _ => EcdsaSigningKey::generate_pkcs8(algorithm),
     }
-    .map_err(|error| fail(error.to_string()))?;
+    .map_err(|error| KeyError {
+        file: file.clone(),
+        kind: KeyErrorKind::Generate(error),
+    })?;
     let private_key = data_encoding::BASE64.encode(der.secret_pkcs8_der());
     let body = format!(
         "zone = \"{zone}\"\nalgorithm = {}\nflags = {COMBINED_SIGNING_KEY_FLAGS}\nprivate_key = \"{private_key}\"\n",
         u8::from(algorithm)
     );
-    let file = PathBuf::from(key_file_name(zone));
-    let key = ZoneKey::parse(&file, &body).map_err(|error| fail(error.to_string()))?;
-    let ds = key.ds().map_err(|error| fail(error.to_string()))?;
+    let key = ZoneKey::parse(&file, &body)?;
+    let ds = key.ds()?;
     Ok(format!(
         "# The DNSSEC signing key of the lab zone {zone}, made by `resolver lab keygen`.\n\
          # One combined signing key: flags 257 = zone key + secure entry point (RFC 4034 §2.1.1);\n\
@@ -229,7 +229,10 @@ impl Keyring {
         for file in files {
             match std::fs::read_to_string(&file) {
                 Ok(text) => texts.push((file, text)),
-                Err(error) => errors.push(KeyError::Read { file, error }),
+                Err(error) => errors.push(KeyError {
+                    file,
+                    kind: KeyErrorKind::Read(error),
+                }),
             }
         }
         match Self::from_texts(texts) {
@@ -250,12 +253,10 @@ impl Keyring {
         let mut errors = Vec::new();
         for (file, text) in files {
             match ZoneKey::parse(&file, &text) {
-                Ok(key) if keyring.keys.contains_key(&key.zone) => {
-                    errors.push(KeyError::Duplicate {
-                        file,
-                        zone: key.zone,
-                    })
-                }
+                Ok(key) if keyring.keys.contains_key(&key.zone) => errors.push(KeyError {
+                    file,
+                    kind: KeyErrorKind::Duplicate(key.zone),
+                }),
                 Ok(key) => {
                     keyring.keys.insert(key.zone.clone(), key);
                 }

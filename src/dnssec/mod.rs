@@ -97,60 +97,79 @@ pub fn is_signing_type(record_type: RecordType) -> bool {
     )
 }
 
-/// Why a key could not be read or made.
+/// Why a key could not be read or made, with its key file.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    /// The key file could not be read.
-    #[error("{}: cannot read the key file: {error}", file.display())]
-    Read {
-        /// The key file.
-        file: PathBuf,
-        /// Why.
-        error: std::io::Error,
+#[error("{}: {kind}", file.display())]
+pub struct KeyError {
+    /// The key file (read, or to be written).
+    pub file: PathBuf,
+    /// What is wrong.
+    pub kind: KeyErrorKind,
+}
+
+/// What can be wrong with a key file (`keys.rs` describes the format).
+#[derive(Debug, thiserror::Error)]
+pub enum KeyErrorKind {
+    /// The file could not be read.
+    #[error("cannot read the key file: {0}")]
+    Read(std::io::Error),
+    /// Not TOML, or keys the format does not know.
+    #[error("{0}")]
+    Syntax(toml::de::Error),
+    /// `zone` is not a domain name.
+    #[error("bad zone name {0:?}")]
+    BadZone(String),
+    /// `private_key` is not base64 (RFC 4648 §4).
+    #[error("private_key is not base64: {0}")]
+    NotBase64(data_encoding::DecodeError),
+    /// An algorithm the lab does not sign with (RFC 8624 §3.1).
+    #[error("algorithm {0} is not one the lab signs with: 15 (Ed25519) or 13 (ECDSA P-256)")]
+    UnsupportedAlgorithm(u8),
+    /// Flags without the zone key bit (RFC 4034 §2.1.1).
+    #[error("flags {0} lack the zone key bit (RFC 4034 §2.1.1)")]
+    NotAZoneKey(u16),
+    /// `private_key` is not a PKCS#8 key of the algorithm (RFC 5208).
+    #[error("private_key is not a PKCS#8 key of algorithm {algorithm}: {error}")]
+    BadPrivateKey {
+        /// The algorithm the file gives.
+        algorithm: u8,
+        /// hickory-proto's reason.
+        error: hickory_proto::dnssec::DnsSecError,
     },
-    /// The key file is not a key the lab signs with.
-    #[error("{}: {reason}", file.display())]
-    Invalid {
-        /// The key file.
-        file: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Two key files for one zone.
-    #[error("{}: a second key for {zone} (one key per zone)", file.display())]
-    Duplicate {
-        /// The second key file.
-        file: PathBuf,
-        /// The zone.
-        zone: Name,
-    },
+    /// The public key or key tag could not be derived (RFC 4034 §2, Appendix B).
+    #[error("cannot derive the DNSKEY: {0}")]
+    PublicKey(hickory_proto::dnssec::DnsSecError),
+    /// The DS digest could not be computed (RFC 4034 §5.1.4).
+    #[error("cannot compute the DS: {0}")]
+    Digest(hickory_proto::ProtoError),
+    /// A second key for one zone.
+    #[error("a second key for {0} (one key per zone)")]
+    Duplicate(Name),
     /// hickory-proto could not make a key.
-    #[error("cannot make a key for {zone}: {reason}")]
-    Generate {
-        /// The zone.
-        zone: Name,
-        /// Why.
-        reason: String,
-    },
+    #[error("cannot make a key: {0}")]
+    Generate(hickory_proto::dnssec::DnsSecError),
 }
 
 /// Why a zone could not be signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     /// hickory-proto refused to sign an RRset (it could not encode it).
-    #[error("cannot sign {name} {record_type}: {reason}")]
+    #[error("cannot sign {name} {record_type}: {error}")]
     Rrset {
         /// The owner name.
         name: Name,
         /// The RRset's type.
         record_type: RecordType,
         /// hickory-proto's reason.
-        reason: String,
+        error: Box<hickory_proto::ProtoError>,
     },
+    /// An RRset without records (a bug: the zone never holds one).
+    #[error("an empty RRset cannot be signed")]
+    EmptyRrset,
+    /// A name could not be hashed, or its hash made an owner name (RFC 5155 §5).
+    #[error("NSEC3 hashing: {0}")]
+    Nsec3(Box<hickory_proto::ProtoError>),
     /// A signing thread panicked (a bug): the zone is not served half-signed.
     #[error("a signing thread stopped")]
     ThreadPanicked,
-    /// The key's DS or an NSEC3 hash could not be computed.
-    #[error("{0}")]
-    Digest(String),
 }

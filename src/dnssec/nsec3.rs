@@ -38,14 +38,14 @@ pub fn hash(name: &Name) -> Result<Vec<u8>, SignError> {
     Nsec3HashAlgorithm::SHA1
         .hash(SALT, name, ITERATIONS)
         .map(|digest| digest.as_ref().to_vec())
-        .map_err(|error| SignError::Digest(error.to_string()))
+        .map_err(|error| SignError::Nsec3(Box::new(error)))
 }
 
 /// The owner name of the NSEC3 record of a hash: its base32hex label over the apex (RFC 5155 §3).
 pub fn owner(hash: &[u8], apex: &Name) -> Result<Name, SignError> {
     let label = data_encoding::BASE32_DNSSEC.encode(hash);
     apex.prepend_label(label.as_str())
-        .map_err(|error| SignError::Digest(error.to_string()))
+        .map_err(|error| SignError::Nsec3(Box::new(error)))
 }
 
 /// The NSEC3PARAM record at the apex (RFC 5155 §4).

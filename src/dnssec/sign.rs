@@ -229,12 +229,12 @@ pub fn sign_rrset(
     validity: Validity,
 ) -> Result<Record, SignError> {
     let Some(first) = records.first() else {
-        return Err(SignError::Digest("an empty RRset".to_string()));
+        return Err(SignError::EmptyRrset);
     };
-    let fail = |error: &dyn std::fmt::Display| SignError::Rrset {
+    let fail = |error| SignError::Rrset {
         name: first.name.clone(),
         record_type: first.record_type(),
-        reason: error.to_string(),
+        error: Box::new(error),
     };
     let input = SigInput {
         type_covered: first.record_type(),
@@ -246,9 +246,8 @@ pub fn sign_rrset(
         key_tag: key.key_tag(),
         signer_name: key.zone.clone(),
     };
-    let tbs = TBS::from_input(&first.name, DNSClass::IN, &input, records.iter())
-        .map_err(|error| fail(&error))?;
-    let signature = key.signer().sign(&tbs).map_err(|error| fail(&error))?;
+    let tbs = TBS::from_input(&first.name, DNSClass::IN, &input, records.iter()).map_err(fail)?;
+    let signature = key.signer().sign(&tbs).map_err(fail)?;
     let rrsig = RData::DNSSEC(DNSSECRData::RRSIG(RRSIG::from_sig(input, signature)));
     Ok(Record::from_rdata(first.name.clone(), first.ttl, rrsig))
 }

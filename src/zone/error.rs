@@ -173,8 +173,8 @@ pub enum ZoneErrorKind {
     /// An `algorithm` the lab does not make keys with.
     #[error("algorithm {0} is not one the lab signs with: 15 (Ed25519) or 13 (ECDSA P-256)")]
     BadAlgorithm(u8),
-    /// A key file that cannot be read or used (the error names the key file).
-    #[error("{0}")]
+    /// A key file that cannot be read or used (the error's file is the key file).
+    #[error("{}", .0.kind)]
     Key(crate::dnssec::KeyError),
     /// `signed = true` and no key for the zone (RFC 4035 §2).
     #[error("signed = true, but there is no key for {origin} in {}/ (make one: resolver lab keygen)", keys.display())]

@@ -16,7 +16,7 @@ use super::load::parse_zone;
 use super::master::parse_master;
 use crate::dnssec::keys::KEYS_FOLDER;
 use crate::dnssec::sign::{Standing, Validity, sign_zone, standing};
-use crate::dnssec::{KeyError, Keyring, SignError};
+use crate::dnssec::{KeyError, Keyring};
 use crate::names::label_count;
 
 /// Every error found while loading a zone folder.
@@ -281,8 +281,7 @@ fn sign_all(
                     true
                 }
                 Err(error) => {
-                    let kind = ZoneErrorKind::Sign(SignError::Digest(error.to_string()));
-                    errors.push(zone_error(zone, kind));
+                    errors.push(key_error(error));
                     false
                 }
             },
@@ -317,14 +316,8 @@ fn zone_error(zone: &Zone, kind: ZoneErrorKind) -> ZoneError {
 
 /// A key file's error, naming the key file.
 fn key_error(error: KeyError) -> ZoneError {
-    let file = match &error {
-        KeyError::Read { file, .. }
-        | KeyError::Invalid { file, .. }
-        | KeyError::Duplicate { file, .. } => file.clone(),
-        KeyError::Generate { .. } => PathBuf::new(),
-    };
     ZoneError {
-        file,
+        file: error.file.clone(),
         line: None,
         record: None,
         what: None,
