@@ -422,3 +422,53 @@ fn the_exported_lab_is_signed_with_the_committed_keys() {
         1
     );
 }
+
+#[tokio::test]
+async fn in_an_nsec3_zone_an_insecure_referral_and_a_wildcard_carry_their_nsec3_proofs() {
+    let root = root_zone(&[("n3.test.", "ns.n3.test.", Some("127.0.8.7"))]);
+    let zone = served_zone(
+        "n3.test.",
+        "127.0.8.7",
+        &[
+            ("*.w", "A", "192.0.2.2", 300),
+            ("sub", "NS", "ns.sub", 300),
+            ("ns.sub", "A", "127.0.8.8", 300),
+        ],
+    );
+    let zone = format!("denial = \"nsec3\"\n{zone}");
+    let dir = zone_dir(&[("root.toml", &root), ("n3.test.toml", &zone)]);
+    resolver::dnssec::keygen::keygen(dir.path(), false).expect("keys made");
+    let lab = Lab::start_dir(dir.path());
+    let server = lab.at("127.0.8.7");
+    let key = dnskey(server, "n3.test.").await;
+
+    // The delegation to sub.n3.test. has no DS: the NSEC3 matching it says NS, no DS (RFC 5155 §7.2.7).
+    let referral = ask_dnssec(server, "www.sub.n3.test.", RecordType::A).await;
+    assert!(!referral.authoritative);
+    assert_signed(&referral.authorities, RecordType::NSEC3, &key);
+    let nsec3s = nsec3_records(&referral.authorities);
+    let cut = nsec3_hash("sub.n3.test.");
+    let (_, at_cut) = nsec3s
+        .iter()
+        .find(|(hash, _)| hash == &cut)
+        .expect("the NSEC3 of the cut");
+    let types: Vec<RecordType> = at_cut.type_bit_maps().collect();
+    assert_eq!(
+        types,
+        [RecordType::NS],
+        "NS only: no DS, nothing signed there"
+    );
+
+    // A wildcard answer: the NSEC3 covering the next closer name (RFC 5155 §7.2.6).
+    let wild = ask_dnssec(server, "x.w.n3.test.", RecordType::A).await;
+    assert_eq!(addresses(&wild.answers), ["192.0.2.2"]);
+    assert_signed(&wild.answers, RecordType::A, &key);
+    assert_signed(&wild.authorities, RecordType::NSEC3, &key);
+    let next_closer = nsec3_hash("x.w.n3.test.");
+    assert!(
+        nsec3_records(&wild.authorities)
+            .iter()
+            .any(|(hash, nsec3)| nsec3_covers(hash, nsec3, &next_closer)),
+        "the next closer name is covered"
+    );
+}
