@@ -27,6 +27,13 @@ macro_rules! zone_files {
     };
 }
 
+/// `(file name, text)` for every file of `zones/keys/`, read at build time.
+macro_rules! key_files {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../zones/keys/", $file)))),*]
+    };
+}
+
 /// Every zone file of the lab, by file name (a test checks the list is all of `zones/`).
 pub const ZONES: &[(&str, &str)] = zone_files![
     "119.128.in-addr.arpa.toml",
@@ -39,6 +46,20 @@ pub const ZONES: &[(&str, &str)] = zone_files![
     "poly.edu.toml",
     "root.toml",
     "umass.edu.toml",
+];
+
+/// `(file name, text)` for every key of `zones/keys/`, read at build time, so
+/// that the built-in lab is signed (a test checks the list is all of `zones/keys/`).
+pub const KEYS: &[(&str, &str)] = key_files![
+    "119.128.in-addr.arpa.key",
+    "238.128.in-addr.arpa.key",
+    "com.key",
+    "edu.key",
+    "ibm.com.key",
+    "in-addr.arpa.key",
+    "poly.edu.key",
+    "root.key",
+    "umass.edu.key",
 ];
 
 #[cfg(test)]
@@ -62,6 +83,36 @@ mod tests {
         on_disk.sort();
         let built_in: Vec<&str> = ZONES.iter().map(|(name, _)| *name).collect();
         assert_eq!(on_disk, built_in, "add new zone files to builtin::ZONES");
+    }
+
+    #[test]
+    fn every_key_of_the_key_folder_is_built_in() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(ZONES_FOLDER)
+            .join(crate::dnssec::keys::KEYS_FOLDER);
+        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
+            .expect("the keys folder")
+            .map(|entry| {
+                entry
+                    .expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".key"))
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(on_disk, built_in, "add new key files to builtin::KEYS");
+    }
+
+    #[test]
+    fn the_built_in_lab_is_signed_but_for_its_insecure_delegation() {
+        let zones = crate::zone::ZoneSource::BuiltIn.load().expect("loads");
+        for zone in zones.zones() {
+            let unsigned = zone.origin().to_string() == "enterprise.com.";
+            assert_eq!(zone.is_signed(), !unsigned, "{}", zone.origin());
+        }
     }
 
     #[test]

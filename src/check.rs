@@ -1,9 +1,55 @@
-//! `resolver check`: the one-screen summary of a zone folder.
+//! `resolver check`: the one-screen summary of a zone folder, after the
+//! signed zones are verified (`dnssec::verify`: every signature, the
+//! NSEC/NSEC3 chain, each DS).
 
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::zone::{ZoneSet, ZoneSource};
+use crate::dnssec::Denial;
+use crate::dnssec::verify::{VerifyError, verify_zones};
+use crate::zone::{Zone, ZoneSet, ZoneSource};
+
+/// Every problem `resolver check` found in the signed zones.
+#[derive(Debug, thiserror::Error)]
+pub struct VerifyErrors(pub Vec<VerifyError>);
+
+impl std::fmt::Display for VerifyErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.len();
+        let plural = if count == 1 { "" } else { "s" };
+        writeln!(f, "{count} DNSSEC error{plural} in the signed zones:")?;
+        for error in &self.0 {
+            writeln!(f, "  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Verifies the signed zones (RFC 4035 §5.3, RFC 4034 §4 and §5.2): every
+/// problem, each naming its zone file and record.
+pub fn verify(zones: &ZoneSet) -> Result<(), VerifyErrors> {
+    let errors = verify_zones(zones);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyErrors(errors))
+    }
+}
+
+/// How a zone is signed, for the summary: `NSEC 15/12345` (denial, algorithm/key tag) or `unsigned`.
+fn signing(zone: &Zone) -> String {
+    match zone.security() {
+        None => "unsigned".to_string(),
+        Some(security) => {
+            let denial = match security.denial {
+                Denial::Nsec => "NSEC",
+                Denial::Nsec3 => "NSEC3",
+            };
+            let algorithm = u8::from(security.algorithm);
+            format!("{denial} {algorithm}/{}", security.key_tag)
+        }
+    }
+}
 
 /// The zones `resolver check` reads without an argument: `./zones` when
 /// there is one, else the built-in lab's.
@@ -26,8 +72,8 @@ pub fn summary(zones: &ZoneSet) -> String {
     let _ = writeln!(text, "{count} zones, {records} records, no errors\n");
     let _ = writeln!(
         text,
-        "{:<24} {:>7}  {:<28} servers",
-        "zone", "records", "file"
+        "{:<24} {:>7}  {:<28} {:<15} servers",
+        "zone", "records", "file", "dnssec"
     );
     for zone in zones.zones() {
         let servers: Vec<String> = zones
@@ -42,10 +88,11 @@ pub fn summary(zones: &ZoneSet) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             text,
-            "{:<24} {:>7}  {:<28} {}",
+            "{:<24} {:>7}  {:<28} {:<15} {}",
             zone.origin().to_string(),
             zone.record_count(),
             file,
+            signing(zone),
             servers.join(", ")
         );
     }

@@ -229,6 +229,23 @@ pub enum LabCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Make a DNSSEC signing key for each zone of a folder, into ZONE_DIR/keys/.
+    ///
+    /// One combined signing key per zone (DNSKEY flags 257), algorithm 15
+    /// (Ed25519) unless the zone says `algorithm = 13` (ECDSA P-256); zones
+    /// that say `signed = false` get none. The zones are signed with them
+    /// each time they load.
+    #[command(after_long_help = "EXAMPLES:\n\
+\x20   resolver lab keygen                           zones/keys/ORIGIN.key\n\
+\x20   resolver lab keygen mylab/zones --force       new keys for a copy of the lab")]
+    Keygen {
+        /// The zone folder [default: zones].
+        #[arg(value_name = "ZONE_DIR", default_value = "zones")]
+        dir: PathBuf,
+        /// Overwrite keys that exist already.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,5 +267,8 @@ pub enum ZoneCommand {
         /// Overwrite files that exist already.
         #[arg(long)]
         force: bool,
+        /// Write the zones as signed at load: DNSKEY, DS, NSEC/NSEC3, RRSIGs (for ldns-verify-zone).
+        #[arg(long)]
+        signed: bool,
     },
 }

@@ -22,6 +22,7 @@ pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// `resolver check [DIR]`: validate and summarise; an error lists every problem.
 pub fn check(zones: &ZoneSource) -> Result<String> {
     let zones = zones.load()?;
+    crate::check::verify(&zones)?;
     Ok(crate::check::summary(&zones))
 }
 

@@ -68,18 +68,37 @@ pub fn lab(dir: &Path, force: bool) -> Result<Vec<PathBuf>, ExportError> {
             (*text).to_string(),
         )
     }));
+    files.extend(builtin::KEYS.iter().map(|(file, text)| {
+        (
+            Path::new(builtin::ZONES_FOLDER)
+                .join(crate::dnssec::keys::KEYS_FOLDER)
+                .join(file),
+            (*text).to_string(),
+        )
+    }));
     write_files(dir, &files, force)
 }
 
 /// `resolver zone export ZONE_DIR OUT_DIR`: every zone of the folder as an
 /// RFC 1035 master file, `ORIGIN.zone` (`root.zone` for the root), in `out`.
-pub fn zones(zones: &Path, out: &Path, force: bool) -> Result<Vec<PathBuf>, ExportError> {
+/// With `signed`, each signed zone as signed at load (`--signed`, `present::to_master_signed`).
+pub fn zones(
+    zones: &Path,
+    out: &Path,
+    force: bool,
+    signed: bool,
+) -> Result<Vec<PathBuf>, ExportError> {
     let zones = ZoneSet::load_dir(zones)?;
     let files: Vec<(PathBuf, String)> = zones
         .zones()
         .map(|zone| {
             let file = present::file_name(zone.origin());
-            (PathBuf::from(file), present::to_master(zone))
+            let text = if signed {
+                present::to_master_signed(zone)
+            } else {
+                present::to_master(zone)
+            };
+            (PathBuf::from(file), text)
         })
         .collect();
     write_files(out, &files, force)

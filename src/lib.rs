@@ -3,8 +3,8 @@
 //! server that resolves iteratively with a TTL cache.
 //!
 //! ```text
-//! authoritative:  zones/*.toml, *.zone ─▶ zone::load, zone::master ─▶ ZoneSet ─▶ lab (one server per address)
-//!                 query ─▶ server ─▶ authority ─▶ lookup (RFC 1034 §4.3.2) ─▶ Answer ─▶ message
+//! authoritative:  zones/*.toml, *.zone ─▶ zone::load, zone::master ─▶ dnssec::sign (zones/keys) ─▶ ZoneSet ─▶ lab (one server per address)
+//!                 query ─▶ server ─▶ authority ─▶ lookup (RFC 1034 §4.3.2) ─▶ Answer ─▶ (DO: authority::secure) ─▶ message
 //! ```
 
 #![warn(missing_docs)]
@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod dname;
+pub mod dnssec;
 pub mod export;
 pub mod framing;
 pub mod fuzz;

@@ -63,10 +63,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Zone {
-            command: ZoneCommand::Export { zones, out, force },
+        Command::Lab {
+            command: LabCommand::Keygen { dir, force },
         } => {
-            for path in resolver::export::zones(&zones, &out, force)? {
+            for path in resolver::dnssec::keygen::keygen(&dir, force)? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Zone {
+            command:
+                ZoneCommand::Export {
+                    zones,
+                    out,
+                    force,
+                    signed,
+                },
+        } => {
+            for path in resolver::export::zones(&zones, &out, force, signed)? {
                 println!("{}", path.display());
             }
             Ok(())

@@ -40,7 +40,10 @@ async fn the_page_holds_the_figure_every_datagram_and_an_accessible_table() {
             message.number
         );
     }
-    assert!(html.contains(";; flags: qr aa; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1"));
+    // The lab is signed and the resolver asks with DO: the answer carries its RRSIG.
+    assert!(html.contains(";; flags: qr aa; QUERY: 1, ANSWER: 2, AUTHORITY: 0, ADDITIONAL: 1"));
+    assert!(html.contains("gaia.cs.umass.edu.\t600\tIN\tRRSIG\tA "));
+    assert!(html.contains(";; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags: do; udp: "));
     assert!(html.contains(";; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: "));
     assert!(html.contains(";; AUTHORITY SECTION:\nedu.\t172800\tIN\tNS\ta.edu-servers.net."));
     assert!(html.contains(";; ANSWER SECTION:\ngaia.cs.umass.edu.\t600\tIN\tA\t128.119.245.12"));
@@ -85,6 +88,7 @@ fn view(number: usize, from: (&str, &str), to: (&str, &str), kind: Kind) -> Mess
         answer: vec!["www.umass.edu. 86400 A 128.119.8.148".to_string()],
         authority: Vec::new(),
         additional: Vec::new(),
+        dnssec: Vec::new(),
         elapsed_ms: None,
         wire: vec![0xde, 0xad, 0x00],
     }

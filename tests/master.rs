@@ -19,6 +19,8 @@ fn records_by_zone(zones: &ZoneSet) -> Vec<(String, Vec<String>)> {
             let mut records: Vec<String> = zone
                 .nodes()
                 .flat_map(|(_, node)| node.rrsets())
+                // What signing added (DNSKEY, DS, NSEC) is not exported unless asked (--signed).
+                .filter(|rrset| !rrset.generated)
                 .flat_map(|rrset| &rrset.records)
                 .map(|r| format!("{} {} {} {:?}", r.name, r.ttl, r.record_type(), r.data))
                 .collect();

@@ -12,6 +12,7 @@ pub mod answer;
 pub mod counters;
 pub mod lookup;
 pub mod recurse;
+pub mod secure;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,18 +102,22 @@ impl Authority {
             RecordType::OPT => return Err(ResponseCode::FormErr),
             _ => {}
         }
-        self.catalog
-            .load()
+        let published = self.catalog.load();
+        let mut answer = published
             .catalog
             .lookup(&query.name, query.query_type)
-            .ok_or(ResponseCode::Refused)
+            .ok_or(ResponseCode::Refused)?;
+        if answer::dnssec_ok(request) {
+            secure::add_dnssec_records(&published.catalog, &mut answer, &query.name);
+        }
+        Ok(answer)
     }
 
     /// The response to a query, decided synchronously (no recursion).
     pub fn respond(&self, request: &Request) -> Message {
         match self.lookup(request) {
             Ok(answer) => answer::message(request, answer),
-            Err(code) => request.error(code),
+            Err(code) => answer::error(request, code),
         }
     }
 }
@@ -139,7 +144,7 @@ impl Handler for Authority {
     fn handle(&self, request: &Request) -> Response {
         let answer = match self.lookup(request) {
             Ok(answer) => answer,
-            Err(code) => return Response::Ready(request.error(code)),
+            Err(code) => return Response::Ready(answer::error(request, code)),
         };
         match &self.recursion {
             Some(recursion)

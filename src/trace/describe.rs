@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::{Name, Record};
+use hickory_proto::rr::{Name, Record, RecordType};
 use serde::Serialize;
 
 use crate::capture::{Datagram, Protocol};
@@ -152,6 +152,11 @@ pub struct MessageView {
     pub authority: Vec<String>,
     /// The additional section (without OPT).
     pub additional: Vec<String>,
+    /// The DNSSEC records of every section that the question did not ask
+    /// for (RRSIG, NSEC, NSEC3, DS in a referral): kept apart so that the
+    /// textbook's story reads as it does without them (RFC 4035 §3.1).
+    #[serde(default)]
+    pub dnssec: Vec<String>,
     /// For a reply: milliseconds since its query.
     pub elapsed_ms: Option<f64>,
     /// The message as sent, for renderers that show the datagram itself.
@@ -220,6 +225,7 @@ fn view(
         .first()
         .map(|q| (q.name.to_string(), q.query_type.to_string()))
         .unwrap_or_default();
+    let asked = message.queries.first().map(|q| q.query_type);
     MessageView {
         number,
         from_name: cast.name_of(&datagram.from),
@@ -238,9 +244,13 @@ fn view(
         authoritative: message.authoritative,
         truncated: message.truncation,
         rcode: rcode_name(message.response_code),
-        answer: message.answers.iter().map(compact).collect(),
-        authority: message.authorities.iter().map(compact).collect(),
-        additional: message.additionals.iter().map(compact).collect(),
+        answer: told(&message.answers, asked, false),
+        authority: told(&message.authorities, asked, false),
+        additional: told(&message.additionals, asked, false),
+        dnssec: [&message.answers, &message.authorities, &message.additionals]
+            .into_iter()
+            .flat_map(|section| told(section, asked, true))
+            .collect(),
         elapsed_ms: elapsed_ms.map(|ms| (ms * 1000.0).round() / 1000.0),
         wire: datagram.bytes.clone(),
     }
@@ -289,6 +299,22 @@ fn kind_of(message: &Message, sender: IpAddr, cast: &mut Cast) -> (Kind, Option<
         Classified::YxDomain { .. } | Classified::Lame(Lameness::Rcode(_)) => (Kind::Error, None),
         Classified::Lame(lameness) => (Kind::Lame, Some(lameness.to_string())),
     }
+}
+
+/// The records of a section in [`compact`] form: the DNSSEC records that
+/// `asked` (the question's type) did not ask for, or all the others.
+fn told(section: &[Record], asked: Option<RecordType>, dnssec: bool) -> Vec<String> {
+    section
+        .iter()
+        .filter(|record| {
+            let extra = matches!(
+                record.record_type(),
+                RecordType::RRSIG | RecordType::NSEC | RecordType::NSEC3 | RecordType::DS
+            ) && Some(record.record_type()) != asked;
+            extra == dnssec
+        })
+        .map(compact)
+        .collect()
 }
 
 /// A record as `name TTL TYPE data`; a DNAME's data is its target name

@@ -12,7 +12,7 @@ use std::path::Path;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use super::error::{ZoneError, ZoneErrorKind};
-use super::{Node, RRset, Zone};
+use super::{Node, RRset, Zone, ZoneOptions};
 use crate::names::{in_bailiwick, label_count, strictly_below};
 
 /// Where a record came from, for error messages.
@@ -117,9 +117,7 @@ impl<'a> Assembler<'a> {
                 }
                 None => {
                     order.push(key.clone());
-                    let rrset = RRset {
-                        records: vec![record],
-                    };
+                    let rrset = RRset::new(vec![record]);
                     sets.insert(key, (rrset, source));
                 }
             }
@@ -150,6 +148,8 @@ impl<'a> Assembler<'a> {
             soa,
             nodes,
             record_count,
+            options: ZoneOptions::default(),
+            security: None,
         };
         self.check_nameservers(&zone, &sources);
         Some(zone)

@@ -170,6 +170,23 @@ pub enum ZoneErrorKind {
     /// No NS records at the apex: nobody would serve the zone.
     #[error("the apex {0} has no NS records")]
     NoApexNs(Name),
+    /// An `algorithm` the lab does not make keys with.
+    #[error("algorithm {0} is not one the lab signs with: 15 (Ed25519) or 13 (ECDSA P-256)")]
+    BadAlgorithm(u8),
+    /// A key file that cannot be read or used (the error's file is the key file).
+    #[error("{}", .0.kind)]
+    Key(crate::dnssec::KeyError),
+    /// `signed = true` and no key for the zone (RFC 4035 §2).
+    #[error("signed = true, but there is no key for {origin} in {}/ (make one: resolver lab keygen)", keys.display())]
+    MissingKey {
+        /// The zone's apex.
+        origin: Name,
+        /// The key folder looked in.
+        keys: PathBuf,
+    },
+    /// hickory-proto could not sign the zone.
+    #[error("cannot sign the zone: {0}")]
+    Sign(crate::dnssec::SignError),
     /// Two files for one origin.
     #[error("origin {origin} is also loaded from {}", other.display())]
     DuplicateOrigin {

@@ -30,6 +30,14 @@ struct ZoneFile {
     soa: Option<Spanned<SoaTable>>,
     #[serde(default)]
     records: Vec<Spanned<RecordEntry>>,
+    /// DNSSEC: `false` leaves the zone unsigned, `true` requires its key;
+    /// absent, the zone is signed when its key exists (RFC 4035 §2).
+    signed: Option<bool>,
+    /// DNSSEC: `"nsec"` (the default, RFC 4034 §4) or `"nsec3"` (RFC 5155).
+    denial: Option<crate::dnssec::Denial>,
+    /// DNSSEC: the algorithm `resolver lab keygen` makes the zone's key
+    /// with: 15 Ed25519 (the default, RFC 8080) or 13 ECDSA P-256 (RFC 6605).
+    algorithm: Option<Spanned<u8>>,
 }
 
 /// The `[soa]` table (RFC 1035 §3.3.13).
@@ -125,7 +133,27 @@ impl Loader<'_> {
                 Err(kind) => self.out.record_error(&origin_of, kind),
             }
         }
-        self.out.assemble(origin, records)
+        let algorithm = match &file.algorithm {
+            None => crate::dnssec::KeyAlgorithm::default(),
+            Some(value) => match crate::dnssec::KeyAlgorithm::from_number(*value.get_ref()) {
+                Some(algorithm) => algorithm,
+                None => {
+                    let line = self.line_of(value.span().start);
+                    self.out
+                        .error_at(line, ZoneErrorKind::BadAlgorithm(*value.get_ref()));
+                    crate::dnssec::KeyAlgorithm::default()
+                }
+            },
+        };
+        let options = super::ZoneOptions {
+            signed: file.signed,
+            denial: file.denial.unwrap_or_default(),
+            algorithm,
+        };
+        self.out.assemble(origin, records).map(|mut zone| {
+            zone.options = options;
+            zone
+        })
     }
 
     fn check_ttl(&self, ttl: i64) -> Result<u32, ZoneErrorKind> {

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+use crate::dnssec::{Denial, KeyAlgorithm, Security};
+
 pub use error::{ZoneError, ZoneErrorKind};
 pub use load::load_zone_file;
 pub use set::{LoadErrors, NameServer, ZoneSet};
@@ -35,9 +37,22 @@ pub use source::ZoneSource;
 pub struct RRset {
     /// The records, in the order the zone file gave them.
     pub records: Vec<Record>,
+    /// The RRSIGs over the set, when the zone is signed (RFC 4035 §2.2).
+    pub signatures: Vec<Record>,
+    /// True for a set that signing made (DNSKEY, DS, NSEC, NSEC3PARAM), not the zone file.
+    pub generated: bool,
 }
 
 impl RRset {
+    /// A set of records from the zone file, not signed.
+    pub fn new(records: Vec<Record>) -> Self {
+        RRset {
+            records,
+            signatures: Vec::new(),
+            generated: false,
+        }
+    }
+
     /// The type shared by every record of the set.
     pub fn record_type(&self) -> RecordType {
         self.records[0].record_type()
@@ -82,6 +97,19 @@ pub struct Zone {
     soa: Record,
     nodes: HashMap<Name, Node>,
     record_count: usize,
+    options: ZoneOptions,
+    security: Option<Security>,
+}
+
+/// The DNSSEC options of a zone file (`signed`, `denial`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ZoneOptions {
+    /// `signed = true | false`; absent: signed when the zone has a key.
+    pub signed: Option<bool>,
+    /// `denial = "nsec" | "nsec3"` (RFC 4034 §4, RFC 5155).
+    pub denial: Denial,
+    /// `algorithm = 13 | 15`: what `resolver lab keygen` makes the key with.
+    pub algorithm: KeyAlgorithm,
 }
 
 impl Zone {
@@ -169,6 +197,49 @@ impl Zone {
     /// Every owner name of the zone with its node, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
         self.nodes.iter()
+    }
+
+    /// The zone file's DNSSEC options.
+    pub fn options(&self) -> ZoneOptions {
+        self.options
+    }
+
+    /// What signing added, when the zone is signed (RFC 4035 §2).
+    pub fn security(&self) -> Option<&Security> {
+        self.security.as_ref()
+    }
+
+    /// True when the zone was signed at load.
+    pub fn is_signed(&self) -> bool {
+        self.security.is_some()
+    }
+
+    /// Every node, to be changed by signing.
+    pub(crate) fn nodes_mut(&mut self) -> impl Iterator<Item = (&Name, &mut Node)> {
+        self.nodes.iter_mut()
+    }
+
+    /// Adds an RRset that signing made at a name of the zone.
+    pub(crate) fn add_generated(&mut self, records: Vec<Record>) {
+        let Some(first) = records.first() else {
+            return;
+        };
+        let name = first.name.clone();
+        let mut rrset = RRset::new(records);
+        rrset.generated = true;
+        self.nodes.entry(name).or_default().rrsets.push(rrset);
+    }
+
+    /// Marks the zone signed.
+    pub(crate) fn set_security(&mut self, security: Security) {
+        self.security = Some(security);
+    }
+}
+
+impl Node {
+    /// Every RRset at this name, to be signed.
+    pub(crate) fn rrsets_mut(&mut self) -> &mut [RRset] {
+        &mut self.rrsets
     }
 }
 

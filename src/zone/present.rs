@@ -25,6 +25,17 @@ pub fn file_name(origin: &Name) -> String {
 /// the SOA, then every RRset in name order, each record with its TTL and
 /// class, names relative to the origin (absolute in the root zone).
 pub fn to_master(zone: &Zone) -> String {
+    master_text(zone, false)
+}
+
+/// As [`to_master`], with what signing added: the DNSKEY, DS, NSEC or
+/// NSEC3PARAM sets, every RRSIG and the NSEC3 chain (RFC 4034, RFC 5155),
+/// so that `ldns-verify-zone` or `dnssec-verify` can check the signed zone.
+pub fn to_master_signed(zone: &Zone) -> String {
+    master_text(zone, true)
+}
+
+fn master_text(zone: &Zone, signed: bool) -> String {
     let origin = zone.origin();
     let mut text = String::new();
     // Writing to a String cannot fail.
@@ -43,11 +54,30 @@ pub fn to_master(zone: &Zone) -> String {
             continue;
         };
         for rrset in node.rrsets() {
+            if rrset.generated && !signed {
+                continue;
+            }
             for record in &rrset.records {
                 if record.record_type() != RecordType::SOA {
                     write_record(&mut text, origin, record);
                 }
             }
+            if signed {
+                for signature in &rrset.signatures {
+                    write_record(&mut text, origin, signature);
+                }
+            }
+        }
+    }
+    let chain = zone.security().and_then(|security| security.nsec3.as_ref());
+    for entry in chain
+        .filter(|_| signed)
+        .map(|chain| chain.entries.as_slice())
+        .unwrap_or_default()
+    {
+        write_record(&mut text, origin, &entry.record);
+        for signature in &entry.signatures {
+            write_record(&mut text, origin, signature);
         }
     }
     text
@@ -69,7 +99,8 @@ fn relative(name: &Name, origin: &Name) -> String {
     if name == origin {
         return "@".to_string();
     }
-    let below = name.num_labels().saturating_sub(origin.num_labels()) as usize;
+    // Counted with a leading `*` (num_labels discounts it, RFC 4034 §3.1.3).
+    let below = crate::names::label_count(name).saturating_sub(crate::names::label_count(origin));
     if origin.is_root() || !origin.zone_of(name) {
         return name.to_string();
     }
@@ -155,6 +186,8 @@ mod tests {
         assert_eq!(relative(&name("gaia.cs.umass.edu."), &origin), "gaia.cs");
         assert_eq!(relative(&name("dns.poly.edu."), &origin), "dns.poly.edu.");
         assert_eq!(relative(&name("edu."), &Name::root()), "edu.");
+        assert_eq!(relative(&name("*.umass.edu."), &origin), "*");
+        assert_eq!(relative(&name("*.cs.umass.edu."), &origin), "*.cs");
     }
 
     #[test]

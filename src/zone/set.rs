@@ -8,10 +8,15 @@ use std::sync::Arc;
 
 use hickory_proto::rr::{Name, RData};
 
+use hickory_proto::dnssec::rdata::DS;
+
 use super::Zone;
 use super::error::{ZoneError, ZoneErrorKind};
 use super::load::parse_zone;
 use super::master::parse_master;
+use crate::dnssec::keys::KEYS_FOLDER;
+use crate::dnssec::sign::{Standing, Validity, sign_zone, standing};
+use crate::dnssec::{KeyError, Keyring};
 use crate::names::label_count;
 
 /// Every error found while loading a zone folder.
@@ -51,6 +56,15 @@ pub struct ZoneSet {
 impl ZoneSet {
     /// Loads every zone file (`*.toml`, `*.zone`) of a folder, reporting every error of every file.
     pub fn load_dir(dir: &Path) -> Result<Self, LoadErrors> {
+        Self::load_dir_keyed(dir, true)
+    }
+
+    /// As [`ZoneSet::load_dir`], reading no keys: every zone unsigned (`resolver lab keygen`).
+    pub fn load_dir_unsigned(dir: &Path) -> Result<Self, LoadErrors> {
+        Self::load_dir_keyed(dir, false)
+    }
+
+    fn load_dir_keyed(dir: &Path, with_keys: bool) -> Result<Self, LoadErrors> {
         let read_error = |path: &Path, error| ZoneError {
             file: path.to_path_buf(),
             line: None,
@@ -73,13 +87,25 @@ impl ZoneSet {
                 Err(error) => errors.push(read_error(&file, error)),
             }
         }
-        with_errors(errors, Self::load_texts(texts))
+        let keys_dir = dir.join(KEYS_FOLDER);
+        let keyring = match with_keys.then(|| Keyring::load_dir(&keys_dir)) {
+            None => Keyring::empty(),
+            Some(Ok(keyring)) => keyring,
+            Some(Err(found)) => {
+                errors.extend(found.into_iter().map(key_error));
+                Keyring::empty()
+            }
+        };
+        with_errors(errors, Self::load_signed(texts, &keyring, &keys_dir))
     }
 
-    /// Parses zone files given as (path, text), each by its extension
-    /// (`.toml`, or `.zone` for an RFC 1035 master file), reporting every error of every file; `path` names the file in errors.
-    pub fn load_texts(
+    /// As [`ZoneSet::load_texts`], each zone signed with its key from
+    /// `keyring` (read from `keys_dir`, named in errors) unless its file
+    /// says `signed = false` (RFC 4035 §2).
+    pub fn load_signed(
         files: impl IntoIterator<Item = (PathBuf, String)>,
+        keyring: &Keyring,
+        keys_dir: &Path,
     ) -> Result<Self, LoadErrors> {
         let mut errors = Vec::new();
         let mut zones = Vec::new();
@@ -94,7 +120,16 @@ impl ZoneSet {
                 Err(mut found) => errors.append(&mut found),
             }
         }
+        errors.extend(sign_all(&mut zones, keyring, keys_dir, Validity::now()));
         with_errors(errors, Self::from_zones(zones))
+    }
+
+    /// Parses zone files given as (path, text), each by its extension
+    /// (`.toml`, or `.zone` for an RFC 1035 master file), reporting every error of every file; `path` names the file in errors.
+    pub fn load_texts(
+        files: impl IntoIterator<Item = (PathBuf, String)>,
+    ) -> Result<Self, LoadErrors> {
+        Self::load_signed(files, &Keyring::empty(), Path::new(KEYS_FOLDER))
     }
 
     /// Puts loaded zones together, refusing two zones for one origin and zones nobody can serve.
@@ -214,6 +249,79 @@ impl ZoneSet {
         (0..=label_count(name))
             .rev()
             .find_map(|labels| self.zones.get(&name.trim_to(labels)))
+    }
+}
+
+/// Signs each zone that has a key and does not say `signed = false`,
+/// putting the DS of each signed child into its parent first (RFC 4035 §2.4).
+fn sign_all(
+    zones: &mut [Zone],
+    keyring: &Keyring,
+    keys_dir: &Path,
+    validity: Validity,
+) -> Vec<ZoneError> {
+    let mut errors = Vec::new();
+    let mut ds_of: HashMap<Name, DS> = HashMap::new();
+    let mut signing: Vec<bool> = Vec::with_capacity(zones.len());
+    for zone in zones.iter() {
+        let key = keyring.get(zone.origin());
+        let sign = match (zone.options().signed, key) {
+            (Some(false), _) | (None, None) => false,
+            (Some(true), None) => {
+                let kind = ZoneErrorKind::MissingKey {
+                    origin: zone.origin().clone(),
+                    keys: keys_dir.to_path_buf(),
+                };
+                errors.push(zone_error(zone, kind));
+                false
+            }
+            (_, Some(key)) => match key.ds() {
+                Ok(ds) => {
+                    ds_of.insert(zone.origin().clone(), ds);
+                    true
+                }
+                Err(error) => {
+                    errors.push(key_error(error));
+                    false
+                }
+            },
+        };
+        signing.push(sign);
+    }
+    for (zone, sign) in zones.iter_mut().zip(signing) {
+        let Some(key) = keyring.get(zone.origin()).filter(|_| sign) else {
+            continue;
+        };
+        let child_ds: Vec<(Name, DS)> = zone
+            .nodes()
+            .filter(|(name, _)| standing(zone, name) == Standing::Delegation)
+            .filter_map(|(name, _)| Some((name.clone(), ds_of.get(name)?.clone())))
+            .collect();
+        if let Err(error) = sign_zone(zone, key, &child_ds, validity) {
+            errors.push(zone_error(zone, ZoneErrorKind::Sign(error)));
+        }
+    }
+    errors
+}
+
+fn zone_error(zone: &Zone, kind: ZoneErrorKind) -> ZoneError {
+    ZoneError {
+        file: zone.file().to_path_buf(),
+        line: None,
+        record: None,
+        what: None,
+        kind,
+    }
+}
+
+/// A key file's error, naming the key file.
+fn key_error(error: KeyError) -> ZoneError {
+    ZoneError {
+        file: error.file.clone(),
+        line: None,
+        record: None,
+        what: None,
+        kind: ZoneErrorKind::Key(error),
     }
 }
 

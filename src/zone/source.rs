@@ -8,6 +8,8 @@ use serde::Deserialize;
 
 use super::set::{LoadErrors, ZoneSet};
 use crate::builtin;
+use crate::dnssec::Keyring;
+use crate::dnssec::keys::KEYS_FOLDER;
 
 /// The zones to serve: `[lab] zones`, `--zones DIR`, or the built-in lab.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -31,12 +33,19 @@ impl ZoneSource {
         match self {
             ZoneSource::Folder(dir) => ZoneSet::load_dir(dir),
             ZoneSource::BuiltIn => {
-                ZoneSet::load_texts(builtin::ZONES.iter().map(|(file, text)| {
+                let keys_dir = Path::new(builtin::ZONES_LABEL).join(KEYS_FOLDER);
+                let keys = builtin::KEYS
+                    .iter()
+                    .map(|(file, text)| (keys_dir.join(file), (*text).to_string()));
+                // The keys are compiled in and a test loads them: they are valid.
+                let keyring = Keyring::from_texts(keys).unwrap_or_default();
+                let zones = builtin::ZONES.iter().map(|(file, text)| {
                     (
                         Path::new(builtin::ZONES_LABEL).join(file),
                         (*text).to_string(),
                     )
-                }))
+                });
+                ZoneSet::load_signed(zones, &keyring, &keys_dir)
             }
         }
     }

@@ -89,7 +89,8 @@ impl Cache {
     }
 
     /// Removes the entries of `name` (of `record_type` only, if given; with
-    /// `subtree`, every name at or under it too) and returns how many went.
+    /// `subtree`, every name at or under it too) and returns how many went
+    /// (as listed: what is kept beside an answer goes with it uncounted).
     /// Answers encoded from the cache are not replayed after it (the
     /// generation changes).
     pub fn flush(&self, name: &Name, record_type: Option<RecordType>, subtree: bool) -> usize {
@@ -115,7 +116,10 @@ impl Cache {
             self.entries.invalidate(key);
         }
         self.generation.fetch_add(1, Ordering::Relaxed);
-        doomed.len()
+        // What is kept beside an answer (its sections, its RRSIGs, its
+        // proof) goes with it, but is not counted apart from it.
+        let listed = [Kind::RRset, Kind::NxDomain, Kind::Delegation].map(|kind| kind as u8);
+        doomed.iter().filter(|key| listed.contains(&key[0])).count()
     }
 
     /// The live NXDOMAIN entry of `name`, explained.
