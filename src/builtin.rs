@@ -66,11 +66,10 @@ pub const KEYS: &[(&str, &str)] = key_files![
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_file_of_the_zone_folder_is_built_in() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ZONES_FOLDER);
-        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
-            .expect("the zones folder")
+    /// The names of the files in `folder` (under the crate) ending in one of `endings`, sorted.
+    fn files_in(folder: std::path::PathBuf, endings: &[&str]) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
             .map(|entry| {
                 entry
                     .expect("an entry")
@@ -78,11 +77,21 @@ mod tests {
                     .to_string_lossy()
                     .into_owned()
             })
-            .filter(|name| name.ends_with(".toml") || name.ends_with(".zone"))
+            .filter(|name| endings.iter().any(|ending| name.ends_with(ending)))
             .collect();
-        on_disk.sort();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_file_of_the_zone_folder_is_built_in() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ZONES_FOLDER);
         let built_in: Vec<&str> = ZONES.iter().map(|(name, _)| *name).collect();
-        assert_eq!(on_disk, built_in, "add new zone files to builtin::ZONES");
+        assert_eq!(
+            files_in(folder, &[".toml", ".zone"]),
+            built_in,
+            "add new zone files to builtin::ZONES"
+        );
     }
 
     #[test]
@@ -90,20 +99,12 @@ mod tests {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(ZONES_FOLDER)
             .join(crate::dnssec::keys::KEYS_FOLDER);
-        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
-            .expect("the keys folder")
-            .map(|entry| {
-                entry
-                    .expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .filter(|name| name.ends_with(".key"))
-            .collect();
-        on_disk.sort();
         let built_in: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(on_disk, built_in, "add new key files to builtin::KEYS");
+        assert_eq!(
+            files_in(folder, &[".key"]),
+            built_in,
+            "add new key files to builtin::KEYS"
+        );
     }
 
     #[test]
