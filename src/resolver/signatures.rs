@@ -17,7 +17,7 @@ use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use super::Resolver;
-use super::cache::{Beside, Sections};
+use super::cache::{Beside, Credibility, Sections};
 use super::iterate::{Outcome, Resolution, Step, chain_end};
 use crate::clock;
 
@@ -73,6 +73,8 @@ impl Resolver {
             return; // an unsigned world pays nothing
         }
         let now = clock::now();
+        // Ranked as the answer they came with is (RFC 2181 §5.4.1).
+        let rank = Credibility::of_answer(reply.authoritative);
         let (Step::Done(chain, _) | Step::Alias(chain, _)) = step;
         let answered: Vec<&Record> = match step {
             Step::Done(_, Outcome::Answer(records)) => chain.iter().chain(records).collect(),
@@ -98,8 +100,9 @@ impl Resolver {
                 additional: Vec::new(),
             };
             let ttl = self.cache.clamp_ttl(ttl);
+            let what = (owner, record_type);
             self.cache
-                .insert_beside(Beside::Signatures, owner, record_type, &kept, ttl, now);
+                .insert_beside(Beside::Signatures, what, &kept, ttl, rank, now);
         }
         if let Step::Done(chain, outcome @ (Outcome::NoData(soa) | Outcome::NxDomain(soa))) = step {
             let end = chain_end(chain, name);
@@ -113,9 +116,9 @@ impl Resolver {
                 additional: Vec::new(),
             };
             let ttl = soa.as_ref().map_or(0, |soa| soa.ttl);
-            let record_type = denial_type(outcome, qtype);
+            let what = (&end, denial_type(outcome, qtype));
             self.cache
-                .insert_beside(Beside::Denial, &end, record_type, &proof, ttl, now);
+                .insert_beside(Beside::Denial, what, &proof, ttl, rank, now);
         }
     }
 

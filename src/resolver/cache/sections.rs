@@ -66,7 +66,15 @@ impl Cache {
         ttl: u32,
         now: Instant,
     ) {
-        self.insert_beside(Beside::Sections, name, record_type, sections, ttl, now);
+        let what = (name, record_type);
+        self.insert_beside(
+            Beside::Sections,
+            what,
+            sections,
+            ttl,
+            Credibility::Referral,
+            now,
+        );
     }
 
     /// True once DNSSEC records have been kept beside an answer (since the
@@ -77,17 +85,28 @@ impl Cache {
 
     /// Keeps `sections` as what `beside` the answer to `name`/`record_type`
     /// is, for `ttl` (already clamped); empty, whatever was kept is removed,
-    /// so that nothing outlives the answer it came with.
+    /// so that nothing outlives the answer it came with. DNSSEC records
+    /// follow the rule of what they sign (RFC 2181 §5.4.1): a live entry of
+    /// a higher `credibility` is neither replaced nor removed.
     pub fn insert_beside(
         &self,
         beside: Beside,
-        name: &Name,
-        record_type: RecordType,
+        (name, record_type): (&Name, RecordType),
         sections: &Sections,
         ttl: u32,
+        credibility: Credibility,
         now: Instant,
     ) {
         let dnssec = beside != Beside::Sections;
+        if dnssec && self.signed.load(Ordering::Relaxed) {
+            let key = KeyBuf::new(beside.kind(), record_type, name);
+            if self
+                .credibility(&key, now)
+                .is_some_and(|kept| kept > credibility)
+            {
+                return; // what they sign was not replaced either
+            }
+        }
         if sections.is_empty() {
             // Signatures of an RRset now cached without: gone with it.
             if dnssec && self.signed.load(Ordering::Relaxed) {
@@ -118,8 +137,8 @@ impl Cache {
         if ttl == 0 {
             return; // nothing is cached for a TTL of 0, nor is this
         }
-        // Always replaced: they go with the answer last cached.
-        let mut value = self.header(ttl, Content::Sections, &Credibility::Referral.into(), now);
+        // Sections are always replaced: they go with the answer last cached.
+        let mut value = self.header(ttl, Content::Sections, &credibility.into(), now);
         value.extend_from_slice(&authority.to_be_bytes());
         if pack(&records, &mut value).is_some() {
             self.entries.insert(key.as_slice().into(), value.into());

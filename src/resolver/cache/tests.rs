@@ -285,3 +285,34 @@ fn a_cached_dname_redirects_what_is_below_it_until_the_cache_is_emptied() {
     cache.clear();
     assert!(cache.dname_above(&below, start).is_none(), "emptied");
 }
+
+#[test]
+fn signatures_follow_the_rank_of_what_they_sign() {
+    let cache = cache();
+    let now = Instant::now();
+    let owner = name("www.t.");
+    // Any record stands in for an RRSIG here: the cache keeps what it is given.
+    let signed = Sections {
+        authority: vec![a("www.t.", 300)],
+        additional: Vec::new(),
+    };
+    let what = (&owner, RecordType::A);
+    let kept = |cache: &Cache| cache.beside(Beside::Signatures, &owner, RecordType::A, now);
+    cache.insert_beside(Beside::Signatures, what, &signed, 300, AUTH, now);
+    assert_eq!(kept(&cache), signed);
+    let none = Sections::default();
+    let lower = Credibility::NonAuthoritativeAnswer;
+    cache.insert_beside(Beside::Signatures, what, &none, 300, lower, now);
+    assert_eq!(kept(&cache), signed, "a lower rank neither removes them");
+    let other = Sections {
+        authority: vec![a("www.t.", 100)],
+        additional: Vec::new(),
+    };
+    cache.insert_beside(Beside::Signatures, what, &other, 300, lower, now);
+    assert_eq!(kept(&cache), signed, "nor replaces them");
+    cache.insert_beside(Beside::Signatures, what, &none, 300, AUTH, now);
+    assert!(
+        kept(&cache).is_empty(),
+        "the same rank without any removes them"
+    );
+}
