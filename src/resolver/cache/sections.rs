@@ -6,6 +6,10 @@
 //! They are kept beside the answer, under its name and type, and live as
 //! long as it; they are never served as an answer themselves (RFC 2181
 //! §5.4.1: additional data is not to be returned as an answer).
+//!
+//! The DNSSEC records of an answer are kept the same way ([`Beside`]): the
+//! RRSIGs over an RRset beside it, the proof of a negative answer beside
+//! that (resolver/signatures.rs).
 
 use std::sync::atomic::Ordering;
 
@@ -97,28 +101,26 @@ impl Cache {
         credibility: Credibility,
         now: Instant,
     ) {
+        let key = KeyBuf::new(beside.kind(), record_type, name);
         let dnssec = beside != Beside::Sections;
-        if dnssec && self.signed.load(Ordering::Relaxed) {
-            let key = KeyBuf::new(beside.kind(), record_type, name);
-            if self
+        // Until DNSSEC records are kept, there are none to outrank or remove.
+        let dnssec_kept = dnssec && self.signed.load(Ordering::Relaxed);
+        if dnssec_kept
+            && self
                 .credibility(&key, now)
                 .is_some_and(|kept| kept > credibility)
-            {
-                return; // what they sign was not replaced either
-            }
+        {
+            return; // what they sign was not replaced either
         }
         if sections.is_empty() {
-            // Signatures of an RRset now cached without: gone with it.
-            if dnssec && self.signed.load(Ordering::Relaxed) {
-                let key = KeyBuf::new(beside.kind(), record_type, name);
-                self.entries.invalidate(key.as_slice());
+            if dnssec_kept {
+                self.entries.invalidate(key.as_slice()); // signed before, not now: gone
             }
             return;
         }
         if dnssec {
             self.signed.store(true, Ordering::Relaxed);
         }
-        let key = KeyBuf::new(beside.kind(), record_type, name);
         let clamped = |records: &[Record]| -> Vec<Record> {
             records
                 .iter()
