@@ -129,9 +129,20 @@ pub(crate) fn start_lab(
     }
 }
 
-/// Serves until SIGINT or SIGTERM; on SIGHUP, reloads the lab's zones from
-/// their source (an invalid folder keeps the zones being served, and says why).
+/// How often a running lab loads and signs its zones again without being
+/// asked: at half the signatures' validity, so that no signature it serves
+/// is ever older than that (RFC 6781 §4.4.2: sign again well before expiry).
+pub const RESIGN_EVERY: Duration =
+    Duration::from_secs(crate::dnssec::keys::SIGNATURE_VALIDITY.as_secs() / 2);
+
+/// Serves until SIGINT or SIGTERM; on SIGHUP, and every [`RESIGN_EVERY`],
+/// reloads the lab's zones from their source, which signs them again (an
+/// invalid folder keeps the zones being served, and says why).
 async fn until_stopped(lab: Option<(&RunningLab, &ZoneSource)>) {
+    until_stopped_every(lab, RESIGN_EVERY).await;
+}
+
+async fn until_stopped_every(lab: Option<(&RunningLab, &ZoneSource)>, resign_every: Duration) {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
@@ -144,28 +155,35 @@ async fn until_stopped(lab: Option<(&RunningLab, &ZoneSource)>) {
         };
         #[cfg(not(unix))]
         let reload = std::future::pending::<Option<()>>();
+        let resign = async {
+            match lab {
+                Some(_) => tokio::time::sleep(resign_every).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = shutdown_signal() => return,
-            _ = reload => reload_lab(lab),
+            _ = reload => reload_lab(lab, "SIGHUP"),
+            _ = resign => reload_lab(lab, "signing again"),
         }
     }
 }
 
-fn reload_lab(lab: Option<(&RunningLab, &ZoneSource)>) {
+fn reload_lab(lab: Option<(&RunningLab, &ZoneSource)>, why: &str) {
     let Some((running, source)) = lab else {
-        tracing::info!("SIGHUP: no zones served here to reload");
+        tracing::info!("{why}: no zones served here to reload");
         return;
     };
     match running.reload(source) {
         Ok(reloaded) => {
-            tracing::info!("SIGHUP: reloaded {} zones from {source}", reloaded.zones);
+            tracing::info!("{why}: reloaded {} zones from {source}", reloaded.zones);
             for address in reloaded.unserved {
                 tracing::warn!(
                     "{address} serves a zone now, but has no listener: restart to serve it"
                 );
             }
         }
-        Err(errors) => tracing::error!("SIGHUP: kept the zones being served; {errors}"),
+        Err(errors) => tracing::error!("{why}: kept the zones being served; {errors}"),
     }
 }
 
@@ -281,5 +299,42 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lab signs its zones again on its own: after [`RESIGN_EVERY`],
+    /// every server's catalog is a new one, freshly signed.
+    #[tokio::test(start_paused = true)]
+    async fn a_running_lab_signs_its_zones_again_before_they_expire() {
+        let source = ZoneSource::BuiltIn;
+        let zones = source.load().expect("the built-in lab loads");
+        let lab = BoundLab::bind(&zones, 0, &Limits::default()).expect("loopback binds");
+        let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
+        let running = lab.serve(None, &shutdown, &tasks);
+        let root = std::net::IpAddr::from([127, 0, 1, 1]);
+        let before = running.published(root).expect("the root is served");
+        let every = Duration::from_secs(3600);
+        tokio::select! {
+            _ = until_stopped_every(Some((&running, &source)), every) => panic!("stopped"),
+            _ = tokio::time::sleep(every / 2) => {}
+        }
+        let same = running.published(root).expect("served");
+        assert!(Arc::ptr_eq(&before, &same), "nothing is signed again early");
+        tokio::select! {
+            _ = until_stopped_every(Some((&running, &source)), every) => panic!("stopped"),
+            _ = tokio::time::sleep(every + Duration::from_secs(1)) => {}
+        }
+        let after = running.published(root).expect("served");
+        assert!(
+            !Arc::ptr_eq(&before, &after),
+            "signed again after the interval"
+        );
+        let root_zone = after.catalog.zone(&hickory_proto::rr::Name::root());
+        assert!(root_zone.is_some_and(|zone| zone.is_signed()), "and signed");
+        shutdown.cancel();
     }
 }

@@ -171,6 +171,14 @@ pub struct Reloaded {
 }
 
 impl RunningLab {
+    /// The catalog the server on `address` answers from now, if any.
+    #[cfg(test)]
+    pub fn published(&self, address: IpAddr) -> Option<Arc<Published>> {
+        self.catalogs
+            .get(&address)
+            .map(|catalog| catalog.load_full())
+    }
+
     /// What the servers answered, by zone and RCODE, when they count it.
     pub fn counters(&self) -> Option<Arc<AuthorityCounters>> {
         self.counters.clone()
