@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! reply ──▶ RRSIGs over each RRset of the answer section ──▶ cache, beside the RRset (owner, type covered)
-//!       └─▶ negative answer: RRSIG(SOA), NSEC / NSEC3 and theirs ──▶ cache, beside the negative answer
+//!       └─▶ RRSIG(SOA), NSEC / NSEC3 and theirs (a negative or wildcard answer's proof) ──▶ cache, beside the answer
 //! response to a client with DO ◀── both, each RRset with its RRSIGs (RFC 4035 §3.1.1, §3.1.3)
 //! ```
 //!
@@ -54,8 +54,10 @@ fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
 impl Resolver {
     /// Keeps the DNSSEC records of `reply`, whose answer the walk made into
     /// `step`: the RRSIGs over each RRset it cached (the chain's links, the
-    /// answer), and for a negative answer its proof, each for as long as
-    /// what it signs or proves (RFC 4035 §2.2: an RRSIG's TTL is its RRset's).
+    /// answer), and the NSEC/NSEC3 records of its authority section (a
+    /// negative answer's proof, or a wildcard answer's, RFC 4035 §3.1.3.3),
+    /// each for as long as what it signs or proves (RFC 4035 §2.2: an
+    /// RRSIG's TTL is its RRset's).
     pub(super) fn keep_signatures(
         &self,
         reply: &Message,
@@ -104,7 +106,16 @@ impl Resolver {
             self.cache
                 .insert_beside(Beside::Signatures, what, &kept, ttl, rank, now);
         }
-        if let Step::Done(chain, outcome @ (Outcome::NoData(soa) | Outcome::NxDomain(soa))) = step {
+        if let Step::Done(chain, outcome) = step {
+            // A negative answer's proof lives as long as its SOA; a wildcard
+            // answer's (that no closer name exists) as long as the answer.
+            let ttl = match outcome {
+                Outcome::NoData(soa) | Outcome::NxDomain(soa) => {
+                    soa.as_ref().map_or(0, |soa| soa.ttl)
+                }
+                Outcome::Answer(records) => records.iter().map(|r| r.ttl).min().unwrap_or(0),
+                Outcome::YxDomain => return,
+            };
             let end = chain_end(chain, name);
             let proof = Sections {
                 authority: reply
@@ -115,7 +126,7 @@ impl Resolver {
                     .collect(),
                 additional: Vec::new(),
             };
-            let ttl = soa.as_ref().map_or(0, |soa| soa.ttl);
+            let ttl = self.cache.clamp_ttl(ttl);
             let what = (&end, denial_type(outcome, qtype));
             self.cache
                 .insert_beside(Beside::Denial, what, &proof, ttl, rank, now);
@@ -123,8 +134,9 @@ impl Resolver {
     }
 
     /// Adds to `response` (to a client that set DO) the RRSIGs over each
-    /// RRset of its answer section and, for a negative answer, the proof
-    /// that came with it (RFC 4035 §3.1.1, §3.1.3), as cached.
+    /// RRset of its answer section and the NSEC/NSEC3 proof that came with
+    /// it: a negative answer's, or a wildcard answer's that no closer name
+    /// exists (RFC 4035 §3.1.1, §3.1.3), as cached.
     pub(super) fn add_signatures(
         &self,
         response: &mut Message,
@@ -146,10 +158,7 @@ impl Resolver {
                 .beside(Beside::Signatures, &owner, record_type, now);
             response.answers.extend(kept.authority);
         }
-        if matches!(
-            resolution.outcome,
-            Outcome::NoData(_) | Outcome::NxDomain(_)
-        ) {
+        if !matches!(resolution.outcome, Outcome::YxDomain) {
             let end = chain_end(&resolution.chain, name);
             let record_type = denial_type(&resolution.outcome, qtype);
             let proof = self.cache.beside(Beside::Denial, &end, record_type, now);
