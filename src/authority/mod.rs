@@ -107,7 +107,7 @@ impl Authority {
             .catalog
             .lookup(&query.name, query.query_type)
             .ok_or(ResponseCode::Refused)?;
-        if answer::dnssec_ok(request) {
+        if request.dnssec_ok() {
             secure::add_dnssec_records(&published.catalog, &mut answer, &query.name);
         }
         Ok(answer)

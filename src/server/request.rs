@@ -115,7 +115,7 @@ impl Request {
         response.metadata.response_code = code;
         if code == ResponseCode::BADVERS {
             response.queries.clear(); // RFC 6891 §6.1.3: BADVERS carries an OPT, nothing else
-            response.edns = Some(server_edns());
+            response.edns.get_or_insert_with(server_edns); // DO copied, as in every response
         }
         response
     }

@@ -54,11 +54,8 @@ impl Cache {
             let Some((kind, owner, owner_type)) = decode_key(&key) else {
                 continue;
             };
-            let kind = match kind {
-                k if k == Kind::RRset as u8 => EntryKind::RRset,
-                k if k == Kind::NxDomain as u8 => EntryKind::NxDomain,
-                k if k == Kind::Delegation as u8 => EntryKind::Delegation,
-                _ => continue, // the sections kept beside an answer are not an entry of their own
+            let Some(kind) = listed_kind(kind) else {
+                continue;
             };
             if !in_bailiwick(&owner, name) || record_type.is_some_and(|t| t != owner_type) {
                 continue;
@@ -118,13 +115,26 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::Relaxed);
         // What is kept beside an answer (its sections, its RRSIGs, its
         // proof) goes with it, but is not counted apart from it.
-        let listed = [Kind::RRset, Kind::NxDomain, Kind::Delegation].map(|kind| kind as u8);
-        doomed.iter().filter(|key| listed.contains(&key[0])).count()
+        doomed
+            .iter()
+            .filter(|key| listed_kind(key[0]).is_some())
+            .count()
     }
 
     /// The live NXDOMAIN entry of `name`, explained.
     fn nx_domain_info(&self, name: &Name, now: Instant) -> Option<EntryInfo> {
         self.info(&KeyBuf::new(Kind::NxDomain, RecordType::ANY, name), now)
+    }
+}
+
+/// The kind a key's kind byte lists as; `None` for what is kept beside an
+/// answer (its sections, RRSIGs and proof), which is not an entry of its own.
+fn listed_kind(kind: u8) -> Option<EntryKind> {
+    match kind {
+        k if k == Kind::RRset as u8 => Some(EntryKind::RRset),
+        k if k == Kind::NxDomain as u8 => Some(EntryKind::NxDomain),
+        k if k == Kind::Delegation as u8 => Some(EntryKind::Delegation),
+        _ => None,
     }
 }
 
