@@ -129,6 +129,11 @@ pub enum Command {
         /// where they were learned, how the one asked ranked among the others.
         #[arg(long)]
         explain: bool,
+        /// Validate with DNSSEC (the lab root's key as trust anchor): the DS
+        /// and DNSKEY messages among the others, the host asking with DO,
+        /// and the chain of trust at the end (RFC 4033 §3.1).
+        #[arg(long)]
+        dnssec: bool,
         /// How the local server gets the answer.
         #[arg(long, value_enum, default_value = "iterative")]
         mode: TraceMode,

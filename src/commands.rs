@@ -187,6 +187,18 @@ fn reload_lab(lab: Option<(&RunningLab, &ZoneSource)>, why: &str) {
     }
 }
 
+/// True when the resolver starts from the lab's roots with no trust anchor
+/// configured: the lab root's key is then its anchor (`[dnssec]`).
+pub fn lab_validates(config: &Config, zones: &crate::zone::ZoneSet) -> bool {
+    let lab_roots = root_addresses(zones);
+    let from_lab_roots = match &config.resolver.roots {
+        None => !lab_roots.is_empty(),
+        Some(Roots::Addresses(roots)) => roots.iter().all(|root| lab_roots.contains(root)),
+        Some(Roots::Iana) => false,
+    };
+    from_lab_roots && config.dnssec.trust_anchors.is_empty()
+}
+
 /// `resolver serve`: the recursive resolver on `[server] listen`, with the
 /// lab's servers in-process when `[lab]` is present, until SIGINT or SIGTERM.
 pub async fn serve(config: &Config) -> Result<()> {
@@ -194,7 +206,11 @@ pub async fn serve(config: &Config) -> Result<()> {
     let tasks = TaskTracker::new();
     let (zones, running_lab) = start_lab(config, None, &shutdown, &tasks)?;
     let roots = roots_for(config, &root_addresses(&zones));
-    let resolver = Arc::new(Resolver::new(config, &roots, None));
+    let resolver = Resolver::new(config, &roots, None);
+    let resolver = Arc::new(match lab_validates(config, &zones) {
+        true => resolver.with_trust_anchors(config, crate::lab::root_trust_anchors(&zones)),
+        false => resolver,
+    });
     // A forward or stub zone for "." replaces the roots: nothing to prime.
     if roots == Roots::Iana && !resolver.configured_zones().covers_root() {
         tasks.spawn(keep_primed(resolver.clone(), shutdown.clone()));
@@ -247,6 +263,12 @@ pub async fn serve(config: &Config) -> Result<()> {
         "roots: {roots:?}, nameservers queried on port {}",
         config.upstream_port()
     );
+    match service.resolver().validating() {
+        true => tracing::info!("DNSSEC: answers validated (RFC 4035 §5)"),
+        false => tracing::info!(
+            "DNSSEC: answers not validated (no trust anchor, or [dnssec] validate = false)"
+        ),
+    }
     let lab = running_lab
         .as_ref()
         .zip(config.lab.as_ref().map(|lab| &lab.zones));

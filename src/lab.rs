@@ -214,3 +214,27 @@ pub fn root_addresses(zones: &ZoneSet) -> Vec<IpAddr> {
         })
         .unwrap_or_default()
 }
+
+/// The lab root's DNSKEY RRset as trust anchors (RFC 4035 §4.4), the way
+/// a resolver on the Internet is given IANA's: empty when the root zone is
+/// unsigned or absent.
+pub fn root_trust_anchors(zones: &ZoneSet) -> Vec<crate::validator::TrustAnchor> {
+    use hickory_proto::dnssec::rdata::DNSKEY;
+    use hickory_proto::rr::{Name, RecordData, RecordType};
+    let root = Name::root();
+    let Some(keys) = zones
+        .get(&root)
+        .and_then(|zone| zone.rrset(&root, RecordType::DNSKEY))
+    else {
+        return Vec::new();
+    };
+    keys.records
+        .iter()
+        .filter_map(|record| DNSKEY::try_borrow(&record.data))
+        .filter(|key| key.secure_entry_point())
+        .map(|key| crate::validator::TrustAnchor {
+            zone: root.clone(),
+            anchor: crate::validator::Anchor::Dnskey(key.clone()),
+        })
+        .collect()
+}

@@ -132,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             output,
             explain,
+            dnssec,
             mode,
         } => {
             let source = ConfigSource::choose(config);
@@ -151,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|_| anyhow::anyhow!("unknown record type {record_type:?}"))?,
                 mode,
                 explain,
+                dnssec,
                 configuration: Some(source.to_string()),
             };
             let run = runtime(&config)?.block_on(resolver::trace::trace(&config, &options))?;

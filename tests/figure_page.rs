@@ -110,6 +110,7 @@ fn question(
         reply: Message::query(),
         from_cache,
         why: Vec::new(),
+        chain: None,
     }
 }
 

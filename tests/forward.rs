@@ -337,6 +337,7 @@ async fn the_trace_shows_a_forwarded_query_as_recursive() {
         record_type: RecordType::A,
         mode: TraceMode::Iterative,
         explain: false,
+        dnssec: false,
         configuration: None,
     };
     let run = trace(&config, &options).await.expect("the trace runs");

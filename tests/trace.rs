@@ -13,6 +13,7 @@ fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
         record_type: RecordType::A,
         mode,
         explain: true,
+        dnssec: false,
         configuration: None,
     }
 }
@@ -366,4 +367,71 @@ fn the_binary_prints_text_and_json() {
     assert_eq!(objects[0]["kind"], "query");
     assert_eq!(objects[6]["kind"], "answer");
     assert_eq!(objects[7]["question"], "gaia.cs.umass.edu.");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dnssec_shows_the_ds_and_dnskey_messages_and_the_chain_of_trust() {
+    let config = shipped_config_on_free_port();
+    let mut options = options(
+        &["gaia.cs.umass.edu", "www.enterprise.com"],
+        TraceMode::Iterative,
+    );
+    options.dnssec = true;
+    let run = trace(&config, &options).await.expect("the trace runs");
+    let asked: Vec<String> = run.questions[0]
+        .messages
+        .iter()
+        .filter(|m| m.kind == Kind::Query)
+        .map(|m| format!("{} {}", m.qname, m.qtype))
+        .collect();
+    for link in [
+        "umass.edu. DS",
+        "edu. DS",
+        ". DNSKEY",
+        "edu. DNSKEY",
+        "umass.edu. DNSKEY",
+    ] {
+        assert!(
+            asked.iter().any(|question| question.starts_with(link)),
+            "{link} asked: {asked:?}"
+        );
+    }
+    assert!(
+        run.questions[0].reply.authentic_data,
+        "the host's answer has AD"
+    );
+    let chain = run.questions[0].chain.as_ref().expect("a chain of trust");
+    assert_eq!(
+        chain.links,
+        [
+            ". DNSKEY (trust anchor)",
+            "edu. DS",
+            "edu. DNSKEY",
+            "umass.edu. DS",
+            "umass.edu. DNSKEY"
+        ]
+    );
+    assert_eq!(chain.answer, "gaia.cs.umass.edu. A RRSIG: secure");
+    // The unsigned zone: where the chain stops, and the proof that says so.
+    let insecure = run.questions[1].chain.as_ref().expect("a chain of trust");
+    assert_eq!(insecure.security, "insecure");
+    assert!(
+        insecure
+            .links
+            .iter()
+            .any(|link| link.starts_with("enterprise.com. DS: none, com. NSEC proves it")),
+        "{:?}",
+        insecure.links
+    );
+    let text = resolver::trace::render_run(&run, resolver::trace::Format::Text).expect("text");
+    assert!(
+        text.contains("Chain of trust:\n    . DNSKEY (trust anchor)\n  → edu. DS\n"),
+        "{text}"
+    );
+    // Without --dnssec, the textbook's eight messages and no chain.
+    options.dnssec = false;
+    options.names.truncate(1);
+    let plain = trace(&config, &options).await.expect("the trace runs");
+    assert_eq!(plain.questions[0].messages.len(), 8);
+    assert!(plain.questions[0].chain.is_none());
 }

@@ -11,10 +11,12 @@ use serde::Deserialize;
 
 use crate::zone::ZoneSource;
 
+mod dnssec;
 mod forward;
 mod source;
 mod values;
 
+pub use dnssec::{DnssecConfig, parse_date};
 pub use forward::{ServerAddress, ZoneServers};
 pub use source::ConfigSource;
 pub use values::parse_size;
@@ -49,6 +51,9 @@ pub struct Config {
     pub stub: Vec<ZoneServers>,
     /// `[control]`: the HTTP control endpoint (metrics, the cache, flush); off when absent.
     pub control: Option<ControlConfig>,
+    /// `[dnssec]`: validation, trust anchors (RFC 4033 §5).
+    #[serde(default)]
+    pub dnssec: DnssecConfig,
 }
 
 /// `[control]`: the control endpoint (`/metrics`, `/cache`, `/cache/flush`, `/servers`).

@@ -97,6 +97,7 @@ fn figure(answered: &Answered, control: &Control) -> String {
             reply: Message::from_vec(&answered.response).unwrap_or_else(|_| Message::query()),
             from_cache: Vec::new(),
             why: Vec::new(),
+            chain: None,
         }],
         explain: false,
         configuration: None,

@@ -47,6 +47,8 @@ pub struct Budget {
     pub(super) queries_sent: usize,
     glueless_lookups: usize,
     in_progress: Vec<(Name, RecordType)>,
+    /// The validation work left (signatures, NSEC3 hashes: KeyTrap, CVE-2023-50387).
+    pub(super) validation: crate::validator::ValidationBudget,
 }
 
 impl Budget {
@@ -58,6 +60,7 @@ impl Budget {
             queries_sent: 0,
             glueless_lookups: 0,
             in_progress: Vec::new(),
+            validation: crate::validator::ValidationBudget::default(),
         }
     }
 

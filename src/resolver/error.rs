@@ -87,6 +87,10 @@ pub enum ResolveError {
         /// What went wrong with it.
         failure: Failure,
     },
+    /// The answer failed DNSSEC validation (RFC 4035 §5.5): SERVFAIL, with
+    /// the reason's Extended DNS Error (RFC 8914 §4).
+    #[error("{}", .0.text())]
+    Bogus(crate::validator::Bogus),
     /// The question failed a moment ago and is held in the failure cache
     /// (RFC 9520 §3): answered SERVFAIL without walking again.
     #[error("a failure cached for {seconds_left} s more (RFC 9520): {error}")]
@@ -137,6 +141,7 @@ impl ResolveError {
             },
             // The code of the failure held: no reachable authority, a network error...
             ResolveError::FailureCached { error, .. } => error.extended_error(),
+            ResolveError::Bogus(why) => why.info_code(),
             _ => ede::OTHER,
         }
     }

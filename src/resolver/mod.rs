@@ -13,6 +13,7 @@
 pub mod addresses;
 pub mod budget;
 pub mod cache;
+pub mod chain;
 pub mod counters;
 pub mod delegation;
 mod dname;
@@ -36,6 +37,8 @@ mod servers;
 pub mod service;
 mod signatures;
 pub mod stale;
+pub mod trust;
+pub mod validate;
 
 use std::time::Duration;
 
@@ -89,6 +92,14 @@ pub struct Resolver {
     /// Where the cached RRsets used and the servers chosen are reported
     /// (report.rs), if anywhere.
     reports: Option<crate::capture::ReportTap>,
+    /// Whether answers are validated (`[dnssec] validate`, RFC 4035 §5).
+    validating: bool,
+    /// The trust anchors validation starts from.
+    trust_points: trust::TrustPoints,
+    /// The zones' key states (trust.rs).
+    keys: trust::KeyCache,
+    /// The answers' verdicts (validate.rs).
+    verdicts: validate::Verdicts,
 }
 
 /// A finished resolution with what it cost.
@@ -100,6 +111,8 @@ pub struct Resolved {
     pub upstream_queries: usize,
     /// Its upstream messages, when someone watches (`/events`); else none.
     pub messages: Vec<crate::capture::Datagram>,
+    /// Its DNSSEC verdict, when validated (RFC 4035 §4.3).
+    pub security: Option<validate::Verdict>,
 }
 
 impl Resolver {
@@ -137,7 +150,40 @@ impl Resolver {
             counters: counters::Counters::default(),
             events: events::Events::default(),
             reports: None,
+            validating: false,
+            trust_points: trust::TrustPoints {
+                anchors: Vec::new(),
+                negative: config.dnssec.negative_trust_anchors.clone(),
+                date: config.dnssec.date,
+            },
+            keys: trust::KeyCache::default(),
+            verdicts: validate::Verdicts::default(),
         }
+        .with_trust_anchors(
+            config,
+            match (&config.dnssec.trust_anchors[..], roots) {
+                ([], Roots::Iana) => crate::validator::iana_root_anchors(),
+                (configured, _) => configured.to_vec(),
+            },
+        )
+    }
+
+    /// Validates from `anchors` unless `[dnssec] validate = false`; with
+    /// none, validates nothing. The lab's root key is given this way, for
+    /// the configuration has no anchors unless written in.
+    pub fn with_trust_anchors(
+        mut self,
+        config: &Config,
+        anchors: Vec<crate::validator::TrustAnchor>,
+    ) -> Self {
+        self.validating = !anchors.is_empty() && config.dnssec.validate.unwrap_or(true);
+        self.trust_points.anchors = anchors;
+        self
+    }
+
+    /// Whether answers are validated (RFC 4035 §5).
+    pub fn validating(&self) -> bool {
+        self.validating
     }
 
     /// The cache.
@@ -179,10 +225,19 @@ impl Resolver {
     pub async fn query(&self, qname: &Name, qtype: RecordType) -> Resolved {
         let mut budget = Budget::new(&self.settings.limits);
         let result = self.resolve(qname, qtype, &mut budget).await;
+        // RRSIGs are not signed themselves (RFC 4035 §2.2): such answers
+        // are passed on unvalidated, as Unbound passes them.
+        let security = match &result {
+            Ok(resolution) if self.validating && qtype != RecordType::RRSIG => {
+                Some(self.validated(qname, qtype, resolution, &mut budget).await)
+            }
+            _ => None,
+        };
         Resolved {
             result,
             upstream_queries: budget.queries_sent(),
             messages: Vec::new(),
+            security,
         }
     }
 

@@ -37,10 +37,18 @@ impl Resolver {
             Ok(Step::Alias(..)) => self.resolve(name, qtype, &mut budget).await,
             Err(error) => Err(error),
         };
+        let security = match &result {
+            Ok(resolution) if self.validating => {
+                self.forget_verdict(name, qtype); // the data is new
+                Some(self.validated(name, qtype, resolution, &mut budget).await)
+            }
+            _ => None,
+        };
         Resolved {
             result,
             upstream_queries: budget.queries_sent(),
             messages: Vec::new(),
+            security,
         }
     }
 }
@@ -84,6 +92,7 @@ pub fn prefetch_if_due(
                 result: Err(ResolveError::Abandoned(why)),
                 upstream_queries: 0,
                 messages: Vec::new(),
+                security: None,
             })
         },
     );

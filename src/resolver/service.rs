@@ -18,9 +18,11 @@ use super::in_flight::{InFlight, Joined};
 use super::prefetch::prefetch_if_due;
 use super::refresh::Refreshes;
 use super::stale::{Refreshed, refreshed_or_stale};
+use super::validate::Verdict;
 use super::{Outcome, Resolution, ResolveError, Resolved, Resolver};
 use crate::names::canonical;
 use crate::server::{Handler, Lifetime, Request, Response, ServerEvent};
+use crate::validator::Security;
 
 /// The resolver's request handler.
 pub struct Service {
@@ -109,6 +111,7 @@ fn shared_resolution(
                 result: Err(ResolveError::Abandoned(why)),
                 upstream_queries: 0,
                 messages: Vec::new(),
+                security: None,
             })
         },
     )
@@ -174,7 +177,25 @@ impl Handler for Service {
             return Response::Ready(refused(request));
         }
         let counters = self.resolver.counters();
-        if let Some(resolution) = self.resolver.from_cache(&query.name, query.query_type) {
+        // A validating resolver answers from the cache with the verdict
+        // remembered for the data; without one (or with CD: RFC 4035 §3.2.2)
+        // the data is validated first, on the resolution's path below.
+        let checking = self.resolver.validating()
+            && !request.message.metadata.checking_disabled
+            && query.query_type != RecordType::RRSIG;
+        let cached = self
+            .resolver
+            .from_cache(&query.name, query.query_type)
+            .map(|resolution| {
+                let verdict = checking
+                    .then(|| self.resolver.cached_verdict(&query.name, query.query_type))
+                    .flatten();
+                (resolution, verdict)
+            })
+            .filter(|(_, verdict)| {
+                !checking || verdict.is_some() || !request.message.recursion_desired
+            });
+        if let Some((resolution, verdict)) = cached {
             counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             prefetch_if_due(
                 &self.resolver,
@@ -184,7 +205,9 @@ impl Handler for Service {
                 query.query_type,
                 &resolution,
             );
-            let response = self.resolver.response(request, &Ok(resolution));
+            let response = self
+                .resolver
+                .response(request, &Ok(resolution), verdict.as_ref());
             self.log(request, &response, true, 0, started);
             return Response::Ready(response);
         }
@@ -197,7 +220,7 @@ impl Handler for Service {
         let stale = self.resolver.from_stale(&query.name, query.query_type);
         if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
             let Some(stale) = stale else {
-                let response = self.resolver.response(request, &Err(failed));
+                let response = self.resolver.response(request, &Err(failed), None);
                 self.log(request, &response, true, 0, started);
                 return Response::Ready(response);
             };
@@ -220,7 +243,8 @@ impl Handler for Service {
             let (response, upstream) =
                 match refreshed_or_stale(resolution, stale, timer, &refreshes, question).await {
                     Refreshed::Resolved(resolved) => {
-                        let response = resolver.response(&request, &resolved.result);
+                        let security = resolved.security.as_ref();
+                        let response = resolver.response(&request, &resolved.result, security);
                         let how = (
                             false,
                             resolved.upstream_queries,
@@ -341,15 +365,39 @@ impl Resolver {
     /// responses are minimal; minimal, a negative answer still carries the
     /// NS set that came beside its SOA, as Unbound's and Knot Resolver's do.
     /// A client that set DO gets the RRSIGs and denial proofs too (RFC 4035 §3.2.1).
+    ///
+    /// With its DNSSEC `security` (RFC 4035 §3.2.3): AD when secure and the
+    /// client set DO or AD (RFC 6840 §5.8); SERVFAIL with the Extended DNS
+    /// Error that says why when bogus, unless the client set CD (RFC 4035
+    /// §3.2.2, RFC 8914 §4).
     pub fn response(
         &self,
         request: &Request,
         result: &Result<Resolution, ResolveError>,
+        security: Option<&Verdict>,
     ) -> Message {
+        let checking_disabled = request.message.metadata.checking_disabled;
+        if let (Ok(_), Some(Security::Bogus(why)), false) = (result, security, checking_disabled) {
+            return answer(request, &Err(ResolveError::Bogus(*why)));
+        }
         let mut response = answer(request, result);
         let Ok(resolution) = result else {
             return response;
         };
+        match security {
+            Some(Security::Secure(())) => {
+                response.metadata.authentic_data =
+                    request.dnssec_ok() || request.message.metadata.authentic_data;
+            }
+            Some(insecure @ Security::Insecure(_)) => {
+                if let (Some((code, text)), Some(edns)) =
+                    (insecure.extended_error(), response.edns.as_mut())
+                {
+                    edns.options_mut().insert(extended_error(code, text));
+                }
+            }
+            _ => {}
+        }
         let query = request.query();
         let negative = matches!(
             resolution.outcome,

@@ -44,7 +44,7 @@ fn proves_denial(record: &Record) -> bool {
 
 /// The key a negative answer's proof is kept under: NXDOMAIN holds for
 /// every type, as the cache keeps it (RFC 2308 §5).
-fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
+pub(super) fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
     match outcome {
         Outcome::NxDomain(_) => RecordType::ANY,
         _ => qtype,

@@ -54,7 +54,7 @@ impl Resolver {
     /// The response with a stale answer: the answer, and the Extended DNS
     /// Error "Stale Answer" (RFC 8914 §4.4).
     pub fn stale_response(&self, request: &Request, stale: Resolution) -> Message {
-        let mut response = self.response(request, &Ok(stale));
+        let mut response = self.response(request, &Ok(stale), None);
         if let Some(edns) = response.edns.as_mut() {
             edns.options_mut().insert(super::service::extended_error(
                 ede::STALE_ANSWER,

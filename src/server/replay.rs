@@ -33,7 +33,7 @@ const HEADER_SIZE: usize = 12;
 /// A query understood just enough to look its answer up.
 #[derive(Debug, Clone)]
 pub struct QuickQuery {
-    /// The question (name in lower case), OPT presence, DO bit and size limit.
+    /// The question (name in lower case), OPT presence, the DO, CD and AD bits, and the size limit.
     pub key: Box<[u8]>,
     /// The question exactly as asked, echoed in a replay.
     pub question: Box<[u8]>,
@@ -95,11 +95,16 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
     let name_length = question.len() - 4;
     key.extend(question[..name_length].iter().map(u8::to_ascii_lowercase));
     key.extend_from_slice(&question[name_length..]);
-    key.push(match &edns {
+    // CD and AD change a validating resolver's answer (RFC 4035 §3.2.2,
+    // RFC 6840 §5.8): each asks its own.
+    let edns_flags = match &edns {
         None => 0,
         Some(edns) if edns.flags().dnssec_ok => 2,
         Some(_) => 1,
-    });
+    };
+    let checking_disabled = u8::from(metadata.checking_disabled) << 2;
+    let authentic_data = u8::from(metadata.authentic_data) << 3;
+    key.push(edns_flags | checking_disabled | authentic_data);
     key.extend_from_slice(&limit.to_be_bytes());
     Some(QuickQuery {
         key: key.into_boxed_slice(),

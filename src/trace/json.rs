@@ -2,7 +2,8 @@
 //! belongs to; a message after which a cached RRset was used instead of
 //! asking carries it in `from_cache` (cached.rs: records, source,
 //! learned_in_question, learned_in_message, age, ttl_left, credibility);
-//! with `--explain`, a query says in `why` why it went to its server (explain.rs).
+//! with `--explain`, a query says in `why` why it went to its server (explain.rs);
+//! with `--dnssec`, a question's last message carries its `chain_of_trust`.
 
 use super::run::TraceRun;
 
@@ -30,6 +31,9 @@ pub fn run_json(run: &TraceRun) -> Result<String, serde_json::Error> {
                 .find(|why| why.message == message.number);
             if let Some(why) = why.filter(|_| run.explain) {
                 value["why"] = serde_json::to_value(why)?;
+            }
+            if let Some(chain) = question.chain.as_ref().filter(|_| message.number == last) {
+                value["chain_of_trust"] = serde_json::to_value(chain)?;
             }
             text.push_str(&value.to_string());
             text.push('\n');

@@ -51,6 +51,8 @@ pub struct TraceOptions {
     pub mode: TraceMode,
     /// Whether the output says why each query went to its server (`--explain`).
     pub explain: bool,
+    /// Whether answers are validated and the chain of trust shown (`--dnssec`).
+    pub dnssec: bool,
     /// The configuration used, as the header names it (the file, or the built-in lab).
     pub configuration: Option<String>,
 }
@@ -71,6 +73,8 @@ pub struct TracedQuestion {
     /// The cached RRsets the local server used instead of asking, in the
     /// order it used them (empty for a walk that asked every server).
     pub from_cache: Vec<CachedStep>,
+    /// The chain of trust behind the answer, with `--dnssec` (RFC 4033 §3.1).
+    pub chain: Option<crate::resolver::chain::ChainOfTrust>,
     /// Why each of the local server's queries went where it went (shown
     /// with `--explain`).
     pub why: Vec<Why>,
@@ -115,6 +119,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     let mut local_config = config.clone();
     local_config.resolver.source_address = Some(local.ip());
     let roots = roots_for(config, &root_addresses(&zones));
+    let mut validating: Option<Arc<Resolver>> = None;
     if recursive {
         let transport = Transport::new(Some(local.ip()), Some(tap.clone()));
         let port = config.upstream_port();
@@ -134,8 +139,16 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     } else {
         let resolver = Resolver::new(&local_config, &roots, Some(tap.clone()))
             .with_reports(collector.report_tap());
+        // Validation adds DS and DNSKEY messages: only when asked for.
+        let resolver = match options.dnssec && crate::commands::lab_validates(config, &zones) {
+            true => resolver.with_trust_anchors(config, crate::lab::root_trust_anchors(&zones)),
+            false if options.dnssec => resolver,
+            false => resolver.with_trust_anchors(config, Vec::new()),
+        };
+        let resolver = Arc::new(resolver);
+        validating = Some(resolver.clone());
         let loopback = vec!["127.0.0.0/8".parse()?, "::1/128".parse()?];
-        let service = Arc::new(Service::new(Arc::new(resolver), loopback, false));
+        let service = Arc::new(Service::new(resolver, loopback, false));
         // No replay of encoded answers: each answer from the cache is
         // looked up by the resolver, so the trace can say where it came from.
         let limits = Limits {
@@ -165,7 +178,11 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
     for name in &options.names {
         collector.take();
         collector.take_reports();
-        let reply = ask_as_host(&host, local, name, options.record_type, wait).await?;
+        let asked = (name, options.record_type, options.dnssec);
+        let reply = ask_as_host(&host, local, asked, wait).await?;
+        let chain = validating
+            .as_ref()
+            .and_then(|resolver| resolver.chain_of_trust(name, options.record_type));
         let datagrams = collector.take();
         let (uses, choices) = split(collector.take_reports(), &datagrams);
         let messages = describe(&datagrams, &cast);
@@ -184,6 +201,7 @@ pub async fn trace(config: &Config, options: &TraceOptions) -> Result<TraceRun> 
             reply,
             from_cache,
             why,
+            chain,
         });
     }
     shutdown.cancel();
@@ -223,11 +241,13 @@ pub fn stub_query(name: &Name, record_type: RecordType) -> Message {
 async fn ask_as_host(
     host: &UdpSocket,
     local: SocketAddr,
-    name: &Name,
-    record_type: RecordType,
+    (name, record_type, dnssec_ok): (&Name, RecordType, bool),
     wait: Duration,
 ) -> Result<Message> {
-    let query = stub_query(name, record_type);
+    let mut query = stub_query(name, record_type);
+    if let Some(edns) = query.edns.as_mut() {
+        edns.set_dnssec_ok(dnssec_ok); // as `dig +dnssec` asks
+    }
     host.send_to(&query.to_vec()?, local).await?;
     let mut buffer = vec![0u8; 65_535];
     let deadline = tokio::time::Instant::now() + wait;

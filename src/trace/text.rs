@@ -12,6 +12,7 @@ use super::describe::{Kind, MessageView};
 use super::explain::Why;
 use super::run::{HOST, LOCAL_SERVER, TraceRun};
 use crate::capture::Protocol;
+use crate::resolver::chain::ChainOfTrust;
 
 /// The whole run: a header saying who asks whom, then each question's messages.
 pub fn run_text(run: &TraceRun) -> String {
@@ -41,6 +42,21 @@ pub fn run_text(run: &TraceRun) -> String {
             why,
             question.span_ms,
         ));
+        if let Some(chain) = &question.chain {
+            text.push_str(&chain_text(chain));
+        }
+    }
+    text
+}
+
+/// The chain of trust, one link a line, from the trust anchor down
+/// (RFC 4033 §3.1).
+pub fn chain_text(chain: &ChainOfTrust) -> String {
+    let mut text = String::from("Chain of trust:\n");
+    for (number, link) in chain.links.iter().chain([&chain.answer]).enumerate() {
+        let arrow = if number == 0 { " " } else { "→" };
+        // Writing to a String cannot fail.
+        let _ = writeln!(text, "  {arrow} {link}");
     }
     text
 }

@@ -64,6 +64,15 @@ pub fn trust_dnskeys(
     if entry_points.is_empty() {
         return Security::Bogus(Bogus::DnskeyMissing);
     }
+    if let Some(unusable) = entry_points.iter().find(|key| !key_size_supported(key))
+        && entry_points.iter().all(|key| !key_size_supported(key))
+    {
+        // The keys exist and match, but the crypto library cannot check
+        // their signatures: as an unsupported algorithm (RFC 4035 §5.2).
+        return Security::Insecure(Insecure::UnsupportedDnskeyAlgorithm(u8::from(
+            unusable.algorithm(),
+        )));
+    }
     let mut done = 0;
     let mut failure = Bogus::RrsigsMissing(RecordType::DNSKEY);
     // One key at a time: the signature must be by a key the anchor matched.
@@ -88,6 +97,28 @@ pub fn trust_dnskeys(
         }
     }
     Security::Bogus(failure)
+}
+
+/// The least RSA modulus ring verifies with, in bits.
+const MIN_RSA_MODULUS_BITS: usize = 1024;
+
+/// Whether signatures by `key` can be checked: an RSA key's modulus
+/// (RFC 3110 §2: exponent length, exponent, modulus) must be at least
+/// [`MIN_RSA_MODULUS_BITS`] long; other algorithms have fixed sizes.
+fn key_size_supported(key: &DNSKEY) -> bool {
+    // RSASHA1, RSASHA1-NSEC3-SHA1, RSASHA256, RSASHA512 (RFC 8624 §3.1).
+    let rsa = matches!(u8::from(key.algorithm()), 5 | 7 | 8 | 10);
+    if !rsa {
+        return true;
+    }
+    let bytes = key.public_key().public_bytes();
+    let (header, exponent) = match bytes {
+        [0, high, low, ..] => (3, usize::from(*high) << 8 | usize::from(*low)),
+        [length, ..] => (1, usize::from(*length)),
+        [] => return false,
+    };
+    let modulus = bytes.len().saturating_sub(header + exponent);
+    modulus * 8 >= MIN_RSA_MODULUS_BITS
 }
 
 /// The anchors we can check, or why none is (RFC 4035 §5.2, RFC 8624 §3).

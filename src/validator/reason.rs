@@ -67,6 +67,13 @@ pub enum Insecure {
     /// delegations need not appear (RFC 5155 §6, §8.6, §9.2).
     #[error("NSEC3 opt-out span")]
     OptOut,
+    /// No trust anchor is configured at or above the name (RFC 4035 §4.3:
+    /// nothing to validate from).
+    #[error("no trust anchor above the name")]
+    NoTrustAnchor,
+    /// The name is at or below a negative trust anchor (RFC 7646 §2).
+    #[error("negative trust anchor")]
+    NegativeTrustAnchor,
 }
 
 impl Insecure {
@@ -77,7 +84,10 @@ impl Insecure {
             Insecure::UnsupportedDsDigestType(_) => Some(2),
             // Registered by RFC 9276 §3.2 (EDE 27).
             Insecure::Nsec3IterationsTooHigh(_) => Some(27),
-            Insecure::UnsignedDelegation | Insecure::OptOut => None,
+            Insecure::UnsignedDelegation
+            | Insecure::OptOut
+            | Insecure::NoTrustAnchor
+            | Insecure::NegativeTrustAnchor => None,
         }
     }
 
@@ -89,6 +99,8 @@ impl Insecure {
             Insecure::Nsec3IterationsTooHigh(_) => "Unsupported NSEC3 Iterations Value",
             Insecure::UnsignedDelegation => "unsigned delegation",
             Insecure::OptOut => "NSEC3 opt-out",
+            Insecure::NoTrustAnchor => "no trust anchor",
+            Insecure::NegativeTrustAnchor => "negative trust anchor",
         }
     }
 }

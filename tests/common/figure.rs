@@ -15,6 +15,7 @@ pub fn options(names: &[&str], mode: TraceMode) -> TraceOptions {
         record_type: RecordType::A,
         mode,
         explain: false,
+        dnssec: false,
         configuration: None,
     }
 }

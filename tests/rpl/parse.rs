@@ -251,6 +251,10 @@ fn config_option(
         "cache-max-negative-ttl" => config.max_negative_ttl = Some(number(key, value)?),
         "cache-min-negative-ttl" => config.min_negative_ttl = Some(number(key, value)?),
         "features" => feature(config, value)?,
+        "trust-anchor" => config.trust_anchors.push(value.to_string()),
+        "val-override-date" | "val-override-timestamp" => {
+            config.validation_date = Some(value.to_string());
+        }
         _ => {} // val-*, harden-*, target-fetch-policy, …: no bearing on this resolver
     }
     Ok(())

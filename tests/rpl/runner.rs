@@ -162,6 +162,8 @@ fn settings(scenario: &Scenario, ports: Ports) -> Result<Settings, String> {
         // Unset, IPv6 is used (Unbound's and Knot Resolver's default); the
         // namespace has no IPv6 route, which would leave it off otherwise.
         ipv6: config.do_ip6.unwrap_or(true),
+        trust_anchors: config.trust_anchors.clone(),
+        validation_date: config.validation_date.clone(),
     })
 }
 

@@ -58,6 +58,11 @@ pub struct Config {
     pub min_negative_ttl: Option<u32>,
     /// `minimal-responses:` (Unbound).
     pub minimal_responses: Option<bool>,
+    /// `trust-anchor:` lines, DS or DNSKEY records in presentation form.
+    pub trust_anchors: Vec<String>,
+    /// `val-override-date:` (YYYYMMDDHHMMSS) or `val-override-timestamp:`
+    /// (seconds): the time signatures are checked at.
+    pub validation_date: Option<String>,
 }
 
 /// Where resolution of names under `name` starts (Unbound's `stub-zone:`),

@@ -49,6 +49,11 @@ pub struct Settings {
     pub minimal_responses: bool,
     /// `[resolver] ipv6` (the scenario's `do-ip6:`).
     pub ipv6: bool,
+    /// `[dnssec] trust_anchors` (the scenario's `trust-anchor:` lines);
+    /// none: no validation, as Unbound without an anchor.
+    pub trust_anchors: Vec<String>,
+    /// `[dnssec] date` (the scenario's `val-override-date:`).
+    pub validation_date: Option<String>,
 }
 
 impl Settings {
@@ -81,7 +86,19 @@ impl Settings {
                 );
             }
         }
-        text.push_str("[cache]\n");
+        text.push_str("[dnssec]\n");
+        match self.trust_anchors.is_empty() {
+            true => text.push_str("validate = false\n"),
+            false => {
+                let anchors: Vec<String> =
+                    self.trust_anchors.iter().map(|a| toml_string(a)).collect();
+                let _ = writeln!(text, "trust_anchors = [{}]", anchors.join(", "));
+            }
+        }
+        if let Some(date) = &self.validation_date {
+            let _ = writeln!(text, "date = {}", toml_string(date));
+        }
+        text.push_str("\n[cache]\n");
         let bounds = [
             ("min_ttl", self.min_ttl),
             ("max_ttl", self.max_ttl),
@@ -95,6 +112,11 @@ impl Settings {
         }
         text
     }
+}
+
+/// A TOML basic string holding `text`.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Addresses as a TOML list's items: `"192.0.2.1", "192.0.2.2"`.
