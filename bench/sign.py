@@ -18,6 +18,10 @@ Written: signed/zones/{root,bench,known,zN}.zone (what NSD serves),
 signed/keys/ (ldns-keygen's files), and the trust anchor of both resolvers,
 the root's DNSKEY, in signed/root.key (and its DS in signed/root.ds), each
 one line in presentation form.
+
+One answer is made bogus on purpose: bogus.known.bench. A, whose address is
+changed after signing, so that its RRSIG no longer matches (RFC 4035
+§5.3.3). A validator must answer it SERVFAIL; bench.py checks that it does.
 """
 import datetime
 import os
@@ -26,6 +30,7 @@ import sys
 
 ZONES = 20
 LEAVES = ["known"] + [f"z{z}" for z in range(ZONES)]
+BOGUS = ("bogus.known.bench.", "10.2.255.254", "10.2.255.255")  # name, address signed, address served
 ALGORITHMS = ("ECDSAP256SHA256", "ED25519")
 
 
@@ -37,6 +42,22 @@ def origin_of(key):
 def presentation(line):
     """One record line without ldns' trailing comment, single-spaced."""
     return " ".join(line.split(";", 1)[0].split())
+
+
+def spoil(path):
+    """Changes BOGUS's address in a signed zone file, leaving its RRSIG."""
+    with open(path) as f:
+        lines = f.read().splitlines(keepends=True)
+    changed = 0
+    for i, line in enumerate(lines):
+        fields = line.split()
+        if fields[:1] == [BOGUS[0]] and fields[-2:] == ["A", BOGUS[1]]:
+            lines[i] = line.replace(BOGUS[1], BOGUS[2])
+            changed += 1
+    if changed != 1:
+        sys.exit(f"sign.py: {BOGUS[0]} A {BOGUS[1]} found {changed} times in {path}")
+    with open(path, "w") as f:
+        f.writelines(lines)
 
 
 def run(args, cwd):
@@ -68,7 +89,8 @@ def main(work, algorithm=ALGORITHMS[0]):
         os.remove(unsigned)
         return base, presentation(run(["ldns-key2ds", "-n", "-2", f"{base}.key"], keys))
 
-    leaf_ds = [sign(leaf, [])[1] for leaf in LEAVES]
+    leaf_ds = [sign(leaf, [f"{BOGUS[0]} IN A {BOGUS[1]}"] if leaf == "known" else [])[1] for leaf in LEAVES]
+    spoil(os.path.join(zones, "known.zone"))
     _, bench_ds = sign("bench", leaf_ds)
     root_key, root_ds = sign("root", [bench_ds])
     with open(os.path.join(keys, f"{root_key}.key")) as f:
