@@ -224,7 +224,7 @@ async fn a_negative_trust_anchor_is_answered_without_validation() {
 }
 
 /// Relays queries to `upstream` and changes the digest of every DS record
-/// in the replies: a record changed after it was signed.
+/// in the replies (answers and referrals): a record changed after it was signed.
 async fn tampering_relay(listen: SocketAddr, upstream: SocketAddr) -> tokio::task::JoinHandle<()> {
     let socket = UdpSocket::bind(listen).await.expect("bind the relay");
     tokio::spawn(async move {
@@ -241,7 +241,7 @@ async fn tampering_relay(listen: SocketAddr, upstream: SocketAddr) -> tokio::tas
             let Ok(mut message) = Message::from_vec(&reply) else {
                 continue;
             };
-            for record in &mut message.answers {
+            for record in message.answers.iter_mut().chain(&mut message.authorities) {
                 if let RData::DNSSEC(DNSSECRData::DS(ds)) = &record.data {
                     let mut digest = ds.digest().to_vec();
                     digest[0] ^= 0xff;

@@ -114,6 +114,7 @@ impl Resolver {
                     from(Credibility::Referral),
                     clock::now(),
                 );
+                self.keep_referral_signatures(reply, &delegation.zone, from(Credibility::Referral));
                 Analysis::Referral(delegation)
             }
             Classified::Lame(Lameness::NotAuthoritative) => recursion_lame(

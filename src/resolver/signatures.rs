@@ -52,6 +52,66 @@ pub(super) fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
 }
 
 impl Resolver {
+    /// Keeps what a referral to `child` says of its security (RFC 4035
+    /// §3.1.4): its DS RRset with the RRSIGs over it, or the NSEC/NSEC3
+    /// records (and theirs) proving it has none, as a DS question's answer
+    /// would, so that the chain of trust need not ask for them.
+    pub(super) fn keep_referral_signatures(
+        &self,
+        reply: &Message,
+        child: &Name,
+        origin: super::cache::Origin,
+    ) {
+        let at_cut = |record: &&Record| record.name == *child;
+        let ds: Vec<Record> = reply
+            .authorities
+            .iter()
+            .filter(at_cut)
+            .filter(|record| record.record_type() == RecordType::DS)
+            .cloned()
+            .collect();
+        let proof: Vec<Record> = reply
+            .authorities
+            .iter()
+            .filter(|record| proves_denial(record))
+            .cloned()
+            .collect();
+        if ds.is_empty() && proof.is_empty() {
+            return; // an unsigned parent, or a server that sent neither
+        }
+        let now = clock::now();
+        let rank = origin.credibility;
+        if ds.is_empty() {
+            let ttl = proof.iter().map(|record| record.ttl).min().unwrap_or(0);
+            let kept = Sections {
+                authority: proof,
+                additional: Vec::new(),
+            };
+            let ttl = self.cache.clamp_ttl(ttl);
+            let what = (child, RecordType::DS);
+            self.cache
+                .insert_beside(Beside::Denial, what, &kept, ttl, rank, now);
+            return;
+        }
+        let ttl = self
+            .cache
+            .clamp_ttl(ds.iter().map(|record| record.ttl).min().unwrap_or(0));
+        self.cache.insert_rrset(&ds, origin, now);
+        let signatures = Sections {
+            authority: reply
+                .authorities
+                .iter()
+                .filter(at_cut)
+                .filter(|record| covered(record) == Some(RecordType::DS))
+                .cloned()
+                .collect(),
+            additional: Vec::new(),
+        };
+        let what = (child, RecordType::DS);
+        self.cache
+            .insert_beside(Beside::Signatures, what, &signatures, ttl, rank, now);
+    }
+
     /// Keeps the DNSSEC records of `reply`, whose answer the walk made into
     /// `step`: the RRSIGs over each RRset it cached (the chain's links, the
     /// answer), and the NSEC/NSEC3 records of its authority section (a

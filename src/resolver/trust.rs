@@ -194,6 +194,14 @@ impl Resolver {
         if !anchors.is_empty() {
             return self.trust_keys(zone, &anchors, budget).await;
         }
+        // A referral that proved the zone has no DS (signatures.rs) answers
+        // the question before it is asked.
+        let now = clock::now();
+        let asked = self.cache.lookup(zone, RecordType::DS, now).is_some();
+        let proof = self.cache.beside(Beside::Denial, zone, RecordType::DS, now);
+        if !asked && !proof.authority.is_empty() {
+            return self.unsigned_delegation(zone, None, budget).await;
+        }
         let Ok(resolution) = self.resolve(zone, RecordType::DS, budget).await else {
             return (Security::Bogus(Bogus::DnskeyMissing), BOGUS_TTL);
         };
@@ -285,15 +293,20 @@ impl Resolver {
             .cache
             .beside(Beside::Denial, zone, RecordType::DS, clock::now())
             .authority;
-        let parent = signer(&signatures_over(&proof, RecordType::SOA))
+        // The parent: the signer of the SOA (a DS question's NODATA) or of
+        // the NSEC/NSEC3 records (a referral's proof).
+        let parent = [RecordType::SOA, RecordType::NSEC, RecordType::NSEC3]
+            .into_iter()
+            .find_map(|record_type| signer(&signatures_over(&proof, record_type)))
             .or_else(|| soa.as_ref().map(|soa| soa.name.to_lowercase()))
             .unwrap_or_else(|| self.enclosing_zone(&zone.base_name()));
         if !parent.zone_of(zone) || parent == *zone {
             return (Security::Bogus(Bogus::NsecMissing), BOGUS_TTL);
         }
-        let ttl = soa
-            .as_ref()
-            .map_or(BOGUS_TTL, |soa| self.cache.negative_ttl(soa));
+        let ttl = match &soa {
+            Some(soa) => self.cache.negative_ttl(soa),
+            None => ttl_of(&proof),
+        };
         let parent_keys = match self.zone_keys(&parent, budget).await {
             Security::Secure(keys) => keys,
             Security::Insecure(why) => return (Security::Insecure(why), ttl),
