@@ -46,7 +46,16 @@ fn signing(zone: &Zone) -> String {
                 Denial::Nsec3 => "NSEC3",
             };
             let algorithm = u8::from(security.algorithm);
-            format!("{denial} {algorithm}/{}", security.key_tag)
+            let broken: Vec<String> = zone
+                .broken_signatures()
+                .iter()
+                .map(|name| format!(", {name} broken on purpose"))
+                .collect();
+            format!(
+                "{denial} {algorithm}/{}{}",
+                security.key_tag,
+                broken.concat()
+            )
         }
     }
 }

@@ -433,8 +433,8 @@ async fn resolver_control_shows_the_cache_for_people_and_flushes_it() {
     let (ok, out, _) = control_command(args(&["flush", "umass.edu", "--subtree"])).await;
     assert!(ok, "{out}");
     assert_eq!(
-        out, "removed 2 entries\n",
-        "gaia's A and umass.edu's delegation"
+        out, "removed 3 entries\n",
+        "gaia's A, umass.edu's delegation and its DS (which came in the referral)"
     );
     let (_, out, _) = control_command(args(&["cache", "umass.edu"])).await;
     assert_eq!(out, "nothing cached at or under this name\n");

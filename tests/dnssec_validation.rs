@@ -278,3 +278,34 @@ async fn a_record_changed_after_signing_is_servfail_with_dnssec_bogus() {
     assert_eq!(root.response_code, ResponseCode::NoError);
     assert!(root.authentic_data);
 }
+
+#[tokio::test]
+async fn the_labs_bogus_name_is_servfail_with_dnssec_bogus_and_cd_passes_it_on() {
+    let lab = Lab::start();
+    let local = Local::start(&validating(&lab));
+    // umass.edu.'s broken_signatures: its RRSIG was broken after signing.
+    let reply = ask_with(local.address, "bogus.umass.edu.", RecordType::A, DO).await;
+    assert_eq!(reply.response_code, ResponseCode::ServFail);
+    let errors = extended_errors(&reply);
+    assert_eq!(errors.first().map(|e| e.0), Some(6), "{errors:?}");
+    let unchecked = ask_with(local.address, "bogus.umass.edu.", RecordType::A, CD).await;
+    assert_eq!(addresses(&unchecked.answers), ["128.119.245.66"]);
+    // Its neighbours in the same zone are untouched.
+    let gaia = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
+    assert!(gaia.authentic_data);
+}
+
+#[test]
+fn broken_signatures_must_name_data_of_the_zone() {
+    let mut text = zone_text("example.", &[("@", "NS", "ns.example.", 3600)]);
+    text = text.replacen(
+        "ttl = 3600\n",
+        "ttl = 3600\nbroken_signatures = [\"nowhere\"]\n",
+        1,
+    );
+    let dir = zone_dir(&[("example.toml", &text)]);
+    let error = resolver::zone::ZoneSet::load_dir(dir.path()).expect_err("no such name");
+    let message = error.to_string();
+    assert!(message.contains("example.toml"), "{message}");
+    assert!(message.contains("nowhere.example."), "{message}");
+}

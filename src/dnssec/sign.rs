@@ -186,8 +186,37 @@ pub fn sign_zone(
         })
         .collect();
     sign_in_parallel(key, &mut unsigned, validity)?;
+    break_on_purpose(zone);
     zone.set_security(security);
     Ok(())
+}
+
+/// Breaks the RRSIGs over the data of each `broken_signatures` name (one
+/// bit of each signature flipped), so that the lab has bogus data for a
+/// validating resolver to refuse (RFC 4035 §5.5); its NSEC and NSEC3
+/// records stay sound, so denial proofs still hold.
+fn break_on_purpose(zone: &mut Zone) {
+    let broken = zone.broken_signatures().to_vec();
+    for (name, node) in zone.nodes_mut() {
+        if !broken.contains(name) {
+            continue;
+        }
+        let rrsets = node.rrsets_mut().iter_mut();
+        for rrset in rrsets
+            .filter(|rrset| !matches!(rrset.record_type(), RecordType::NSEC | RecordType::NSEC3))
+        {
+            for signature in &mut rrset.signatures {
+                if let RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) = &signature.data {
+                    let mut bytes = rrsig.sig().to_vec();
+                    if let Some(last) = bytes.last_mut() {
+                        *last ^= 1;
+                    }
+                    let changed = RRSIG::from_sig(rrsig.input().clone(), bytes);
+                    signature.data = RData::DNSSEC(DNSSECRData::RRSIG(changed));
+                }
+            }
+        }
+    }
 }
 
 /// Signs each RRset, on as many threads as there are cores: signing is

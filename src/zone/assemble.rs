@@ -150,6 +150,7 @@ impl<'a> Assembler<'a> {
             record_count,
             options: ZoneOptions::default(),
             security: None,
+            broken_signatures: Vec::new(),
         };
         self.check_nameservers(&zone, &sources);
         Some(zone)

@@ -173,6 +173,9 @@ pub enum ZoneErrorKind {
     /// An `algorithm` the lab does not make keys with.
     #[error("algorithm {0} is not one the lab signs with: 15 (Ed25519) or 13 (ECDSA P-256)")]
     BadAlgorithm(u8),
+    /// A `broken_signatures` name with no record in the zone.
+    #[error("broken_signatures names {0}, which has no record in the zone")]
+    BrokenSignatureName(String),
     /// A key file that cannot be read or used (the error's file is the key file).
     #[error("{}", .0.kind)]
     Key(crate::dnssec::KeyError),

@@ -38,6 +38,9 @@ struct ZoneFile {
     /// DNSSEC: the algorithm `resolver lab keygen` makes the zone's key
     /// with: 15 Ed25519 (the default, RFC 8080) or 13 ECDSA P-256 (RFC 6605).
     algorithm: Option<Spanned<u8>>,
+    /// DNSSEC, for teaching: names whose RRSIGs are broken on purpose after
+    /// signing, so that a validating resolver finds them bogus.
+    broken_signatures: Option<Spanned<Vec<String>>>,
 }
 
 /// The `[soa]` table (RFC 1035 §3.3.13).
@@ -150,8 +153,24 @@ impl Loader<'_> {
             denial: file.denial.unwrap_or_default(),
             algorithm,
         };
+        let mut broken = Vec::new();
+        let listed = file.broken_signatures.iter();
+        for (text, span) in listed.flat_map(|list| list.get_ref().iter().map(|t| (t, list.span())))
+        {
+            let line = self.line_of(span.start);
+            match parse_name(text, &origin) {
+                Ok(name) if records.iter().any(|(record, _)| record.name == name) => {
+                    broken.push(name)
+                }
+                Ok(name) => self
+                    .out
+                    .error_at(line, ZoneErrorKind::BrokenSignatureName(name.to_string())),
+                Err(kind) => self.out.error_at(line, kind),
+            }
+        }
         self.out.assemble(origin, records).map(|mut zone| {
             zone.options = options;
+            zone.broken_signatures = broken;
             zone
         })
     }

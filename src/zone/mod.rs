@@ -99,6 +99,7 @@ pub struct Zone {
     record_count: usize,
     options: ZoneOptions,
     security: Option<Security>,
+    broken_signatures: Vec<Name>,
 }
 
 /// The DNSSEC options of a zone file (`signed`, `denial`).
@@ -207,6 +208,12 @@ impl Zone {
     /// What signing added, when the zone is signed (RFC 4035 §2).
     pub fn security(&self) -> Option<&Security> {
         self.security.as_ref()
+    }
+
+    /// The names whose RRSIGs are broken on purpose (`broken_signatures`):
+    /// the lab's bogus data, for a validating resolver to refuse.
+    pub fn broken_signatures(&self) -> &[Name] {
+        &self.broken_signatures
     }
 
     /// True when the zone was signed at load.
