@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
+use hickory_proto::dnssec::PublicKey as _;
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
 use hickory_proto::rr::{Name, RData, Record, RecordData, RecordType};
 use tokio::time::Instant;
@@ -37,8 +38,8 @@ pub const BOGUS_TTL: u32 = 60;
 /// configuration does not change while the process runs).
 const UNANCHORED_TTL: u32 = 86_400;
 
-/// The most zones whose key state is remembered.
-const MAX_ZONES: u64 = 10_000;
+/// The bytes the zones' key states may hold (each weighed by its keys).
+const KEY_CACHE_BYTES: u64 = 16 << 20;
 
 /// The security state of a zone's DNSKEY RRset.
 pub type ZoneKeys = Security<Arc<TrustedKeys>>;
@@ -97,7 +98,20 @@ pub struct KeyCache {
 impl Default for KeyCache {
     fn default() -> Self {
         KeyCache {
-            entries: moka::sync::Cache::new(MAX_ZONES),
+            entries: moka::sync::Cache::builder()
+                .max_capacity(KEY_CACHE_BYTES)
+                .weigher(|zone: &Name, (keys, _, _): &(ZoneKeys, Instant, u64)| {
+                    let key_bytes = match keys {
+                        Security::Secure(keys) => keys
+                            .keys()
+                            .iter()
+                            .map(|key| key.public_key().public_bytes().len() + 16)
+                            .sum(),
+                        _ => 0,
+                    };
+                    u32::try_from(64 + zone.len() + key_bytes).unwrap_or(u32::MAX)
+                })
+                .build(),
         }
     }
 }

@@ -29,8 +29,8 @@ use crate::validator::{Bogus, Insecure, Security, TrustedKeys, nsec, nsec3, veri
 /// The security status of an answer (RFC 4035 §4.3).
 pub type Verdict = Security<()>;
 
-/// The most answers whose verdict is remembered.
-const MAX_VERDICTS: u64 = 100_000;
+/// The bytes the answers' verdicts may hold (each weighed by its name).
+const VERDICT_BYTES: u64 = 16 << 20;
 
 /// The verdicts of answers, each until its data expires or the cache is flushed.
 pub struct Verdicts {
@@ -40,7 +40,14 @@ pub struct Verdicts {
 impl Default for Verdicts {
     fn default() -> Self {
         Verdicts {
-            entries: moka::sync::Cache::new(MAX_VERDICTS),
+            entries: moka::sync::Cache::builder()
+                .max_capacity(VERDICT_BYTES)
+                .weigher(
+                    |(name, _): &(Name, RecordType), _: &(Verdict, Instant, u64)| {
+                        u32::try_from(64 + name.len()).unwrap_or(u32::MAX)
+                    },
+                )
+                .build(),
         }
     }
 }
