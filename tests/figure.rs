@@ -195,3 +195,49 @@ async fn a_cname_across_zones_or_a_glueless_delegation_is_a_sequence_diagram() {
         assert_labels_apart(&svg);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dnssec_trace_draws_each_chain_of_trust_below_the_figure() {
+    let mut options = options(
+        &["gaia.cs.umass.edu", "www.enterprise.com"],
+        TraceMode::Iterative,
+    );
+    options.dnssec = true;
+    let config = common::shipped_config_on_free_port();
+    let run = resolver::trace::trace(&config, &options)
+        .await
+        .expect("the trace runs");
+    let svg = svg_of(&run);
+    let document = Document::parse(&svg).expect("the SVG is well-formed XML");
+    let chains = elements(&document, "chain");
+    let security: Vec<&str> = chains
+        .iter()
+        .filter_map(|chain| chain.attribute("data-security"))
+        .collect();
+    assert_eq!(security, ["secure", "insecure"]);
+    let lines: Vec<String> = chains[0]
+        .descendants()
+        .filter(|node| node.tag_name().name() == "text")
+        .map(|node| text_of(&node))
+        .collect();
+    assert_eq!(lines[0], "Chain of trust: gaia.cs.umass.edu. A");
+    assert!(lines[1].ends_with(". DNSKEY (trust anchor)"), "{lines:?}");
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("→ gaia.cs.umass.edu. A RRSIG: secure")
+    );
+    // Below everything else, inside the drawing.
+    let height: f64 = document
+        .root_element()
+        .attribute("height")
+        .and_then(|h| h.parse().ok())
+        .expect("a height");
+    let last_y: f64 = chains[1]
+        .descendants()
+        .filter_map(|node| node.attribute("y")?.parse().ok())
+        .fold(0.0, f64::max);
+    assert!(last_y < height, "{last_y} within {height}");
+    // Without --dnssec, no chain is drawn.
+    let plain = traced(&["gaia.cs.umass.edu"], TraceMode::Iterative).await;
+    assert!(elements(&Document::parse(&svg_of(&plain)).expect("XML"), "chain").is_empty());
+}

@@ -10,8 +10,9 @@ use std::fmt::Write;
 
 use super::describe::{Kind, MessageView};
 use super::figure::{Layout, Participant, Participants, label};
-use super::run::TraceRun;
+use super::run::{TraceRun, TracedQuestion};
 use super::{sequence, textbook};
+use crate::resolver::chain::ChainOfTrust;
 
 /// The width of one character of the labels' monospace font (12 px), for sizing.
 pub const CHAR_WIDTH: f64 = 7.3;
@@ -24,11 +25,53 @@ pub fn run_svg(run: &TraceRun) -> String {
     let participants = Participants::of(run);
     let layout = participants.layout(run);
     let title = title(run, layout);
-    let canvas = match layout {
+    let mut canvas = match layout {
         Layout::Iterative | Layout::Recursive => textbook::draw(run, &participants, &title),
         Layout::Sequence => sequence::draw(run, &participants, &title),
     };
+    draw_chains(&mut canvas, run);
     canvas.finish(layout, &title)
+}
+
+/// The height of one line of the chain of trust.
+const CHAIN_LINE: f64 = 17.0;
+
+/// Below the figure, each question's chain of trust (`--dnssec`), one link
+/// a line from the trust anchor down, as the text trace says it.
+fn draw_chains(canvas: &mut Canvas, run: &TraceRun) {
+    let chains: Vec<(&TracedQuestion, &ChainOfTrust)> = run
+        .questions
+        .iter()
+        .filter_map(|question| Some((question, question.chain.as_ref()?)))
+        .collect();
+    if chains.is_empty() {
+        return;
+    }
+    let (x, mut y) = (24.0, canvas.height + 10.0);
+    for (question, chain) in chains {
+        canvas.raw(&format!(
+            r#"<g class="chain" data-question="{}" data-security="{}">"#,
+            escape(&question.name.to_string()),
+            chain.security
+        ));
+        y += CHAIN_LINE + 4.0;
+        let heading = format!("Chain of trust: {} {}", question.name, question.record_type);
+        canvas.text((x, y), &heading, "heading", Anchor::Start, 90);
+        for (number, link) in chain.links.iter().chain([&chain.answer]).enumerate() {
+            y += CHAIN_LINE;
+            let arrow = if number == 0 { "  " } else { "→ " };
+            canvas.text(
+                (x, y),
+                &format!("{arrow}{link}"),
+                "link",
+                Anchor::Start,
+                120,
+            );
+            canvas.include(x + 8.0 * (link.len() as f64 + 2.0), y);
+        }
+        canvas.raw("</g>");
+    }
+    canvas.include(0.0, y + 14.0);
 }
 
 /// The drawing's title: the names asked and how.
