@@ -11,7 +11,6 @@ use std::time::Duration;
 use common::*;
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{RData, RecordType};
 use resolver::config::Config;
 use resolver::validator::parse_trust_anchor;
@@ -51,22 +50,6 @@ async fn ask_with(
 const DO: (bool, bool, bool) = (true, false, false);
 const PLAIN: (bool, bool, bool) = (false, false, false);
 const CD: (bool, bool, bool) = (false, true, false);
-
-/// The Extended DNS Errors of a reply: (code, text) (RFC 8914 §2).
-fn extended_errors(message: &Message) -> Vec<(u16, String)> {
-    message
-        .edns
-        .iter()
-        .flat_map(|edns| edns.options().options.iter())
-        .filter_map(|(_, option)| match option {
-            EdnsOption::Unknown(15, data) if data.len() >= 2 => Some((
-                u16::from_be_bytes([data[0], data[1]]),
-                String::from_utf8_lossy(&data[2..]).into_owned(),
-            )),
-            _ => None,
-        })
-        .collect()
-}
 
 fn rrsig_types(records: &[hickory_proto::rr::Record]) -> Vec<RecordType> {
     records

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::mock::{self, Action, Mock, rcode, script};
 use common::*;
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use hickory_proto::rr::rdata::opt::EdnsOption;
 use resolver::resolver::failure_cache::FIRST_HOLD;
 use resolver::resolver::iterate::ede;
 
@@ -25,22 +24,6 @@ fn world() -> (tempfile::TempDir, Lab) {
     let dir = zone_dir(&[("root.toml", &root)]);
     let lab = Lab::start_dir(dir.path());
     (dir, lab)
-}
-
-/// The Extended DNS Errors of a reply: (code, text) (RFC 8914 §2).
-fn extended_errors(message: &Message) -> Vec<(u16, String)> {
-    message
-        .edns
-        .iter()
-        .flat_map(|edns| edns.options().options.iter())
-        .filter_map(|(_, option)| match option {
-            EdnsOption::Unknown(15, data) if data.len() >= 2 => Some((
-                u16::from_be_bytes([data[0], data[1]]),
-                String::from_utf8_lossy(&data[2..]).into_owned(),
-            )),
-            _ => None,
-        })
-        .collect()
 }
 
 fn shift(seconds: u64) {

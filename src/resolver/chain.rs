@@ -75,14 +75,7 @@ impl Resolver {
             outcome => {
                 let record_type = denial_type(outcome, qtype);
                 let proof = self.cache.beside(Beside::Denial, end, record_type, now);
-                let kind = match proof
-                    .authority
-                    .iter()
-                    .any(|r| r.record_type() == RecordType::NSEC3)
-                {
-                    true => "NSEC3",
-                    false => "NSEC",
-                };
+                let kind = proof_kind(&proof.authority);
                 let words = match outcome {
                     Outcome::NxDomain(_) => format!("{end} does not exist ({kind})"),
                     _ => format!("{end} has no {qtype} ({kind})"),
@@ -122,14 +115,7 @@ impl Resolver {
                 let parent = signer(&signatures_over(&proof.authority, RecordType::SOA))
                     .unwrap_or_else(|| self.enclosing_zone(&zone.base_name()));
                 self.links_to(&parent, links, depth - 1);
-                let kind = match proof
-                    .authority
-                    .iter()
-                    .any(|r| r.record_type() == RecordType::NSEC3)
-                {
-                    true => "NSEC3",
-                    false => "NSEC",
-                };
+                let kind = proof_kind(&proof.authority);
                 links.push(format!(
                     "{zone} DS: none, {parent} {kind} proves it: insecure ({why})"
                 ));
@@ -147,6 +133,14 @@ impl Resolver {
                 }
             }
         }
+    }
+}
+
+/// The kind of denial a proof holds: NSEC3 if it has any, else NSEC.
+fn proof_kind(proof: &[hickory_proto::rr::Record]) -> &'static str {
+    match proof.iter().any(|r| r.record_type() == RecordType::NSEC3) {
+        true => "NSEC3",
+        false => "NSEC",
     }
 }
 

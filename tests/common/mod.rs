@@ -459,3 +459,21 @@ pub fn served_zone(origin: &str, address: &str, records: &[(&str, &str, &str, u3
     all.extend_from_slice(records);
     zone_text(origin, &all)
 }
+
+/// The Extended DNS Errors of a reply: (code, text) (RFC 8914 §2).
+pub fn extended_errors(message: &Message) -> Vec<(u16, String)> {
+    message
+        .edns
+        .iter()
+        .flat_map(|edns| edns.options().options.iter())
+        .filter_map(|(_, option)| match option {
+            hickory_proto::rr::rdata::opt::EdnsOption::Unknown(15, data) if data.len() >= 2 => {
+                Some((
+                    u16::from_be_bytes([data[0], data[1]]),
+                    String::from_utf8_lossy(&data[2..]).into_owned(),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
