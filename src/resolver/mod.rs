@@ -32,6 +32,7 @@ pub mod prefetch;
 pub mod refresh;
 pub mod reply;
 mod report;
+pub mod response;
 pub mod server_stats;
 mod servers;
 pub mod service;

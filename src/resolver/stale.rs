@@ -56,7 +56,7 @@ impl Resolver {
     pub fn stale_response(&self, request: &Request, stale: Resolution) -> Message {
         let mut response = self.response(request, &Ok(stale), None);
         if let Some(edns) = response.edns.as_mut() {
-            edns.options_mut().insert(super::service::extended_error(
+            edns.options_mut().insert(super::response::extended_error(
                 ede::STALE_ANSWER,
                 "served stale: the refresh failed or is slow (RFC 8767)",
             ));
