@@ -23,6 +23,9 @@ pub struct Received {
     sources: [Option<SocketAddr>; BATCH],
     truncated: [bool; BATCH],
     count: usize,
+    /// The kernel's view of the buffers, made once (Linux).
+    #[cfg(target_os = "linux")]
+    headers: sys::Headers,
 }
 
 impl Default for Received {
@@ -36,8 +39,12 @@ impl Received {
     /// Buffers for `slots` datagrams (at most [`BATCH`]) of `size` octets;
     /// a bigger datagram is flagged as truncated.
     pub fn new(slots: usize, size: usize) -> Self {
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut buffers = vec![vec![0u8; size]; slots.clamp(1, BATCH)];
         Received {
-            buffers: vec![vec![0u8; size]; slots.clamp(1, BATCH)],
+            #[cfg(target_os = "linux")]
+            headers: sys::Headers::new(&mut buffers),
+            buffers,
             lengths: [0; BATCH],
             sources: [None; BATCH],
             truncated: [false; BATCH],
@@ -69,27 +76,70 @@ mod sys {
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
     use std::os::fd::RawFd;
 
+    /// The message headers `recvmmsg` fills, each pointing at its buffer
+    /// and address structure: made once per [`Received`], so that a call
+    /// costs no clearing of kilobytes it does not use.
+    pub(super) struct Headers {
+        names: Box<[libc::sockaddr_storage]>,
+        iovecs: Box<[libc::iovec]>,
+        messages: Box<[libc::mmsghdr]>,
+    }
+
+    // SAFETY: the raw pointers in `iovecs` and `messages` point only into
+    // heap memory owned by the same `Received` (its buffers and `names`),
+    // which moves with it and is only touched through `&mut Received`.
+    unsafe impl Send for Headers {}
+    // SAFETY: as above; a shared reference never reads through the pointers.
+    unsafe impl Sync for Headers {}
+
+    impl Headers {
+        pub(super) fn new(buffers: &mut [Vec<u8>]) -> Self {
+            let slots = buffers.len();
+            // SAFETY: all-zero bytes are valid for these plain C structures.
+            let mut names: Box<[libc::sockaddr_storage]> =
+                (0..slots).map(|_| unsafe { zeroed() }).collect();
+            let mut iovecs: Box<[libc::iovec]> = buffers
+                .iter_mut()
+                .map(|buffer| libc::iovec {
+                    iov_base: buffer.as_mut_ptr().cast(),
+                    iov_len: buffer.len(),
+                })
+                .collect();
+            let messages = (0..slots)
+                .map(|i| {
+                    // SAFETY: all-zero bytes are a valid mmsghdr; the fields used are set below.
+                    let mut message: libc::mmsghdr = unsafe { zeroed() };
+                    message.msg_hdr.msg_name =
+                        (&mut names[i] as *mut libc::sockaddr_storage).cast();
+                    message.msg_hdr.msg_iov = &mut iovecs[i];
+                    message.msg_hdr.msg_iovlen = 1;
+                    message
+                })
+                .collect();
+            Headers {
+                names,
+                iovecs,
+                messages,
+            }
+        }
+    }
+
     /// Receives up to [`BATCH`] datagrams without blocking.
     pub fn receive(fd: RawFd, batch: &mut Received) -> io::Result<usize> {
-        // SAFETY: all-zero bytes are valid for these plain C structures.
-        let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
-        let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
-        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let slots = batch.buffers.len();
-        for i in 0..slots {
-            iovecs[i].iov_base = batch.buffers[i].as_mut_ptr().cast();
-            iovecs[i].iov_len = batch.buffers[i].len();
-            headers[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
-            headers[i].msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            headers[i].msg_hdr.msg_iov = &mut iovecs[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
+        let headers = &mut batch.headers;
+        let slots = headers.messages.len();
+        for message in headers.messages.iter_mut() {
+            // The kernel writes each address's length here: its room again.
+            message.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         }
+        debug_assert_eq!(headers.iovecs.len(), slots);
         // SAFETY: every header points at a live buffer and address structure
-        // of the length it declares, all of which outlive the call.
+        // of the length it declares (made in `Headers::new` from the
+        // buffers this batch owns), all of which outlive the call.
         let received = unsafe {
             libc::recvmmsg(
                 fd,
-                headers.as_mut_ptr(),
+                headers.messages.as_mut_ptr(),
                 slots as libc::c_uint,
                 libc::MSG_DONTWAIT,
                 std::ptr::null_mut(),
@@ -100,11 +150,11 @@ mod sys {
         }
         let count = received as usize;
         for i in 0..count {
-            let header = &headers[i];
+            let header = &headers.messages[i];
             // MSG_TRUNC: the datagram was bigger than the buffer and cut to it.
             batch.truncated[i] = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
             batch.lengths[i] = header.msg_len as usize;
-            batch.sources[i] = from_storage(&names[i]);
+            batch.sources[i] = from_storage(&headers.names[i]);
         }
         batch.count = count;
         Ok(count)
@@ -113,25 +163,32 @@ mod sys {
     /// Sends the replies without blocking; returns how many went.
     pub fn send(fd: RawFd, replies: &[(SocketAddr, Vec<u8>)]) -> io::Result<usize> {
         let count = replies.len().min(BATCH);
-        // SAFETY: all-zero bytes are valid for these plain C structures.
-        let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
-        let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
-        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        // Only the entries used are written: clearing whole batches of
+        // these structures would cost more than the replies' own copying.
+        let mut names = [const { MaybeUninit::<libc::sockaddr_storage>::uninit() }; BATCH];
+        let mut iovecs = [const { MaybeUninit::<libc::iovec>::uninit() }; BATCH];
+        let mut headers = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; BATCH];
         for (i, (destination, bytes)) in replies.iter().take(count).enumerate() {
-            let length = to_storage(destination, &mut names[i]);
-            iovecs[i].iov_base = bytes.as_ptr() as *mut libc::c_void;
-            iovecs[i].iov_len = bytes.len();
-            headers[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
-            headers[i].msg_hdr.msg_namelen = length;
-            headers[i].msg_hdr.msg_iov = &mut iovecs[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
+            let length = to_storage(destination, names[i].as_mut_ptr());
+            iovecs[i].write(libc::iovec {
+                iov_base: bytes.as_ptr() as *mut libc::c_void,
+                iov_len: bytes.len(),
+            });
+            // SAFETY: all-zero bytes are a valid mmsghdr; the fields used are set below.
+            let mut header: libc::mmsghdr = unsafe { zeroed() };
+            header.msg_hdr.msg_name = names[i].as_mut_ptr().cast();
+            header.msg_hdr.msg_namelen = length;
+            header.msg_hdr.msg_iov = iovecs[i].as_mut_ptr();
+            header.msg_hdr.msg_iovlen = 1;
+            headers[i].write(header);
         }
-        // SAFETY: every header points at a live reply and address of the
-        // length it declares; the kernel only reads them.
+        // SAFETY: the first `count` headers are initialised, each pointing at
+        // a live reply and an address of the length it declares; the kernel
+        // only reads them.
         let sent = unsafe {
             libc::sendmmsg(
                 fd,
-                headers.as_mut_ptr(),
+                headers.as_mut_ptr().cast::<libc::mmsghdr>(),
                 count as libc::c_uint,
                 libc::MSG_DONTWAIT,
             )
@@ -170,30 +227,30 @@ mod sys {
         }
     }
 
-    fn to_storage(address: &SocketAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
+    /// Writes `address` as a C address structure at `storage` (room for a
+    /// `sockaddr_storage`); returns its length.
+    fn to_storage(address: &SocketAddr, storage: *mut libc::sockaddr_storage) -> libc::socklen_t {
         match address {
             SocketAddr::V4(v4) => {
-                let mut raw = MaybeUninit::<libc::sockaddr_in>::zeroed();
-                // SAFETY: zeroed bytes are a valid sockaddr_in; every field is then set.
-                let raw = unsafe { raw.assume_init_mut() };
+                // SAFETY: all-zero bytes are a valid sockaddr_in; every field is then set.
+                let mut raw: libc::sockaddr_in = unsafe { zeroed() };
                 raw.sin_family = libc::AF_INET as libc::sa_family_t;
                 raw.sin_port = v4.port().to_be();
                 raw.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
                 // SAFETY: sockaddr_storage is larger than sockaddr_in and suitably aligned.
-                unsafe { *(storage as *mut _ as *mut libc::sockaddr_in) = *raw };
+                unsafe { storage.cast::<libc::sockaddr_in>().write(raw) };
                 size_of::<libc::sockaddr_in>() as libc::socklen_t
             }
             SocketAddr::V6(v6) => {
-                let mut raw = MaybeUninit::<libc::sockaddr_in6>::zeroed();
-                // SAFETY: zeroed bytes are a valid sockaddr_in6; every field is then set.
-                let raw = unsafe { raw.assume_init_mut() };
+                // SAFETY: all-zero bytes are a valid sockaddr_in6; every field is then set.
+                let mut raw: libc::sockaddr_in6 = unsafe { zeroed() };
                 raw.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                 raw.sin6_port = v6.port().to_be();
                 raw.sin6_addr.s6_addr = v6.ip().octets();
                 raw.sin6_flowinfo = v6.flowinfo();
                 raw.sin6_scope_id = v6.scope_id();
                 // SAFETY: sockaddr_storage is larger than sockaddr_in6 and suitably aligned.
-                unsafe { *(storage as *mut _ as *mut libc::sockaddr_in6) = *raw };
+                unsafe { storage.cast::<libc::sockaddr_in6>().write(raw) };
                 size_of::<libc::sockaddr_in6>() as libc::socklen_t
             }
         }
