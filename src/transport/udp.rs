@@ -26,6 +26,12 @@ use crate::capture::Protocol;
 /// than we said we take is seen whole or flagged as cut (`MSG_TRUNC`).
 const REPLY_BUFFER: usize = 2048;
 
+thread_local! {
+    /// Where replies are read: one octet more than we take tells a reply
+    /// cut to the buffer. One per thread, cleared once, not per exchange.
+    static REPLY: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; REPLY_BUFFER + 1]);
+}
+
 /// How one UDP try ended.
 #[derive(Debug)]
 pub enum Udp {
@@ -80,8 +86,6 @@ impl Transport {
             }
             Err(error) => return Err(error.into()),
         };
-        // One octet more than we take tells a reply cut to the buffer.
-        let mut buffer = [0u8; REPLY_BUFFER + 1];
         let mut garbage = 0usize;
         loop {
             let ready = timeout_at(until, socket.ready(Interest::READABLE | Interest::ERROR)).await;
@@ -92,46 +96,34 @@ impl Transport {
                     TransportError::Timeout(wait)
                 });
             };
-            // An ICMP refusal is the socket's pending error: recv returns it.
-            let length = match ready?.try_io(|s| s.get_ref().recv(&mut buffer)) {
-                Ok(Ok(length)) => length,
-                Ok(Err(error)) => return Err(error.into()), // ECONNREFUSED: nothing listens
-                Err(_would_block) => continue,
-            };
-            let cut = length > REPLY_BUFFER;
-            let bytes = &buffer[..length.min(REPLY_BUFFER)];
-            if id_of(bytes) != Some(query.id) {
-                continue; // not for this query (the socket is ours alone)
-            }
-            self.observe(server, local, Protocol::Udp, bytes);
-            if cut || bytes.len() > limit {
-                // RFC 6891 §7: as if TC were set; the whole reply comes over TCP.
-                tracing::debug!(%server, octets = bytes.len(), "reply too big for UDP");
-                return Ok(Udp::Oversized);
-            }
-            match verify(query, bytes) {
-                Verdict::Accept(reply) => {
-                    return Ok(Udp::Reply {
-                        reply,
-                        echoed_case: true,
-                        rtt: sent_at.elapsed(),
-                    });
+            let mut ready = ready?;
+            // Read and judged at once, without an await between: the
+            // thread's own buffer serves every exchange it runs.
+            let judged = REPLY.with_borrow_mut(|buffer| {
+                // An ICMP refusal is the socket's pending error: recv returns it.
+                let length = match ready.try_io(|s| s.get_ref().recv(buffer)) {
+                    Ok(Ok(length)) => length,
+                    Ok(Err(error)) => return Some(Err(error.into())), // ECONNREFUSED: nothing listens
+                    Err(_would_block) => return None,
+                };
+                let received = &buffer[..length];
+                let bytes = &received[..length.min(REPLY_BUFFER)];
+                if id_of(bytes) != Some(query.id) {
+                    return None; // not for this query (the socket is ours alone)
                 }
-                // With 0x20, the mark of a server that does not echo the case;
-                // without, a question other than ours (RFC 5452 §9.1): ignored.
-                Verdict::CaseMismatch(reply) if randomized => {
-                    return Ok(Udp::Reply {
-                        reply,
-                        echoed_case: false,
-                        rtt: sent_at.elapsed(),
-                    });
-                }
-                Verdict::CaseMismatch(_) => {}
-                Verdict::Malformed => {
-                    garbage += 1;
-                    tracing::debug!(%server, garbage, "undecodable datagram with our ID ignored");
-                }
-                Verdict::Ignore => {}
+                self.observe(server, local, Protocol::Udp, bytes);
+                judge(
+                    server,
+                    query,
+                    randomized,
+                    limit,
+                    sent_at,
+                    received,
+                    &mut garbage,
+                )
+            });
+            if let Some(judged) = judged {
+                return judged;
             }
         }
     }
@@ -153,6 +145,43 @@ impl Transport {
         } // else connect(2) binds to any address and a random port itself
         socket.connect(&server.into())?;
         Ok(socket)
+    }
+}
+
+/// What a reply from `server` with our ID is (as read: one octet past the
+/// buffer's end if it was cut): `None` to go on waiting (garbage, or not
+/// our question), else the end of the try.
+fn judge(
+    server: SocketAddr,
+    query: &Message,
+    randomized: bool,
+    limit: usize,
+    sent_at: Instant,
+    received: &[u8],
+    garbage: &mut usize,
+) -> Option<Result<Udp, TransportError>> {
+    let bytes = &received[..received.len().min(REPLY_BUFFER)];
+    if received.len() > REPLY_BUFFER || bytes.len() > limit {
+        // RFC 6891 §7: as if TC were set; the whole reply comes over TCP.
+        tracing::debug!(%server, octets = bytes.len(), "reply too big for UDP");
+        return Some(Ok(Udp::Oversized));
+    }
+    let reply = |reply, echoed_case| Udp::Reply {
+        reply,
+        echoed_case,
+        rtt: sent_at.elapsed(),
+    };
+    match verify(query, bytes) {
+        Verdict::Accept(accepted) => Some(Ok(reply(accepted, true))),
+        // With 0x20, the mark of a server that does not echo the case;
+        // without, a question other than ours (RFC 5452 §9.1): ignored.
+        Verdict::CaseMismatch(other) if randomized => Some(Ok(reply(other, false))),
+        Verdict::CaseMismatch(_) | Verdict::Ignore => None,
+        Verdict::Malformed => {
+            *garbage += 1;
+            tracing::debug!(%server, garbage = *garbage, "undecodable datagram with our ID ignored");
+            None
+        }
     }
 }
 
