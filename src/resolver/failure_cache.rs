@@ -58,7 +58,7 @@ struct Held {
 /// Resolution failures held for a short while (RFC 9520 §3); cheap to clone (shared).
 #[derive(Clone)]
 pub struct FailureCache {
-    entries: MokaCache<Question, Held>,
+    entries: MokaCache<Question, Held, ahash::RandomState>,
 }
 
 impl Default for FailureCache {
@@ -69,7 +69,7 @@ impl Default for FailureCache {
                 // On moka's own clock: a bound on memory only; every read
                 // checks the entry's hold against the resolver's clock.
                 .time_to_live(MAX_HOLD + REPEAT_WINDOW)
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         }
     }
 }

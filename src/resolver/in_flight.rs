@@ -41,7 +41,8 @@ pub type Joined<V> = Shared<BoxFuture<'static, V>>;
 /// The map's entries: an entry's number (so that a finished resolution
 /// removes its own entry only) and a weak handle, so that the map alone
 /// keeps no resolution alive.
-type Entries<K, V> = Arc<Mutex<HashMap<K, (u64, WeakShared<BoxFuture<'static, V>>)>>>;
+type Entries<K, V> =
+    Arc<Mutex<HashMap<K, (u64, WeakShared<BoxFuture<'static, V>>), ahash::RandomState>>>;
 
 /// Resolutions in progress, by question; cheap to clone (shared).
 pub struct InFlight<K, V: Clone> {
@@ -61,7 +62,7 @@ impl<K, V: Clone> Clone for InFlight<K, V> {
 impl<K, V: Clone> Default for InFlight<K, V> {
     fn default() -> Self {
         InFlight {
-            entries: Arc::new(Mutex::new(HashMap::new())),
+            entries: Arc::new(Mutex::new(HashMap::default())),
             numbers: Arc::new(AtomicU64::new(0)),
         }
     }

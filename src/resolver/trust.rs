@@ -92,7 +92,7 @@ impl TrustPoints {
 /// The key states of zones, each until it expires.
 pub struct KeyCache {
     /// Each zone's state, when it expires, and the cache's generation then.
-    entries: moka::sync::Cache<Name, (ZoneKeys, Instant, u64)>,
+    entries: moka::sync::Cache<Name, (ZoneKeys, Instant, u64), ahash::RandomState>,
 }
 
 impl Default for KeyCache {
@@ -111,7 +111,7 @@ impl Default for KeyCache {
                     };
                     u32::try_from(64 + zone.len() + key_bytes).unwrap_or(u32::MAX)
                 })
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         }
     }
 }

@@ -34,7 +34,7 @@ const VERDICT_BYTES: u64 = 16 << 20;
 
 /// The verdicts of answers, each until its data expires or the cache is flushed.
 pub struct Verdicts {
-    entries: moka::sync::Cache<(Name, RecordType), (Verdict, Instant, u64)>,
+    entries: moka::sync::Cache<(Name, RecordType), (Verdict, Instant, u64), ahash::RandomState>,
 }
 
 impl Default for Verdicts {
@@ -47,7 +47,7 @@ impl Default for Verdicts {
                         u32::try_from(64 + name.len()).unwrap_or(u32::MAX)
                     },
                 )
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         }
     }
 }

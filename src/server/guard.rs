@@ -18,7 +18,7 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct ClientCounter {
     limit: usize,
-    counts: Mutex<HashMap<IpAddr, usize>>,
+    counts: Mutex<HashMap<IpAddr, usize, ahash::RandomState>>,
 }
 
 /// One unit held by a client; released when dropped.
@@ -33,7 +33,7 @@ impl ClientCounter {
     pub fn new(limit: usize) -> Arc<Self> {
         Arc::new(ClientCounter {
             limit,
-            counts: Mutex::new(HashMap::new()),
+            counts: Mutex::new(HashMap::default()),
         })
     }
 
@@ -106,7 +106,7 @@ struct Bucket {
 pub struct RateLimiter {
     rate: f64,
     exempt: Vec<IpNet>,
-    buckets: MokaCache<IpNet, Arc<Mutex<Bucket>>>,
+    buckets: MokaCache<IpNet, Arc<Mutex<Bucket>>, ahash::RandomState>,
 }
 
 impl RateLimiter {
@@ -120,7 +120,7 @@ impl RateLimiter {
             buckets: MokaCache::builder()
                 .max_capacity(BUCKETS)
                 .time_to_idle(BUCKET_IDLE)
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
         })
     }
 
