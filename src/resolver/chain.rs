@@ -41,9 +41,11 @@ impl Resolver {
         qname.set_fqdn(true); // as asked on the wire
         let qname = &qname;
         let verdict = self.cached_verdict(qname, qtype)?;
-        let resolution = self.cached_resolution(qname, qtype, |name, record_type, now| {
-            self.cache.lookup(name, record_type, now)
-        })?;
+        let resolution = self
+            .cached_resolution(qname, qtype, |name, record_type, now| {
+                self.cache.lookup(name, record_type, now)
+            })
+            .ok()?;
         let end = chain_end(&resolution.chain, qname);
         let (zone, what) = self.signed_by(&resolution, &end, qtype);
         let mut links = Vec::new();

@@ -114,39 +114,71 @@ impl Resolver {
         qtype: RecordType,
         budget: &'a mut Budget,
     ) -> BoxFuture<'a, Result<Resolution, ResolveError>> {
-        Box::pin(async move {
-            let mut chain: Vec<Record> = Vec::new();
-            let mut name = qname.clone();
-            loop {
-                if let Some(outcome) = self.cached_outcome(&name, qtype) {
-                    return Ok(Resolution { chain, outcome });
-                }
-                let step = match self.cached_alias(&name, qtype) {
-                    Some(cname) => {
-                        let target = cname_target(&cname);
-                        Step::Alias(vec![cname], target)
+        Box::pin(self.resolve_from(qname, qtype, budget, true))
+    }
+
+    /// [`Self::resolve`] for a question the cache was just found not to
+    /// answer (`Resolver::from_cache`): the first step goes to the network.
+    pub(super) fn resolve_missed<'a>(
+        &'a self,
+        qname: &'a Name,
+        qtype: RecordType,
+        budget: &'a mut Budget,
+    ) -> BoxFuture<'a, Result<Resolution, ResolveError>> {
+        Box::pin(self.resolve_from(qname, qtype, budget, false))
+    }
+
+    /// The loop of [`Self::resolve`]: the cache first unless `look` is false
+    /// for the question's own name; every CNAME target is looked up.
+    async fn resolve_from(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        budget: &mut Budget,
+        mut look: bool,
+    ) -> Result<Resolution, ResolveError> {
+        let mut chain: Vec<Record> = Vec::new();
+        let mut name = qname.clone();
+        loop {
+            if look && let Some(outcome) = self.cached_outcome(&name, qtype) {
+                return Ok(Resolution { chain, outcome });
+            }
+            let cached = match look {
+                true => self.cached_step(&name, qtype),
+                false => None,
+            };
+            look = true;
+            let step = match cached {
+                Some(step) => step,
+                None => self.walk(&name, qtype, budget).await?,
+            };
+            let (Step::Done(links, _) | Step::Alias(links, _)) = &step;
+            dname::extend(&mut chain, links);
+            if dname::links(&chain) > budget.limits.max_cname_chain {
+                return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
+            }
+            match step {
+                Step::Done(_, outcome) => return Ok(Resolution { chain, outcome }),
+                Step::Alias(_, target) => {
+                    if target == *qname || dname::revisits(&chain, &target) {
+                        return Err(ResolveError::CnameLoop(target));
                     }
-                    None => match self.cached_redirect(&name, qtype) {
-                        Some(step) => step, // a cached DNAME above the name
-                        None => self.walk(&name, qtype, budget).await?,
-                    },
-                };
-                let (Step::Done(links, _) | Step::Alias(links, _)) = &step;
-                dname::extend(&mut chain, links);
-                if dname::links(&chain) > budget.limits.max_cname_chain {
-                    return Err(ResolveError::CnameChain(budget.limits.max_cname_chain));
-                }
-                match step {
-                    Step::Done(_, outcome) => return Ok(Resolution { chain, outcome }),
-                    Step::Alias(_, target) => {
-                        if target == *qname || dname::revisits(&chain, &target) {
-                            return Err(ResolveError::CnameLoop(target));
-                        }
-                        name = target;
-                    }
+                    name = target;
                 }
             }
-        })
+        }
+    }
+
+    /// The next step the cache gives for `name`: a cached CNAME at it, or
+    /// a cached DNAME above it.
+    fn cached_step(&self, name: &Name, qtype: RecordType) -> Option<Step> {
+        match self.cached_alias(name, qtype) {
+            Some(cname) => {
+                let target = cname_target(&cname);
+                Some(Step::Alias(vec![cname], target))
+            }
+            None => self.cached_redirect(name, qtype),
+        }
     }
 
     /// The cached answer or negative answer for a name and type, if any.

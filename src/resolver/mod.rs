@@ -222,10 +222,15 @@ impl Resolver {
         &self.settings.limits
     }
 
-    /// Resolves one client question with a fresh budget.
-    pub async fn query(&self, qname: &Name, qtype: RecordType) -> Resolved {
+    /// Resolves one client question with a fresh budget. `missed`: the
+    /// cache was looked up a moment ago and holds no answer (nor alias) for
+    /// it, so the walk starts at once instead of looking again.
+    pub async fn query(&self, qname: &Name, qtype: RecordType, missed: bool) -> Resolved {
         let mut budget = Budget::new(&self.settings.limits);
-        let result = self.resolve(qname, qtype, &mut budget).await;
+        let result = match missed {
+            true => self.resolve_missed(qname, qtype, &mut budget).await,
+            false => self.resolve(qname, qtype, &mut budget).await,
+        };
         // RRSIGs are not signed themselves (RFC 4035 §2.2): such answers
         // are passed on unvalidated, as Unbound passes them.
         let security = match &result {
@@ -243,8 +248,8 @@ impl Resolver {
     }
 
     /// The answer from the cache alone, following cached CNAMEs and
-    /// DNAMEs; `None` if any link is missing.
-    pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Option<Resolution> {
+    /// DNAMEs; else which part is missing.
+    pub fn from_cache(&self, qname: &Name, qtype: RecordType) -> Result<Resolution, Uncached> {
         self.cached_resolution(qname, qtype, |name, record_type, now| {
             let found = self.cache.lookup(name, record_type, now);
             if found.is_some() && self.reports.is_some() {
@@ -266,13 +271,17 @@ impl Resolver {
         qname: &Name,
         qtype: RecordType,
         lookup: impl Fn(&Name, RecordType, tokio::time::Instant) -> Option<cache::Cached>,
-    ) -> Option<Resolution> {
+    ) -> Result<Resolution, Uncached> {
         let now = crate::clock::now();
         let mut chain = Vec::new();
         let mut name = qname.clone();
         for _ in 0..=self.settings.limits.max_cname_chain {
+            let missing = match chain.is_empty() {
+                true => Uncached::Question,
+                false => Uncached::Link,
+            };
             if let Some(outcome) = lookup(&name, qtype, now).map(Outcome::from) {
-                return Some(Resolution { chain, outcome });
+                return Ok(Resolution { chain, outcome });
             }
             let cname = match (!follows_no_alias(qtype))
                 .then(|| lookup(&name, RecordType::CNAME, now))
@@ -284,26 +293,37 @@ impl Resolver {
             match cname {
                 Some(cname) => {
                     let hickory_proto::rr::RData::CNAME(target) = &cname.data else {
-                        return None;
+                        return Err(missing);
                     };
                     name = target.0.clone();
                     chain.push(cname);
                 }
                 // A cached DNAME above the name redirects it (RFC 6672 §3.4).
-                None => match self.cached_redirect(&name, qtype)? {
+                None => match self.cached_redirect(&name, qtype).ok_or(missing)? {
                     iterate::Step::Alias(records, target) => {
                         dname::extend(&mut chain, &records);
                         name = target;
                     }
                     iterate::Step::Done(records, outcome) => {
                         dname::extend(&mut chain, &records);
-                        return Some(Resolution { chain, outcome });
+                        return Ok(Resolution { chain, outcome });
                     }
                 },
             }
         }
-        None
+        Err(Uncached::Link)
     }
+}
+
+/// Why the cache alone does not answer a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncached {
+    /// It holds nothing for the question's own name and type: no answer,
+    /// no negative answer, no CNAME, no DNAME above it.
+    Question,
+    /// It holds the first links of a CNAME/DNAME chain, but not the rest
+    /// (or more links than a chain may have).
+    Link,
 }
 
 /// The part of `[cache] size` that encoded answers ready to replay may

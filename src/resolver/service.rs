@@ -74,6 +74,7 @@ fn shared_resolution(
     failures: &FailureCache,
     name: &Name,
     qtype: RecordType,
+    missed: bool,
 ) -> Joined<Arc<Resolved>> {
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
     let (resolver, failures) = (resolver.clone(), failures.clone());
@@ -87,11 +88,11 @@ fn shared_resolution(
                 let mut resolved = match resolver.events().watched() {
                     true => {
                         let (mut resolved, messages) =
-                            crate::capture::recording(resolver.query(&name, qtype)).await;
+                            crate::capture::recording(resolver.query(&name, qtype, missed)).await;
                         resolved.messages = messages;
                         resolved
                     }
-                    false => resolver.query(&name, qtype).await,
+                    false => resolver.query(&name, qtype, missed).await,
                 };
                 resolved.messages.shrink_to_fit();
                 match &resolved.result {
@@ -181,9 +182,10 @@ impl Handler for Service {
         let checking = self.resolver.validating()
             && !request.message.metadata.checking_disabled
             && query.query_type != RecordType::RRSIG;
-        let cached = self
-            .resolver
-            .from_cache(&query.name, query.query_type)
+        let found = self.resolver.from_cache(&query.name, query.query_type);
+        let missed = found == Err(super::Uncached::Question);
+        let cached = found
+            .ok()
             .map(|resolution| {
                 let verdict = checking
                     .then(|| self.resolver.cached_verdict(&query.name, query.query_type))
@@ -234,8 +236,14 @@ impl Handler for Service {
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
             let query = request.query();
-            let resolution =
-                shared_resolution(&resolver, &map, &failures, &query.name, query.query_type);
+            let resolution = shared_resolution(
+                &resolver,
+                &map,
+                &failures,
+                &query.name,
+                query.query_type,
+                missed,
+            );
             let question = (&query.name, query.query_type);
             let timer = resolver.stale_client_timeout();
             let (response, upstream) =

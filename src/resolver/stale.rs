@@ -43,6 +43,7 @@ impl Resolver {
         self.cached_resolution(qname, qtype, |name, record_type, now| {
             self.cache().lookup_stale(name, record_type, now)
         })
+        .ok()
     }
 
     /// `[cache] stale_client_timeout`: how long a client with stale data
