@@ -19,12 +19,12 @@
 
 use std::time::Duration;
 
-use hickory_proto::rr::{DNSClass, Name, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 use moka::sync::Cache as MokaCache;
 use tokio::time::Instant;
 
 use super::ResolveError;
-use crate::names::canonical;
+use crate::names::QuestionKey;
 
 /// The hold of a question's first failure (RFC 9520 §3.2 suggests 5 s).
 pub const FIRST_HOLD: Duration = Duration::from_secs(5);
@@ -41,8 +41,9 @@ pub const REPEAT_WINDOW: Duration = MAX_HOLD;
 /// moka evicts the least used beyond.
 pub const MAX_ENTRIES: u64 = 10_000;
 
-/// The key of a held failure: the question (RFC 9520 §3.1: name, type, class).
-type Question = (Name, RecordType, DNSClass);
+/// The key of a held failure: the question (RFC 9520 §3.1: name, type;
+/// the class is always IN, the only one the resolver serves).
+type Question = QuestionKey;
 
 /// One held failure.
 #[derive(Debug, Clone)]
@@ -94,7 +95,7 @@ impl FailureCache {
         if !Self::holds(error) {
             return None;
         }
-        let key = (canonical(name), record_type, DNSClass::IN);
+        let key = QuestionKey::new(name, record_type);
         let hold = match self.entries.get(&key) {
             Some(last) if now < last.until + REPEAT_WINDOW => (last.hold * 2).min(MAX_HOLD),
             _ => FIRST_HOLD,
@@ -116,9 +117,7 @@ impl FailureCache {
         record_type: RecordType,
         now: Instant,
     ) -> Option<ResolveError> {
-        let held = self
-            .entries
-            .get(&(canonical(name), record_type, DNSClass::IN))?;
+        let held = self.entries.get(&QuestionKey::new(name, record_type))?;
         let left = held.until.checked_duration_since(now)?;
         (!left.is_zero()).then(|| ResolveError::FailureCached {
             seconds_left: left.as_secs_f64().ceil() as u64,
@@ -128,8 +127,11 @@ impl FailureCache {
 
     /// Forgets `name`/`record_type`: it was resolved, so a later failure is a first one.
     pub fn remove(&self, name: &Name, record_type: RecordType) {
-        self.entries
-            .invalidate(&(canonical(name), record_type, DNSClass::IN));
+        let key = QuestionKey::new(name, record_type);
+        // Every resolution that succeeds comes here; few were ever held.
+        if self.entries.contains_key(&key) {
+            self.entries.invalidate(&key);
+        }
     }
 }
 

@@ -253,7 +253,7 @@ impl Resolver {
         let mut last_resort: Option<Box<LastResort>> = None;
         loop {
             let (ask_name, ask_type) = minimiser.question(&point.zone);
-            let minimised = ask_name != *name;
+            let minimised = minimiser.minimising();
             if minimised && let Some(outcome) = self.cached_outcome(&ask_name, ask_type) {
                 minimiser.learned(&Step::Done(Vec::new(), outcome));
                 continue;

@@ -44,6 +44,11 @@ impl Minimiser {
         (self.name.trim_to(labels), RecordType::A)
     }
 
+    /// Whether the last question given was minimised (not the whole one).
+    pub(super) fn minimising(&self) -> bool {
+        self.extra.is_some()
+    }
+
     /// No more minimising: the whole question from now on.
     pub(super) fn stop(&mut self) {
         self.extra = None;

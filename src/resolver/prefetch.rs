@@ -24,7 +24,7 @@ use super::iterate::{Step, chain_end};
 use super::refresh::Refreshes;
 use super::service::DEADLINE_SLACK;
 use super::{Budget, Outcome, Resolution, ResolveError, Resolved, Resolver};
-use crate::names::canonical;
+use crate::names::QuestionKey;
 
 impl Resolver {
     /// Resolves `name`/`qtype` from its servers even though it is cached
@@ -58,7 +58,7 @@ impl Resolver {
 /// and none is running; true if one was started.
 pub fn prefetch_if_due(
     resolver: &Arc<Resolver>,
-    in_flight: &InFlight<(Name, RecordType), Arc<Resolved>>,
+    in_flight: &InFlight<QuestionKey, Arc<Resolved>>,
     refreshes: &Refreshes,
     qname: &Name,
     qtype: RecordType,
@@ -84,7 +84,7 @@ pub fn prefetch_if_due(
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
     let (owned, name) = (resolver.clone(), end.clone());
     let resolution = in_flight.join(
-        (canonical(&end), qtype),
+        QuestionKey::new(&end, qtype),
         limit,
         move || async move { Arc::new(owned.refetch(&name, qtype).await) }.boxed(),
         |why| {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use hickory_proto::rr::{Name, RecordType};
 
-use crate::names::canonical;
+use crate::names::QuestionKey;
 
 /// Background refreshes running at most at once; beyond, none is started.
 pub const MAX_REFRESHES: usize = 64;
@@ -19,7 +19,7 @@ pub const MAX_REFRESHES: usize = 64;
 /// The questions being refreshed; cheap to clone (shared).
 #[derive(Clone, Default)]
 pub struct Refreshes {
-    running: Arc<Mutex<HashSet<(Name, RecordType)>>>,
+    running: Arc<Mutex<HashSet<QuestionKey, ahash::RandomState>>>,
 }
 
 impl Refreshes {
@@ -31,7 +31,7 @@ impl Refreshes {
         qtype: RecordType,
         work: impl Future<Output = ()> + Send + 'static,
     ) -> bool {
-        let key = (canonical(name), qtype);
+        let key = QuestionKey::new(name, qtype);
         {
             // The lock guards a set operation only, never an await.
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -63,8 +63,8 @@ impl Refreshes {
 
 /// Takes a question out of the set when its refresh ends, panics or is dropped.
 struct Done {
-    running: Arc<Mutex<HashSet<(Name, RecordType)>>>,
-    key: (Name, RecordType),
+    running: Arc<Mutex<HashSet<QuestionKey, ahash::RandomState>>>,
+    key: QuestionKey,
 }
 
 impl Drop for Done {

@@ -19,7 +19,7 @@ use super::prefetch::prefetch_if_due;
 use super::refresh::Refreshes;
 use super::stale::{Refreshed, refreshed_or_stale};
 use super::{ResolveError, Resolved, Resolver};
-use crate::names::canonical;
+use crate::names::QuestionKey;
 use crate::server::{Handler, Lifetime, Request, Response, ServerEvent};
 
 /// The resolver's request handler.
@@ -27,7 +27,7 @@ pub struct Service {
     resolver: Arc<Resolver>,
     allow: Vec<IpNet>,
     log_queries: bool,
-    in_flight: InFlight<(Name, RecordType), Arc<Resolved>>,
+    in_flight: InFlight<QuestionKey, Arc<Resolved>>,
     failures: FailureCache,
     refreshes: Refreshes,
 }
@@ -70,7 +70,7 @@ pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 /// entry goes when its resolution ends, panics, overruns, or is dropped.
 fn shared_resolution(
     resolver: &Arc<Resolver>,
-    in_flight: &InFlight<(Name, RecordType), Arc<Resolved>>,
+    in_flight: &InFlight<QuestionKey, Arc<Resolved>>,
     failures: &FailureCache,
     name: &Name,
     qtype: RecordType,
@@ -80,7 +80,7 @@ fn shared_resolution(
     let (resolver, failures) = (resolver.clone(), failures.clone());
     let name = name.clone();
     in_flight.join(
-        (canonical(&name), qtype),
+        QuestionKey::new(&name, qtype),
         limit,
         move || {
             async move {

@@ -40,6 +40,9 @@ pub(super) enum Kind {
 /// The longest key: kind, type, and a name of at most 255 octets.
 const KEY_CAPACITY: usize = 3 + 255;
 
+/// What a key starts with: kind and type (its name follows).
+const KEY_PREFIX: usize = 3;
+
 /// A key built on the stack: kind, type (RRsets), then the name in wire
 /// form, lower case. Looked up as a byte slice, so a lookup allocates nothing.
 pub(super) struct KeyBuf {
@@ -49,36 +52,91 @@ pub(super) struct KeyBuf {
 
 impl KeyBuf {
     pub(super) fn new(kind: Kind, record_type: RecordType, name: &Name) -> Self {
-        let mut key = KeyBuf {
-            bytes: [0; KEY_CAPACITY],
-            length: 0,
-        };
-        key.push(kind as u8);
-        key.extend(&u16::from(record_type).to_be_bytes());
-        for label in name.iter() {
-            key.push(label.len() as u8);
-            for byte in label {
-                key.push(byte.to_ascii_lowercase());
-            }
-        }
-        key.push(0);
+        let mut key = KeyBuf::of_name(name);
+        key.set_prefix(0, kind, record_type);
         key
     }
 
-    fn push(&mut self, byte: u8) {
-        // A name is at most 255 octets in wire form, so the buffer never overflows.
-        if self.length < KEY_CAPACITY {
-            self.bytes[self.length] = byte;
-            self.length += 1;
+    /// The name's wire form after room for the prefix, lower case; the
+    /// prefix is written by the caller.
+    fn of_name(name: &Name) -> Self {
+        let mut key = KeyBuf {
+            bytes: [0; KEY_CAPACITY],
+            length: KEY_PREFIX,
+        };
+        for label in name.iter() {
+            let start = key.length + 1;
+            let end = start + label.len();
+            // A name is at most 255 octets in wire form, so this always holds.
+            if end >= KEY_CAPACITY {
+                break;
+            }
+            key.bytes[key.length] = label.len() as u8;
+            key.bytes[start..end].copy_from_slice(label);
+            key.bytes[start..end].make_ascii_lowercase();
+            key.length = end;
         }
+        key.bytes[key.length] = 0; // the root
+        key.length += 1;
+        key
     }
 
-    fn extend(&mut self, bytes: &[u8]) {
-        bytes.iter().for_each(|&byte| self.push(byte));
+    /// The key of the same name for another kind and type.
+    pub(super) fn retarget(&mut self, kind: Kind, record_type: RecordType) {
+        self.set_prefix(0, kind, record_type);
+    }
+
+    /// Writes kind and type in the three octets at `at`.
+    fn set_prefix(&mut self, at: usize, kind: Kind, record_type: RecordType) {
+        let [high, low] = u16::from(record_type).to_be_bytes();
+        self.bytes[at..at + KEY_PREFIX].copy_from_slice(&[kind as u8, high, low]);
+    }
+
+    /// Calls `look` with the key of `kind`/`record_type` for `name` and for
+    /// each of its ancestors in turn, the deepest first, with the ancestor's
+    /// label count, until it returns something: one encoding of the name
+    /// for every level (each ancestor's key is a suffix of the name's, its
+    /// prefix written over the label before it).
+    pub(super) fn find_in_ancestors<T>(
+        kind: Kind,
+        record_type: RecordType,
+        name: &Name,
+        mut look: impl FnMut(usize, &[u8]) -> Option<T>,
+    ) -> Option<T> {
+        let mut key = KeyBuf::of_name(name);
+        // Where each label starts, the name's own first.
+        let mut starts = [0u16; 128];
+        let (mut count, mut at) = (0, KEY_PREFIX);
+        while at + 1 < key.length && count < starts.len() {
+            starts[count] = at as u16; // at most 258
+            count += 1;
+            at += 1 + usize::from(key.bytes[at]);
+        }
+        let labels = count;
+        // The root's key: its single zero octet.
+        let ends = starts[..count]
+            .iter()
+            .map(|start| usize::from(*start))
+            .chain([key.length - 1]);
+        for (depth, start) in ends.enumerate() {
+            key.set_prefix(start - KEY_PREFIX, kind, record_type);
+            if let Some(found) = look(labels - depth, &key.bytes[start - KEY_PREFIX..key.length]) {
+                return Some(found);
+            }
+        }
+        None
     }
 
     pub(super) fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.length]
+    }
+}
+
+impl std::ops::Deref for KeyBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
     }
 }
 
@@ -294,13 +352,27 @@ fn encode_provenance(provenance: &Provenance, into: &mut Vec<u8>) -> Option<()> 
     }
     into.extend_from_slice(&provenance.server.port().to_be_bytes());
     into.extend_from_slice(&u16::from(provenance.question_type).to_be_bytes());
-    let start = into.len() as u32;
-    let mut encoder = BinEncoder::with_offset(into, start);
-    encoder.set_name_encoding(NameEncoding::Uncompressed);
-    provenance.question.emit(&mut encoder).ok()?;
+    push_name(&provenance.question, into)?;
     if let Some(name) = &provenance.server_name {
-        name.emit(&mut encoder).ok()?;
+        push_name(name, into)?;
     }
+    Some(())
+}
+
+/// Appends `name` in wire form, uncompressed, as spelt (read back with
+/// hickory's decoder): the cache's own copy, written label by label as the
+/// keys are, without the encoder's bookkeeping for compression (an
+/// allocation per label). `None` for a label no name may have.
+fn push_name(name: &Name, into: &mut Vec<u8>) -> Option<()> {
+    for label in name.iter() {
+        into.push(
+            u8::try_from(label.len())
+                .ok()
+                .filter(|length| *length <= 63)?,
+        );
+        into.extend_from_slice(label);
+    }
+    into.push(0);
     Some(())
 }
 

@@ -72,6 +72,24 @@ fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
     entry_weight(key.len() + value.len())
 }
 
+/// A delegation from its cached records: NS records, then glue.
+fn delegation_of(zone: &Name, records: Vec<Record>) -> Delegation {
+    let mut delegation = Delegation {
+        zone: zone.to_lowercase(),
+        name_servers: Vec::new(),
+        glue: Vec::new(),
+    };
+    for record in records {
+        match record.data {
+            RData::NS(ns) => delegation.name_servers.push(ns.0),
+            RData::A(a) => delegation.glue.push((record.name, IpAddr::V4(a.0))),
+            RData::AAAA(aaaa) => delegation.glue.push((record.name, IpAddr::V6(aaaa.0))),
+            _ => {}
+        }
+    }
+    delegation
+}
+
 /// The resolver's cache; cheap to clone (shared).
 ///
 /// Each entry is one allocation for the key and one for the value: the
@@ -259,14 +277,14 @@ impl Cache {
     }
 
     /// The content and records under `key` while they live, with their remaining TTL.
-    fn live(&self, key: &KeyBuf, now: Instant) -> Option<(Content, Vec<Record>)> {
+    fn live(&self, key: &[u8], now: Instant) -> Option<(Content, Vec<Record>)> {
         self.read(key, now, Duration::ZERO)
     }
 
     /// [`Self::live`], or, up to `stale` past its expiry, the entry with
     /// the TTL of a stale answer (RFC 8767 §4, stale.rs).
-    fn read(&self, key: &KeyBuf, now: Instant, stale: Duration) -> Option<(Content, Vec<Record>)> {
-        let value = self.entries.get(key.as_slice())?;
+    fn read(&self, key: &[u8], now: Instant, stale: Duration) -> Option<(Content, Vec<Record>)> {
+        let value = self.entries.get(key)?;
         let value = Value::split(&value)?;
         let expires = self.expiry(&value);
         // Whole seconds, rounded up: a record cached 1 ms ago still shows its full TTL.
@@ -282,8 +300,8 @@ impl Cache {
     }
 
     /// The credibility of the live entry under `key`, if any.
-    fn credibility(&self, key: &KeyBuf, now: Instant) -> Option<Credibility> {
-        let value = self.entries.get(key.as_slice())?;
+    fn credibility(&self, key: &[u8], now: Instant) -> Option<Credibility> {
+        let value = self.entries.get(key)?;
         let value = Value::split(&value)?;
         (self.expiry(&value) > now).then_some(value.credibility)
     }
@@ -301,19 +319,22 @@ impl Cache {
         now: Instant,
         stale: Duration,
     ) -> Option<Cached> {
-        let nx_domain = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
-        let rrset = KeyBuf::new(Kind::RRset, record_type, name);
-        if let Some((Content::NxDomain, records)) = self.read(&nx_domain, now, stale) {
+        // One encoding of the name for both keys: the NXDOMAIN's, then the RRset's.
+        let mut key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
+        let nx_domain = self.read(&key, now, stale);
+        let nx_rank = nx_domain.as_ref().and_then(|_| self.credibility(&key, now));
+        key.retarget(Kind::RRset, record_type);
+        if let Some((Content::NxDomain, records)) = nx_domain {
             // A lower-ranked NXDOMAIN does not hide higher-ranked data (RFC 2181 §5.4.1).
             let outranked = self
-                .credibility(&rrset, now)
-                .zip(self.credibility(&nx_domain, now))
+                .credibility(&key, now)
+                .zip(nx_rank)
                 .is_some_and(|(data, nx)| data > nx);
             if !outranked {
                 return records.into_iter().next().map(Cached::NxDomain);
             }
         }
-        let (content, records) = self.read(&rrset, now, stale)?;
+        let (content, records) = self.read(&key, now, stale)?;
         match content {
             Content::RRset => Some(Cached::Records(
                 records
@@ -364,27 +385,18 @@ impl Cache {
         let (Content::Delegation, records) = self.live(&key, now)? else {
             return None;
         };
-        let mut delegation = Delegation {
-            zone: zone.to_lowercase(),
-            name_servers: Vec::new(),
-            glue: Vec::new(),
-        };
-        for record in records {
-            match record.data {
-                RData::NS(ns) => delegation.name_servers.push(ns.0),
-                RData::A(a) => delegation.glue.push((record.name, IpAddr::V4(a.0))),
-                RData::AAAA(aaaa) => delegation.glue.push((record.name, IpAddr::V6(aaaa.0))),
-                _ => {}
-            }
-        }
-        Some(delegation)
+        Some(delegation_of(zone, records))
     }
 
-    /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3 step 2).
+    /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3
+    /// step 2): each level's key a suffix of one encoding of the name.
     pub fn deepest_delegation(&self, name: &Name, now: Instant) -> Option<Delegation> {
-        (0..=label_count(name))
-            .rev()
-            .find_map(|labels| self.delegation(&name.trim_to(labels), now))
+        KeyBuf::find_in_ancestors(Kind::Delegation, RecordType::NS, name, |labels, key| {
+            let (Content::Delegation, records) = self.live(key, now)? else {
+                return None;
+            };
+            Some(delegation_of(&name.trim_to(labels), records))
+        })
     }
 
     /// The bytes the cache holds, as weighed against its size.

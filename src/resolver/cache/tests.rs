@@ -316,3 +316,55 @@ fn signatures_follow_the_rank_of_what_they_sign() {
         "the same rank without any removes them"
     );
 }
+
+#[test]
+fn each_ancestors_key_is_the_key_of_that_name() {
+    let full = name("WWW.a.Example.COM.");
+    let mut seen = Vec::new();
+    let found =
+        KeyBuf::find_in_ancestors(Kind::Delegation, RecordType::NS, &full, |labels, key| {
+            let ancestor = full.trim_to(labels);
+            assert_eq!(
+                key,
+                KeyBuf::new(Kind::Delegation, RecordType::NS, &ancestor).as_slice(),
+                "{ancestor}"
+            );
+            seen.push(ancestor.to_lowercase().to_ascii());
+            (labels == 2).then_some(labels)
+        });
+    assert_eq!(found, Some(2), "stops at the first found");
+    assert_eq!(
+        seen,
+        ["www.a.example.com.", "a.example.com.", "example.com."]
+    );
+    let mut all = 0;
+    let none: Option<()> = KeyBuf::find_in_ancestors(Kind::RRset, RecordType::A, &full, |_, _| {
+        all += 1;
+        None
+    });
+    assert_eq!((none, all), (None, 5), "down to the root");
+}
+
+#[test]
+fn the_deepest_delegation_is_found_below_the_root_and_at_it() {
+    let cache = cache();
+    let now = Instant::now();
+    let delegation = |zone: &str| Delegation {
+        zone: name(zone),
+        name_servers: vec![name("ns.example.")],
+        glue: Vec::new(),
+    };
+    cache.insert_delegation(delegation("."), 600, Credibility::Referral, now);
+    assert_eq!(
+        cache
+            .deepest_delegation(&name("www.example.com."), now)
+            .map(|d| d.zone),
+        Some(Name::root())
+    );
+    cache.insert_delegation(delegation("Example.COM."), 600, Credibility::Referral, now);
+    let found = cache
+        .deepest_delegation(&name("www.sub.example.com."), now)
+        .expect("cached");
+    assert_eq!(found.zone, name("example.com."));
+    assert_eq!(found.name_servers, [name("ns.example.")]);
+}
