@@ -19,7 +19,6 @@
 
 use std::time::Duration;
 
-use hickory_proto::rr::{Name, RecordType};
 use moka::sync::Cache as MokaCache;
 use tokio::time::Instant;
 
@@ -82,21 +81,19 @@ impl FailureCache {
         matches!(error, ResolveError::ServersFailed { .. })
     }
 
-    /// Remembers that `name`/`record_type` failed at `now` with `error`, if
+    /// Remembers that the question `key` failed at `now` with `error`, if
     /// it is a failure that is held; returns the hold: [`FIRST_HOLD`], or
     /// twice the last one on a repeat, at most [`MAX_HOLD`] (RFC 9520 §3.2).
     pub fn insert(
         &self,
-        name: &Name,
-        record_type: RecordType,
+        key: &QuestionKey,
         error: &ResolveError,
         now: Instant,
     ) -> Option<Duration> {
         if !Self::holds(error) {
             return None;
         }
-        let key = QuestionKey::new(name, record_type);
-        let hold = match self.entries.get(&key) {
+        let hold = match self.entries.get(key) {
             Some(last) if now < last.until + REPEAT_WINDOW => (last.hold * 2).min(MAX_HOLD),
             _ => FIRST_HOLD,
         };
@@ -105,19 +102,14 @@ impl FailureCache {
             hold,
             error: error.clone(),
         };
-        self.entries.insert(key, held);
+        self.entries.insert(key.clone(), held);
         Some(hold)
     }
 
-    /// The held failure of `name`/`record_type` at `now`, as the error a
+    /// The held failure of the question `key` at `now`, as the error a
     /// client is answered SERVFAIL with; `None` when not held.
-    pub fn lookup(
-        &self,
-        name: &Name,
-        record_type: RecordType,
-        now: Instant,
-    ) -> Option<ResolveError> {
-        let held = self.entries.get(&QuestionKey::new(name, record_type))?;
+    pub fn lookup(&self, key: &QuestionKey, now: Instant) -> Option<ResolveError> {
+        let held = self.entries.get(key)?;
         let left = held.until.checked_duration_since(now)?;
         (!left.is_zero()).then(|| ResolveError::FailureCached {
             seconds_left: left.as_secs_f64().ceil() as u64,
@@ -125,12 +117,11 @@ impl FailureCache {
         })
     }
 
-    /// Forgets `name`/`record_type`: it was resolved, so a later failure is a first one.
-    pub fn remove(&self, name: &Name, record_type: RecordType) {
-        let key = QuestionKey::new(name, record_type);
+    /// Forgets the question `key`: it was resolved, so a later failure is a first one.
+    pub fn remove(&self, key: &QuestionKey) {
         // Every resolution that succeeds comes here; few were ever held.
-        if self.entries.contains_key(&key) {
-            self.entries.invalidate(&key);
+        if self.entries.contains_key(key) {
+            self.entries.invalidate(key);
         }
     }
 }
@@ -139,6 +130,7 @@ impl FailureCache {
 mod tests {
     use super::*;
     use crate::resolver::error::Failure;
+    use hickory_proto::rr::{Name, RecordType};
 
     fn servers_failed() -> ResolveError {
         ResolveError::ServersFailed {
@@ -155,20 +147,35 @@ mod tests {
         let mut now = Instant::now();
         let mut holds = Vec::new();
         for _ in 0..6 {
-            let hold = cache.insert(&name, RecordType::A, &servers_failed(), now);
+            let hold = cache.insert(
+                &QuestionKey::new(&name, RecordType::A),
+                &servers_failed(),
+                now,
+            );
             let hold = hold.expect("a failure of the servers is held");
             assert!(
                 cache
-                    .lookup(&name, RecordType::A, now + hold - Duration::from_millis(1))
+                    .lookup(
+                        &QuestionKey::new(&name, RecordType::A),
+                        now + hold - Duration::from_millis(1)
+                    )
                     .is_some()
             );
-            assert!(cache.lookup(&name, RecordType::A, now + hold).is_none());
+            assert!(
+                cache
+                    .lookup(&QuestionKey::new(&name, RecordType::A), now + hold)
+                    .is_none()
+            );
             holds.push(hold.as_secs());
             now += hold;
         }
         assert_eq!(holds, [5, 10, 20, 30, 30, 30]);
         now += REPEAT_WINDOW;
-        let hold = cache.insert(&name, RecordType::A, &servers_failed(), now);
+        let hold = cache.insert(
+            &QuestionKey::new(&name, RecordType::A),
+            &servers_failed(),
+            now,
+        );
         assert_eq!(
             hold,
             Some(FIRST_HOLD),
@@ -189,12 +196,16 @@ mod tests {
             ResolveError::Abandoned(crate::resolver::in_flight::Abandoned::Panicked),
         ] {
             assert_eq!(
-                cache.insert(&name, RecordType::A, &error, now),
+                cache.insert(&QuestionKey::new(&name, RecordType::A), &error, now),
                 None,
                 "{error}"
             );
         }
-        assert!(cache.lookup(&name, RecordType::A, now).is_none());
+        assert!(
+            cache
+                .lookup(&QuestionKey::new(&name, RecordType::A), now)
+                .is_none()
+        );
     }
 
     #[test]
@@ -203,13 +214,27 @@ mod tests {
         let now = Instant::now();
         let upper = Name::from_ascii("DOWN.test.").expect("valid");
         let lower = Name::from_ascii("down.TEST.").expect("valid");
-        cache.insert(&upper, RecordType::A, &servers_failed(), now);
-        assert!(cache.lookup(&lower, RecordType::A, now).is_some());
+        cache.insert(
+            &QuestionKey::new(&upper, RecordType::A),
+            &servers_failed(),
+            now,
+        );
         assert!(
-            cache.lookup(&lower, RecordType::AAAA, now).is_none(),
+            cache
+                .lookup(&QuestionKey::new(&lower, RecordType::A), now)
+                .is_some()
+        );
+        assert!(
+            cache
+                .lookup(&QuestionKey::new(&lower, RecordType::AAAA), now)
+                .is_none(),
             "another type"
         );
-        cache.remove(&lower, RecordType::A);
-        assert!(cache.lookup(&upper, RecordType::A, now).is_none());
+        cache.remove(&QuestionKey::new(&lower, RecordType::A));
+        assert!(
+            cache
+                .lookup(&QuestionKey::new(&upper, RecordType::A), now)
+                .is_none()
+        );
     }
 }

@@ -61,7 +61,7 @@ impl Service {
 /// the walk checks its deadline between steps, so it may overrun by one step.
 pub const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
-/// The resolution of `name`/`qtype`: the one in progress, or a new one,
+/// The resolution of `name`/`qtype` (`key`): the one in progress, or a new one,
 /// bounded by the question's deadline plus [`DEADLINE_SLACK`]. Its failure
 /// goes into `failures` (RFC 9520 §3); its success takes the question out.
 ///
@@ -72,15 +72,14 @@ fn shared_resolution(
     resolver: &Arc<Resolver>,
     in_flight: &InFlight<QuestionKey, Arc<Resolved>>,
     failures: &FailureCache,
-    name: &Name,
-    qtype: RecordType,
+    (name, qtype, key): (&Name, RecordType, &QuestionKey),
     missed: bool,
 ) -> Joined<Arc<Resolved>> {
     let limit = resolver.limits().resolution_timeout + DEADLINE_SLACK;
     let (resolver, failures) = (resolver.clone(), failures.clone());
-    let name = name.clone();
+    let (name, held) = (name.clone(), key.clone());
     in_flight.join(
-        QuestionKey::new(&name, qtype),
+        key.clone(),
         limit,
         move || {
             async move {
@@ -96,9 +95,9 @@ fn shared_resolution(
                 };
                 resolved.messages.shrink_to_fit();
                 match &resolved.result {
-                    Ok(_) => failures.remove(&name, qtype),
+                    Ok(_) => failures.remove(&held),
                     Err(error) => {
-                        failures.insert(&name, qtype, error, crate::clock::now());
+                        failures.insert(&held, error, crate::clock::now());
                     }
                 }
                 Arc::new(resolved)
@@ -218,7 +217,8 @@ impl Handler for Service {
         let now = crate::clock::now();
         // Expired data, with `[cache] serve_stale` (RFC 8767).
         let stale = self.resolver.from_stale(&query.name, query.query_type);
-        if let Some(failed) = self.failures.lookup(&query.name, query.query_type, now) {
+        let key = QuestionKey::new(&query.name, query.query_type);
+        if let Some(failed) = self.failures.lookup(&key, now) {
             let Some(stale) = stale else {
                 let response = self.resolver.response(request, &Err(failed), None);
                 self.log(request, &response, true, 0, started);
@@ -236,14 +236,8 @@ impl Handler for Service {
         let log_queries = self.log_queries;
         Response::Later(Box::pin(async move {
             let query = request.query();
-            let resolution = shared_resolution(
-                &resolver,
-                &map,
-                &failures,
-                &query.name,
-                query.query_type,
-                missed,
-            );
+            let question = (&query.name, query.query_type, &key);
+            let resolution = shared_resolution(&resolver, &map, &failures, question, missed);
             let question = (&query.name, query.query_type);
             let timer = resolver.stale_client_timeout();
             let (response, upstream) =
