@@ -14,7 +14,7 @@ counted in one place.
 
 The modules, by job: system (namespace, processes), contenders (the
 resolvers), authoritative (the world's servers, NSD), clients (dnsperf,
-dig), lines (the throughput lines), report (the table and RESULTS.md); this file runs the parts and reports.
+bench/latency.c, dig), lines (the throughput lines), latency, report (the table and RESULTS.md); this file runs the parts and reports.
 """
 import argparse
 import os
@@ -24,13 +24,15 @@ import sys
 import tempfile
 
 from authoritative import Nsd, OursAuth, SignedLab
+from clients import build_latency_client
 from contenders import (PEERS, VALIDATING_PEERS, Baseline, DoesNotValidate, Ours, OursValidating, Unbound,
                         UnboundValidating)
+from latency import bench_latency
 from lines import bench_auth, bench_balanced, bench_cache_hits, bench_cold, bench_memory, interleaved
 from report import Rows, append_results
 from system import ROOT, Namespace, log
 
-PARTS = ("hits", "cold", "validating", "auth", "dnsdist", "memory")
+PARTS = ("hits", "cold", "validating", "auth", "dnsdist", "memory", "latency")
 COLD_LINES = (("one known zone", "warm-known.txt", "known.txt"), ("20 delegated zones", "warm-zones.txt", "zones.txt"))
 
 
@@ -137,6 +139,26 @@ def memory(run):
     run.rows.compare("memory line questions lost", "queries", "lost", results, o, u, False)
 
 
+def latency(run):
+    """One question at a time: back to back, and after idling."""
+    args = run.args
+    log(f"latency, one question at a time ({args.rounds} rounds of {args.latency_queries} each, "
+        f"then {args.idle_queries} after {args.idle_gap:g} s idle)")
+    lines = bench_latency(run.namespace, run.work, run.client(), (Ours, Unbound, *run.peers), args.rounds,
+                          args.latency_queries, args.idle_queries, args.idle_gap)
+    for line, label in (("back to back", "cache hit one at a time"),
+                        ("after idling", f"cache hit after {args.idle_gap:g} s idle")):
+        for threads in (1, 2):
+            results = {name: figures for (name, t), figures in lines[line].items() if t == threads}
+            if not results:
+                continue
+            for figure in ("p50", "p90", "p99"):
+                run.rows.compare(f"{label} {figure}, {threads} thr", "µs", f"{figure}_us", results, Ours.name,
+                                 run.anchors(), False)
+            run.rows.compare(f"{label} questions lost, {threads} thr", "queries", "lost", results, Ours.name,
+                             run.anchors(), False)
+
+
 class Run:
     """What the parts share: the options, the namespace, the world, the peers, the rows."""
 
@@ -144,6 +166,7 @@ class Run:
         self.args, self.namespace, self.work, self.peers = args, namespace, work, peers
         self.rows = Rows()
         self.ours_validates = True  # until the binary rejects [dnssec]
+        self.latency_client = None
 
     def contenders(self):
         """Ours, Unbound, the peers installed, and the baseline if any."""
@@ -152,6 +175,11 @@ class Run:
     def anchors(self):
         return [Unbound.name, *(cls.name for cls in self.peers)]
 
+    def client(self):
+        if self.latency_client is None:
+            self.latency_client = build_latency_client(self.work)
+        return self.latency_client
+
 
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,6 +187,10 @@ def arguments():
     parser.add_argument("--memory-names", type=int, default=1_000_000, help="RRsets cached for the memory line")
     parser.add_argument("--rate", type=int, default=20_000, help="the fixed load (q/s) of the cache-hit p99 runs")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per line; medians are reported")
+    parser.add_argument("--latency-queries", type=int, default=10_000,
+                        help="questions one at a time to each contender, per round, in the latency line")
+    parser.add_argument("--idle-queries", type=int, default=200, help="questions to each contender after idling")
+    parser.add_argument("--idle-gap", type=float, default=1.0, help="seconds each contender idles before each of those")
     parser.add_argument("--skip", action="append", default=[],
                         help=f"skip a part: {', '.join(PARTS)}; or a peer: "
                              f"{', '.join(cls.name for cls in PEERS)}")
@@ -199,7 +231,7 @@ def main():
             for part in (hits, cold, validating, auth):
                 if part.__name__ not in args.skip:
                     part(run, threads)
-        for part in (dnsdist, memory):
+        for part in (dnsdist, memory, latency):
             if part.__name__ not in args.skip:
                 part(run)
     finally:

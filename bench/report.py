@@ -94,6 +94,9 @@ def append_results(path, args, rows):
         if "validating" not in args.skip:
             results.write(f"Validating lines: the world signed by ldns {v['ldns']} ({args.dnssec_algorithm}, NSEC), "
                           "served by NSD (see bench/README.md).\n\n")
+        if "latency" not in args.skip:
+            results.write(f"Latency lines: bench/latency.c, {args.latency_queries} questions to each server per round "
+                          f"back to back, {args.idle_queries} after {args.idle_gap:g} s idle (see bench/README.md).\n\n")
         for note in rows.notes:
             results.write(f"{note}\n\n")
         results.write(rows.table() + "\n")
