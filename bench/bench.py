@@ -14,7 +14,8 @@ counted in one place.
 
 The modules, by job: system (namespace, processes), contenders (the
 resolvers), authoritative (the world's servers, NSD), clients (dnsperf,
-bench/latency.c, dig), lines (the throughput lines), latency, report (the table and RESULTS.md); this file runs the parts and reports.
+bench/latency.c, dig), lines (the throughput lines), latency, syscalls,
+report (the table and RESULTS.md); this file runs the parts and reports.
 """
 import argparse
 import os
@@ -29,10 +30,11 @@ from contenders import (PEERS, VALIDATING_PEERS, Baseline, DoesNotValidate, Ours
                         UnboundValidating)
 from latency import bench_latency
 from lines import bench_auth, bench_balanced, bench_cache_hits, bench_cold, bench_memory, interleaved
-from report import Rows, append_results
+from report import Rows, append_results, syscall_tables
+from syscalls import LOADS, bench_syscalls, counter_class
 from system import ROOT, Namespace, log
 
-PARTS = ("hits", "cold", "validating", "auth", "dnsdist", "memory", "latency")
+PARTS = ("hits", "cold", "validating", "auth", "dnsdist", "memory", "latency", "syscalls")
 COLD_LINES = (("one known zone", "warm-known.txt", "known.txt"), ("20 delegated zones", "warm-zones.txt", "zones.txt"))
 
 
@@ -159,6 +161,27 @@ def latency(run):
                              run.anchors(), False)
 
 
+def syscalls(run):
+    """System calls per answered query, by name, per contender."""
+    counter = counter_class()
+    log(f"system calls per answered query ({counter.method})")
+    per_contender, totals, lost = {}, {}, {}
+    for threads in (1, 2):
+        for cls in (Ours, Unbound, *run.peers):
+            measured = bench_syscalls(run.namespace, run.work, run.client(), cls, threads, counter)
+            for load in LOADS:
+                per_contender.setdefault(cls.name, {})[f"{load}, {threads} thr"] = measured["per_load"][load]
+                totals.setdefault((load, threads), {})[cls.name] = {"calls": sum(measured["per_load"][load].values())}
+            lost.setdefault(threads, {})[cls.name] = {"lost": measured["lost"]}
+    for threads in (1, 2):
+        for load in LOADS:
+            run.rows.compare(f"system calls per answered query, {load}, {threads} thr", "calls", "calls",
+                             totals[(load, threads)], Ours.name, run.anchors(), False)
+        run.rows.compare(f"system call runs questions lost, {threads} thr", "queries", "lost", lost[threads],
+                         Ours.name, run.anchors(), False)
+    run.syscalls_text = syscall_tables(per_contender, counter.method)
+
+
 class Run:
     """What the parts share: the options, the namespace, the world, the peers, the rows."""
 
@@ -166,6 +189,7 @@ class Run:
         self.args, self.namespace, self.work, self.peers = args, namespace, work, peers
         self.rows = Rows()
         self.ours_validates = True  # until the binary rejects [dnssec]
+        self.syscalls_text = ""
         self.latency_client = None
 
     def contenders(self):
@@ -231,7 +255,7 @@ def main():
             for part in (hits, cold, validating, auth):
                 if part.__name__ not in args.skip:
                     part(run, threads)
-        for part in (dnsdist, memory, latency):
+        for part in (dnsdist, memory, latency, syscalls):
             if part.__name__ not in args.skip:
                 part(run)
     finally:
@@ -239,7 +263,9 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     print(run.rows.table())
-    append_results(args.results, args, run.rows)
+    if run.syscalls_text:
+        print("\n" + run.syscalls_text)
+    append_results(args.results, args, run.rows, run.syscalls_text)
     lost = run.rows.lost_by_ours()
     for measure, questions in lost:
         print(f"FAIL: {measure}: {questions:,.0f} questions got no answer at all")

@@ -1,4 +1,5 @@
-"""The report: one row per measure and anchor (ours ÷ anchor), the tools' versions, what is appended to
+"""The report: one row per measure and anchor (ours ÷ anchor), the system
+call tables per contender, the tools' versions, what is appended to
 bench/RESULTS.md, and the questions ours lost (which fail the run)."""
 import datetime
 import os
@@ -53,6 +54,24 @@ class Rows:
         return "\n".join(lines)
 
 
+def syscall_tables(results, method):
+    """One table per contender: system calls per answered query by name
+    (rows, most used first), one column per load and thread count."""
+    if not results:
+        return ""
+    out = [f"System calls per answered query ({method}; see bench/README.md):"]
+    for name, columns in results.items():
+        heads = list(columns)
+        names = sorted({call for per in columns.values() for call in per},
+                       key=lambda call: (call == "other", -max(per.get(call, 0) for per in columns.values())))
+        out += ["", f"**{name}**", "", "| system call | " + " | ".join(heads) + " |",
+                "|---|" + "---:|" * len(heads)]
+        for call in names:
+            out.append(f"| {call} | " + " | ".join(f"{columns[h].get(call, 0):.2f}" for h in heads) + " |")
+        out.append("| **all** | " + " | ".join(f"**{sum(columns[h].values()):.2f}**" for h in heads) + " |")
+    return "\n".join(out)
+
+
 def first_line(args):
     try:
         out = subprocess.run(args, capture_output=True, text=True)
@@ -78,8 +97,8 @@ def versions():
     }
 
 
-def append_results(path, args, rows):
-    """Appends the run (header, notes, table) to `path`."""
+def append_results(path, args, rows, syscalls_text):
+    """Appends the run (header, notes, table, system call tables) to `path`."""
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     v = versions()
     peers = "; ".join(v[tool] for tool in ("kresd", "pdns_recursor") if v[tool] != "?")
@@ -100,3 +119,5 @@ def append_results(path, args, rows):
         for note in rows.notes:
             results.write(f"{note}\n\n")
         results.write(rows.table() + "\n")
+        if syscalls_text:
+            results.write("\n" + syscalls_text + "\n")
