@@ -40,7 +40,6 @@ class Recursive(Server):
     """A recursive resolver with `threads` threads on `cpus`, answering on `listen`."""
     name = None
     program = None  # what must be installed for it to run
-    validating = False
 
     def __init__(self, namespace, work, threads, cpus, listen=LISTEN):
         self.namespace, self.work, self.threads, self.cpus, self.listen = namespace, work, threads, cpus, listen
@@ -93,7 +92,6 @@ class DoesNotValidate(Exception):
 class OursValidating(Ours):
     """Ours validating (RFC 4035 §5), with the signed world's root key as its trust anchor."""
     name = "resolver validating"
-    validating = True
 
     def dnssec(self):
         return f'[dnssec]\nvalidate = true\ntrust_anchors = ["{trust_anchor(self.work)}"]\n'
@@ -168,7 +166,6 @@ class UnboundValidating(Unbound):
     """Unbound validating, with the signed world's root key as its trust anchor."""
     name = "unbound validating"
     modules = "validator iterator"
-    validating = True
 
     def validation(self):
         return f'    trust-anchor: "{trust_anchor(self.work)}"\n'
@@ -219,7 +216,6 @@ hints.root({{['{ROOT_HINT[0]}'] = '{ROOT_HINT[1]}'}})
 class KnotResolverValidating(KnotResolver):
     """Knot Resolver validating, with the signed world's root key as its only trust anchor."""
     name = "knot-resolver validating"
-    validating = True
 
     def validation(self):
         return f"trust_anchors.add('{trust_anchor(self.work)}')\n"
@@ -272,7 +268,6 @@ class PowerDnsRecursorValidating(PowerDnsRecursor):
     """PowerDNS Recursor validating, with the signed world's root key (as a DS) as its only trust anchor."""
     name = "pdns-recursor validating"
     dnssec = "validate"
-    validating = True
 
     def validation(self):
         lua = os.path.join(self.config_dir, "anchors.lua")

@@ -18,9 +18,8 @@ import statistics
 
 from authoritative import Lab
 from clients import dnsperf, one_at_a_time, percentile
-from system import log, pinning
+from system import ONE_CLIENT_CPUS, log, pinning
 
-CLIENT_CPUS = "1"
 FIRST_PORT = 5401
 
 
@@ -56,7 +55,7 @@ def bench_latency(namespace, work, client, classes, rounds, count, idle_count, i
     hits = os.path.join(work, "hits.txt")
     back_to_back, idle = {}, {}
     for round_number in range(rounds):
-        lab = Lab(namespace, work, CLIENT_CPUS)
+        lab = Lab(namespace, work, ONE_CLIENT_CPUS)
         lab.start()
         try:
             servers = start_contenders(namespace, work, classes)
@@ -64,9 +63,9 @@ def bench_latency(namespace, work, client, classes, rounds, count, idle_count, i
                 keys = list(servers)
                 warm_lost = {}
                 for key, server in servers.items():  # 1,000 names cached, and asked again
-                    warm_lost[key] = dnsperf(namespace, CLIENT_CPUS, server.listen, hits, runs=2)["lost"]
+                    warm_lost[key] = dnsperf(namespace, ONE_CLIENT_CPUS, server.listen, hits, runs=2)["lost"]
                 log(f"  round {round_number + 1}: {count} questions one at a time to each of {len(keys)} servers")
-                results = one_at_a_time(namespace, CLIENT_CPUS, client, [servers[k].listen for k in keys], hits, count)
+                results = one_at_a_time(namespace, ONE_CLIENT_CPUS, client, [servers[k].listen for k in keys], hits, count)
                 for key, result in zip(keys, results):
                     row = figures(result)
                     row["lost"] += warm_lost[key]
@@ -74,7 +73,7 @@ def bench_latency(namespace, work, client, classes, rounds, count, idle_count, i
                 if round_number == rounds - 1 and idle_count:
                     log(f"  {idle_count} questions to each, each server idle {idle_gap:g} s before each "
                         f"(about {idle_count * idle_gap:.0f} s)")
-                    results = one_at_a_time(namespace, CLIENT_CPUS, client, [servers[k].listen for k in keys], hits,
+                    results = one_at_a_time(namespace, ONE_CLIENT_CPUS, client, [servers[k].listen for k in keys], hits,
                                             idle_count, gap=idle_gap)
                     idle = {key: figures(result) for key, result in zip(keys, results)}
             finally:

@@ -6,7 +6,8 @@ of queries on three loads, each contender started once per thread count:
                           the zone, dnsperf as the cold line (10 clients, 100 outstanding);
   cache hits              10,000 cached questions (hits.txt ten times), dnsperf as the
                           cache-hit line (10 clients, 200 outstanding);
-  cache hits one at a time 2,000 cached questions from bench/latency.c, one at a time.
+  cache hits one at a time 2,000 cached questions from bench/latency.c, one at a time (the client
+                          on CPU 1, as in the latency lines).
 
 perf stat counts the syscalls:sys_enter_NAME tracepoints of every thread of
 the server's processes, enabled through perf's control FIFO just around the
@@ -23,7 +24,7 @@ import time
 
 from authoritative import Lab
 from clients import dnsperf, one_at_a_time
-from system import LISTEN, log, pinning
+from system import LISTEN, ONE_CLIENT_CPUS, log, pinning
 
 SYSCALLS = ("recvmsg", "recvmmsg", "recvfrom", "read", "readv", "sendmsg", "sendmmsg", "sendto", "write", "writev",
             "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll", "ppoll", "select", "pselect6",
@@ -186,7 +187,7 @@ def bench_syscalls(namespace, work, client, contender_class, threads, counter):
             return result["completed"], result["lost"]
 
         def single():
-            [result] = one_at_a_time(namespace, client_cpus, client, [LISTEN], hits, ONE_AT_A_TIME)
+            [result] = one_at_a_time(namespace, ONE_CLIENT_CPUS, client, [LISTEN], hits, ONE_AT_A_TIME)
             return len(result["rtt_us"]), result["lost"]
         counted(LOADS[0], lambda: dnsperf_run(cold, runs=1, clients=10, outstanding=100))
         lost += dnsperf(namespace, client_cpus, LISTEN, hits, runs=2)["lost"]  # warm: 1,000 names cached

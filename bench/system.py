@@ -18,6 +18,11 @@ def log(text):
     print(text, file=sys.stderr, flush=True)
 
 
+# The one-at-a-time client's CPU (bench/latency.c), whatever the server's thread count:
+# with 2 threads the server may then run beside it or not, as the kernel schedules.
+ONE_CLIENT_CPUS = "1"
+
+
 def pinning(threads):
     """(server CPUs, client and lab CPUs): with one thread the server has
     CPU 0 and the client CPU 1; with two everything shares CPUs 0-1."""
