@@ -197,9 +197,11 @@ class Run:
         return (Ours, Unbound, *self.peers) + ((Baseline,) if self.args.baseline else ())
 
     def anchors(self):
+        """Whom ours is compared with: Unbound, then each peer installed."""
         return [Unbound.name, *(cls.name for cls in self.peers)]
 
     def client(self):
+        """bench/latency.c, compiled once per run."""
         if self.latency_client is None:
             self.latency_client = build_latency_client(self.work)
         return self.latency_client
