@@ -52,6 +52,11 @@ impl Received {
         }
     }
 
+    /// How many datagrams one receive takes at most.
+    pub fn slots(&self) -> usize {
+        self.buffers.len()
+    }
+
     /// The datagrams of the last batch: bytes and sender (truncated ones left out).
     pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
         self.all()

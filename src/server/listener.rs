@@ -10,7 +10,8 @@ use super::{tcp, udp};
 /// Sockets bound to one address: UDP and TCP on the same port.
 #[derive(Debug)]
 pub struct Listener {
-    pub(super) udp: Vec<tokio::net::UdpSocket>,
+    /// Non-blocking, handed to the reactor by the loop that serves each.
+    pub(super) udp: Vec<std::net::UdpSocket>,
     pub(super) tcp: tokio::net::TcpListener,
     address: SocketAddr,
 }

@@ -373,10 +373,7 @@ pub async fn serve<H: Handler>(
     });
     let mut loops = Vec::new();
     for socket in listener.udp {
-        loops.push(tokio::spawn(udp::receive_loop(
-            Arc::new(socket),
-            shared.clone(),
-        )));
+        loops.push(tokio::spawn(udp::receive_loop(socket, shared.clone())));
     }
     loops.push(tokio::spawn(tcp::accept_loop(listener.tcp, shared.clone())));
     for handle in loops {

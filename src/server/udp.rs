@@ -4,10 +4,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::io::Interest;
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 
 use super::{Handler, Protocol, Reply, Shared};
@@ -26,7 +27,7 @@ const SOCKET_BUFFER: usize = 4 << 20;
 /// share the address. With `beside_wildcard`, SO_REUSEADDR too, so that it
 /// can sit beside a socket holding the wildcard address on the same port
 /// with SO_REUSEADDR (an mDNS responder on `*:5353`): see [`super::Listener::bind`].
-pub(super) fn bind(address: SocketAddr, beside_wildcard: bool) -> io::Result<UdpSocket> {
+pub(super) fn bind(address: SocketAddr, beside_wildcard: bool) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(address),
         Type::DGRAM,
@@ -44,8 +45,18 @@ pub(super) fn bind(address: SocketAddr, beside_wildcard: bool) -> io::Result<Udp
     let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
     let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
     socket.bind(&address.into())?;
-    UdpSocket::from_std(socket.into())
+    Ok(socket.into())
 }
+
+/// A listening socket in the hands of the reactor of the loop serving it,
+/// watched for reading only: replies are sent at once (a UDP socket has
+/// room nearly always), so that the room every sent datagram frees does
+/// not wake the loop for nothing ([`wait_for_room`] when it has none).
+type UdpSocket = AsyncFd<std::net::UdpSocket>;
+
+/// The longest wait for room to send a reply; past it the reply is lost,
+/// the client's to ask again, as a datagram the network dropped.
+const SEND_WAIT: Duration = Duration::from_secs(1);
 
 /// Whether a UDP socket is bound to exactly `address` (its IP and port, not
 /// the wildcard), from the kernel's table (`/proc/net/udp`, `/proc/net/udp6`).
@@ -91,8 +102,20 @@ type Finished = mpsc::Sender<(SocketAddr, Vec<u8>)>;
 /// inline and runs the others as tasks. Replies leave in batches: those of
 /// one batch of queries together, and those of answers that finished
 /// around the same time together.
-pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc<Shared<H>>) {
+///
+/// A batch smaller than the buffers emptied the socket's queue, so the
+/// socket is marked not ready at once: the next datagram wakes the loop,
+/// and no receive is spent only to hear "nothing more" (a datagram costs
+/// one receive and one send).
+pub(super) async fn receive_loop<H: Handler>(socket: std::net::UdpSocket, shared: Arc<Shared<H>>) {
     let Ok(local) = socket.local_addr() else {
+        return;
+    };
+    // SAFETY: the socket owns its descriptor, which stays open and the same
+    // until the `AsyncFd` that now owns the socket is dropped.
+    let watched = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
+    let Ok(socket) = watched.map(Arc::new) else {
+        tracing::error!(%local, "the UDP socket could not be watched");
         return;
     };
     let fd = socket.as_raw_fd();
@@ -100,8 +123,11 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
     let mut replies: Vec<(SocketAddr, Vec<u8>)> = Vec::with_capacity(BATCH);
     let (finished, mut finished_replies) = mpsc::channel(BATCH * 4);
     loop {
-        tokio::select! {
-            ready = socket.readable() => if ready.is_err() { continue },
+        let mut ready = tokio::select! {
+            ready = socket.readable() => match ready {
+                Ok(ready) => ready,
+                Err(_) => continue,
+            },
             Some(reply) = finished_replies.recv() => {
                 replies.push(reply);
                 while replies.len() < BATCH
@@ -113,16 +139,19 @@ pub(super) async fn receive_loop<H: Handler>(socket: Arc<UdpSocket>, shared: Arc
                 continue;
             }
             _ = shared.shutdown.cancelled() => return,
-        }
-        match socket.try_io(Interest::READABLE, || batch::receive(fd, &mut received)) {
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+        };
+        match ready.try_io(|_| batch::receive(fd, &mut received)) {
+            Ok(Ok(count)) if count < received.slots() => ready.clear_ready(),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) if error.kind() == io::ErrorKind::Unsupported => {
+                drop(ready);
                 receive_one(&socket, local, &shared, &finished).await;
                 continue;
             }
-            Err(_) => continue, // a transient receive error concerns datagrams, not the server
+            // A transient receive error concerns datagrams, not the server.
+            Ok(Err(_)) | Err(_) => continue,
         }
+        drop(ready);
         for (bytes, source) in received.datagrams() {
             shared.observe(source, local, Protocol::Udp, bytes);
             match shared.reply_to(bytes, source, Protocol::Udp) {
@@ -149,7 +178,9 @@ async fn receive_one<H: Handler>(
     finished: &Finished,
 ) {
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
-    let Ok((length, source)) = socket.try_recv_from(&mut buffer) else {
+    let Ok((length, source)) =
+        socket.try_io(Interest::READABLE, |socket| socket.recv_from(&mut buffer))
+    else {
         return;
     };
     let bytes = &buffer[..length];
@@ -180,23 +211,30 @@ fn spawn_answer<H: Handler>(
         if let Err(mpsc::error::SendError((destination, reply))) =
             finished.send((destination, reply)).await
         {
-            let _ = socket.send_to(&reply, destination).await; // a lost reply is the client's to retry
+            // A lost reply is the client's to retry.
+            let _ = send_to(&socket, &reply, destination).await;
         }
     });
 }
 
-/// Sends a batch of replies: as many per call as the socket takes, the rest
-/// one by one once it can take more. A lost reply is the client's to retry.
+/// Sends a batch of replies: as many per call as the socket takes, waiting
+/// for room when it has none; one by one past a reply it refuses (or where
+/// batches are not available). A lost reply is the client's to retry.
 async fn send_all(socket: &UdpSocket, replies: &mut Vec<(SocketAddr, Vec<u8>)>) {
     let fd = socket.as_raw_fd();
     let mut sent = 0;
     while sent < replies.len() {
-        match socket.try_io(Interest::WRITABLE, || batch::send(fd, &replies[sent..])) {
+        match batch::send(fd, &replies[sent..]) {
             Ok(0) => break,
             Ok(count) => sent += count,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                if wait_for_room(socket).await.is_err() {
+                    break;
+                }
+            }
             Err(_) => {
                 for (destination, reply) in &replies[sent..] {
-                    let _ = socket.send_to(reply, destination).await;
+                    let _ = send_to(socket, reply, *destination).await;
                 }
                 break;
             }
@@ -215,7 +253,32 @@ async fn send<H: Handler>(
 ) {
     // Reported as it is sent, so that a tap sees it before the client can.
     shared.observe(local, destination, Protocol::Udp, reply);
-    let _ = socket.send_to(reply, destination).await; // a lost reply is the client's to retry
+    let _ = send_to(socket, reply, destination).await; // a lost reply is the client's to retry
+}
+
+/// Sends one datagram, waiting for room if the socket has none.
+async fn send_to(socket: &UdpSocket, reply: &[u8], destination: SocketAddr) -> io::Result<usize> {
+    match socket.get_ref().send_to(reply, destination) {
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            wait_for_room(socket).await?;
+            socket.get_ref().send_to(reply, destination)
+        }
+        sent => sent,
+    }
+}
+
+/// Waits, at most [`SEND_WAIT`], until `socket` has room to send: through
+/// a second descriptor of it watched for writing alone for that while (the
+/// socket's own is watched for reading only).
+async fn wait_for_room(socket: &UdpSocket) -> io::Result<()> {
+    let writer = socket.get_ref().try_clone()?;
+    // SAFETY: the clone owns its own descriptor, open and the same until
+    // the `AsyncFd` owning it is dropped at the end of this function.
+    let writer = unsafe { AsyncFd::register_with_interest(writer, Interest::WRITABLE) }?;
+    match tokio::time::timeout(SEND_WAIT, writer.writable()).await {
+        Ok(ready) => ready.map(drop),
+        Err(_) => Err(io::ErrorKind::TimedOut.into()),
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +300,34 @@ mod tests {
             Some("[::1]:53".parse().expect("valid"))
         );
         assert_eq!(parse_table_address("zz:1"), None);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_room_watches_a_second_descriptor_and_leaves_reading_alone() {
+        let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        std_socket.set_nonblocking(true).expect("non-blocking");
+        let address = std_socket.local_addr().expect("bound");
+        // SAFETY: the socket owns its descriptor until the AsyncFd is dropped.
+        let socket = unsafe { AsyncFd::register_with_interest(std_socket, Interest::READABLE) }
+            .expect("watched");
+        tokio::time::timeout(Duration::from_secs(5), wait_for_room(&socket))
+            .await
+            .expect("a socket with room says so at once")
+            .expect("the second descriptor is watched");
+        // The socket's own watcher still hears a datagram.
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        client.send_to(b"ping", address).expect("send");
+        let mut buffer = [0u8; 16];
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            socket.async_io(Interest::READABLE, |s| s.recv_from(&mut buffer)),
+        )
+        .await
+        .expect("readable")
+        .expect("received");
+        assert_eq!(&buffer[..read.0], b"ping");
+        let sent = send_to(&socket, b"pong", read.1).await.expect("sent");
+        assert_eq!(sent, 4);
     }
 
     #[test]
