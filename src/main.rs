@@ -122,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = source.load()?;
             resolver::logging::init(&config.log);
             tracing::info!("configuration: {source}");
+            resolver::server::start_workers(commands::server_limits(&config).udp_sockets)?;
             runtime(&config)?.block_on(commands::serve(&config))
         }
         Command::Trace {
@@ -172,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             resolver::logging::init(&config.log);
             tracing::info!("configuration: {source}");
             let (zones, port) = commands::lab_settings(&config, zones, port)?;
+            resolver::server::start_workers(commands::server_limits(&config).udp_sockets)?;
             runtime(&config)?.block_on(commands::auth(&config, &zones, port))
         }
     }

@@ -17,6 +17,7 @@ pub mod replay;
 pub mod request;
 mod tcp;
 mod udp;
+mod workers;
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -38,6 +39,7 @@ pub use listener::{BindError, Listener};
 pub use replay::{AnswerCache, Lifetime, QuickQuery};
 pub use request::{Parsed, Protocol, Request};
 pub use tcp::MAX_IN_FLIGHT;
+pub use workers::start_workers;
 
 use crate::capture::Tap;
 use crate::clock;
@@ -373,7 +375,10 @@ pub async fn serve<H: Handler>(
     });
     let mut loops = Vec::new();
     for socket in listener.udp {
-        loops.push(tokio::spawn(udp::receive_loop(socket, shared.clone())));
+        loops.push(workers::spawn_loop(udp::receive_loop(
+            socket,
+            shared.clone(),
+        )));
     }
     loops.push(tokio::spawn(tcp::accept_loop(listener.tcp, shared.clone())));
     for handle in loops {
