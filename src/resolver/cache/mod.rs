@@ -72,11 +72,16 @@ fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
     entry_weight(key.len() + value.len())
 }
 
-/// A delegation from its cached records: NS records, then glue.
-fn delegation_of(zone: &Name, records: Vec<Record>) -> Delegation {
+/// A delegation from its cached records: NS records, owned by the zone
+/// (so its name needs no rebuilding from the question's), then glue.
+fn delegation_of(zone: impl FnOnce() -> Name, records: Vec<Record>) -> Delegation {
+    let zone = match records.first() {
+        Some(ns) if ns.record_type() == RecordType::NS => ns.name.to_lowercase(),
+        _ => zone().to_lowercase(),
+    };
     let mut delegation = Delegation {
-        zone: zone.to_lowercase(),
-        name_servers: Vec::new(),
+        zone,
+        name_servers: Vec::with_capacity(records.len()),
         glue: Vec::new(),
     };
     for record in records {
@@ -385,7 +390,7 @@ impl Cache {
         let (Content::Delegation, records) = self.live(&key, now)? else {
             return None;
         };
-        Some(delegation_of(zone, records))
+        Some(delegation_of(|| zone.clone(), records))
     }
 
     /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3
@@ -395,7 +400,7 @@ impl Cache {
             let (Content::Delegation, records) = self.live(key, now)? else {
                 return None;
             };
-            Some(delegation_of(&name.trim_to(labels), records))
+            Some(delegation_of(|| name.trim_to(labels), records))
         })
     }
 
