@@ -40,6 +40,7 @@ mod signatures;
 pub mod stale;
 pub mod trust;
 pub mod validate;
+mod zone_cut;
 
 use std::time::Duration;
 

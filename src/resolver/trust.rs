@@ -159,14 +159,6 @@ impl Resolver {
         signatures_over(&kept.authority, record_type)
     }
 
-    /// The zone `name` is in, as far as the cache knows its cuts: the
-    /// deepest cached delegation at or above it, else the root.
-    pub(super) fn enclosing_zone(&self, name: &Name) -> Name {
-        self.cache
-            .deepest_delegation(name, clock::now())
-            .map_or_else(Name::root, |delegation| delegation.zone.to_lowercase())
-    }
-
     /// The security state of `zone`'s DNSKEY RRset (RFC 4035 §5.2), from the
     /// key cache or walked from the nearest trust anchor above it.
     pub(super) fn zone_keys<'a>(
@@ -186,7 +178,10 @@ impl Resolver {
                 Security::Bogus(_) => ttl.min(BOGUS_TTL),
                 _ => ttl,
             };
-            self.keys.insert(&zone, keys.clone(), ttl, now, generation);
+            // A state reached without the network it needed is no state.
+            if !budget.wanted_network {
+                self.keys.insert(&zone, keys.clone(), ttl, now, generation);
+            }
             keys
         })
     }

@@ -4,7 +4,7 @@
 //! verdict remembered with the data for as long as it lives.
 //!
 //! ```text
-//! Resolution ─▶ per RRset: RRSIG signer Z (or the enclosing zone when unsigned) ─▶ zone_keys(Z)
+//! Resolution ─▶ per RRset: RRSIG signer Z (unsigned: its zone by its cuts, zone_cut.rs) ─▶ zone_keys(Z)
 //!              Secure(keys) ─▶ verify_rrset ─▶ wildcard? ─▶ prove_no_closer_match
 //!              Insecure ─▶ the answer is insecure      Bogus ─▶ SERVFAIL + EDE (RFC 8914)
 //!            └ NODATA / NXDOMAIN ─▶ the SOA's zone ─▶ verify SOA, NSEC/NSEC3 ─▶ prove_nodata / prove_nxdomain
@@ -118,12 +118,30 @@ impl Resolver {
         if verdict.is_bogus() {
             ttl = ttl.min(BOGUS_TTL);
         }
+        if budget.wanted_network {
+            return verdict; // reached from the cache alone, and partial: not kept
+        }
         let expires = clock::now() + Duration::from_secs(ttl.into());
         let key = (qname.to_lowercase(), qtype);
         self.verdicts
             .entries
             .insert(key, (verdict.clone(), expires, generation));
         verdict
+    }
+
+    /// The verdict on `resolution`, the cached answer to `qname`/`qtype`,
+    /// reached from the cache alone: the keys, DS and proofs it needs all
+    /// cached, no upstream query sent. `None` when it would need one: data
+    /// not validated is not handed out as if it were (RFC 4035 §4.3).
+    pub async fn verdict_from_cache(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        resolution: &Resolution,
+    ) -> Option<Verdict> {
+        let mut budget = Budget::cache_only(&self.settings.limits);
+        let verdict = self.validated(qname, qtype, resolution, &mut budget).await;
+        (!budget.wanted_network()).then_some(verdict)
     }
 
     /// Validates every RRset of `resolution` and its denial proof.
@@ -189,19 +207,24 @@ impl Resolver {
             return Security::Insecure(Insecure::NegativeTrustAnchor);
         }
         let rrsigs = self.kept_signatures(owner, record_type);
-        // A DS RRset is the parent's (RFC 4035 §5.2); other data its own zone's.
-        let zone = signer(&rrsigs).unwrap_or_else(|| match record_type {
-            RecordType::DS => self.enclosing_zone(&owner.base_name()),
-            _ => self.enclosing_zone(owner),
-        });
+        let Some(zone) = signer(&rrsigs) else {
+            // Unsigned: bogus if its zone is secure, found by its cuts
+            // (zone_cut.rs). A DS RRset is the parent's (RFC 4035 §5.2).
+            let name = match record_type {
+                RecordType::DS => owner.base_name(),
+                _ => owner.clone(),
+            };
+            return match self.zone_of_unsigned(&name, budget).await {
+                Security::Secure(_) => Security::Bogus(Bogus::RrsigsMissing(record_type)),
+                Security::Insecure(why) => Security::Insecure(why),
+                Security::Bogus(why) => Security::Bogus(why),
+            };
+        };
         let keys = match self.zone_keys(&zone, budget).await {
             Security::Secure(keys) => keys,
             Security::Insecure(why) => return Security::Insecure(why),
             Security::Bogus(why) => return Security::Bogus(why),
         };
-        if rrsigs.is_empty() {
-            return Security::Bogus(Bogus::RrsigsMissing(record_type));
-        }
         let now = self.trust_points.now();
         match verify_rrset(set, &rrsigs, &keys, now, &mut budget.validation) {
             Ok(verified) => Security::Secure((keys, verified.wildcard)),
