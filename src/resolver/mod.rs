@@ -33,6 +33,7 @@ pub mod refresh;
 pub mod reply;
 mod report;
 pub mod response;
+mod sentinel;
 pub mod server_stats;
 mod servers;
 pub mod service;
