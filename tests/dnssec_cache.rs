@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -16,32 +15,6 @@ use resolver::config::Config;
 
 /// The tests of this binary that move the process-wide clock: one at a time.
 static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A copy of the lab's zones (and keys), with `edit` applied to the text
-/// of `file`.
-fn lab_copy(file: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    copy_dir(&lab_zones_dir(), dir.path());
-    let path = dir.path().join(file);
-    let text = std::fs::read_to_string(&path).expect("a lab zone file");
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changes {file}");
-    std::fs::write(&path, edited).expect("write the zone file");
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a folder");
-    for entry in std::fs::read_dir(from).expect("the lab's zones") {
-        let entry = entry.expect("an entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a file");
-        }
-    }
-}
 
 /// A configuration validating `lab` from its root's key.
 fn validating(lab: &Lab) -> Config {

@@ -292,3 +292,120 @@ fn broken_signatures_must_name_data_of_the_zone() {
     assert!(message.contains("example.toml"), "{message}");
     assert!(message.contains("nowhere.example."), "{message}");
 }
+
+/// The lab with a second server for umass.edu., dns2.umass.edu. at
+/// 127.0.8.50 (in edu.'s referral only, so the lab does not serve it).
+fn umass_with_a_second_server() -> tempfile::TempDir {
+    lab_copy("edu.toml", |text| {
+        format!(
+            "{text}\n[[records]]\nname = \"umass\"\ntype = \"NS\"\nvalue = \"dns2.umass.edu.\"\n\n\
+             [[records]]\nname = \"dns2.umass\"\ntype = \"A\"\nvalue = \"127.0.8.50\"\n"
+        )
+    })
+}
+
+/// Relays queries to `upstream`, changing the address in every A answer
+/// for `tampered` (data changed after signing); counts those it changed.
+async fn relay_changing_addresses_of(
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    tampered: &'static str,
+) -> (
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let socket = UdpSocket::bind(listen).await.expect("bind the relay");
+    let changed = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = changed.clone();
+    let task = tokio::spawn(async move {
+        let mut buffer = vec![0u8; 65_535];
+        // Bounded: a test asks a handful of questions.
+        for _ in 0..200 {
+            let Ok((length, client)) = socket.recv_from(&mut buffer).await else {
+                return;
+            };
+            let wait = Duration::from_secs(2);
+            let Some(reply) = exchange_udp_bytes(upstream, &buffer[..length], wait).await else {
+                continue;
+            };
+            let Ok(mut message) = Message::from_vec(&reply) else {
+                continue;
+            };
+            for record in &mut message.answers {
+                if record.name == name(tampered) && record.record_type() == RecordType::A {
+                    record.data = RData::A(hickory_proto::rr::rdata::A::new(192, 0, 2, 66));
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            let bytes = message.to_vec().expect("re-encodes");
+            let _ = socket.send_to(&bytes, client).await;
+        }
+    });
+    (task, changed)
+}
+
+/// One of umass.edu.'s two servers changes gaia's address; it is asked
+/// first (the other is made to look slow), its answer is bogus, and the
+/// question is asked again of the other server: the client gets the signed
+/// address with AD, not SERVFAIL (as Unbound retries at other servers).
+#[tokio::test]
+async fn a_bogus_answer_is_asked_again_of_another_server_of_the_zone() {
+    let dir = umass_with_a_second_server();
+    let lab = Lab::start_dir(dir.path());
+    let relay = SocketAddr::new(ip("127.0.8.50"), lab.port);
+    let (_relay, changed) =
+        relay_changing_addresses_of(relay, lab.at("127.0.3.1"), "gaia.cs.umass.edu.").await;
+    let local = Local::start(&validating(&lab));
+    // The sound server looks slow: the tampering one is asked first.
+    let slow = std::time::Duration::from_secs(5);
+    local
+        .resolver
+        .server_stats()
+        .record_lame(ip("127.0.3.1"), slow);
+    let reply = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
+    assert_eq!(
+        reply.response_code,
+        ResponseCode::NoError,
+        "{:?}",
+        extended_errors(&reply)
+    );
+    assert_eq!(addresses(&reply.answers), ["128.119.245.12"]);
+    assert!(reply.authentic_data, "the sound server's answer validated");
+    assert_eq!(
+        changed.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the tampering server was asked first, once"
+    );
+}
+
+/// Data bogus at every server (the lab's bogus name, served by both
+/// umass.edu. servers) is asked again a bounded number of times, each
+/// server once, then SERVFAIL with DNSSEC Bogus.
+#[tokio::test]
+async fn a_name_bogus_at_every_server_is_servfail_after_a_bounded_number_of_tries() {
+    let dir = umass_with_a_second_server();
+    let lab = Lab::start_dir(dir.path());
+    let relay = SocketAddr::new(ip("127.0.8.50"), lab.port);
+    let (_relay, _) = relay_changing_addresses_of(relay, lab.at("127.0.3.1"), "nothing.").await;
+    let local = Local::start(&validating(&lab));
+    let reply = ask_with(local.address, "bogus.umass.edu.", RecordType::A, DO).await;
+    assert_eq!(reply.response_code, ResponseCode::ServFail);
+    let errors = extended_errors(&reply);
+    assert_eq!(errors.first().map(|e| e.0), Some(6), "{errors:?}");
+    let asked: Vec<_> = local
+        .upstream()
+        .into_iter()
+        .filter(|(_, m)| m.message_type == hickory_proto::op::MessageType::Query)
+        .filter(|(_, m)| {
+            m.queries.first().is_some_and(|q| {
+                q.name == name("bogus.umass.edu.") && q.query_type == RecordType::A
+            })
+        })
+        // The root's and edu.'s servers are asked it too (referrals).
+        .filter(|(d, _)| [ip("127.0.3.1"), ip("127.0.8.50")].contains(&d.to.ip()))
+        .collect();
+    let servers: Vec<_> = asked.iter().map(|(d, _)| (d.to, d.protocol)).collect();
+    assert_eq!(asked.len(), 2, "each of the two servers once: {servers:?}");
+    assert!(asked.len() <= 1 + resolver::resolver::bogus::MAX_BOGUS_RETRIES);
+}

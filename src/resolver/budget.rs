@@ -53,6 +53,8 @@ pub struct Budget {
     cache_only: bool,
     /// A cache-only question wanted an upstream query (so what it found is partial).
     pub(super) wanted_network: bool,
+    /// Servers not to ask again for this question: they gave bogus data (bogus.rs).
+    avoided: Vec<std::net::IpAddr>,
 }
 
 impl Budget {
@@ -67,7 +69,20 @@ impl Budget {
             validation: crate::validator::ValidationBudget::default(),
             cache_only: false,
             wanted_network: false,
+            avoided: Vec::new(),
         }
+    }
+
+    /// Asks no more of `server` for this question.
+    pub(super) fn avoid(&mut self, server: std::net::IpAddr) {
+        if !self.avoided.contains(&server) {
+            self.avoided.push(server);
+        }
+    }
+
+    /// Whether `server` is not to be asked for this question.
+    pub(super) fn avoids(&self, server: &std::net::IpAddr) -> bool {
+        self.avoided.contains(server)
     }
 
     /// A budget that sends nothing upstream: every query is refused, and

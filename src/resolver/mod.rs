@@ -11,6 +11,7 @@
 //! ```
 
 pub mod addresses;
+pub mod bogus;
 pub mod budget;
 pub mod cache;
 pub mod chain;
@@ -229,12 +230,16 @@ impl Resolver {
         let mut budget = Budget::new(&self.settings.limits);
         let result = self.resolve(qname, qtype, &mut budget).await;
         // RRSIGs are not signed themselves (RFC 4035 §2.2): such answers
-        // are passed on unvalidated, as Unbound passes them.
-        let security = match &result {
+        // are passed on unvalidated, as Unbound passes them. A bogus answer
+        // is asked again of other servers first (bogus.rs).
+        let (result, security) = match result {
             Ok(resolution) if self.validating && qtype != RecordType::RRSIG => {
-                Some(self.validated(qname, qtype, resolution, &mut budget).await)
+                let (resolution, verdict) = self
+                    .validated_with_retries(qname, qtype, resolution, &mut budget)
+                    .await;
+                (Ok(resolution), Some(verdict))
             }
-            _ => None,
+            other => (other, None),
         };
         Resolved {
             result,

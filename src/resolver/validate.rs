@@ -63,7 +63,7 @@ fn worse(verdict: Verdict, other: Verdict) -> Verdict {
 }
 
 /// The RRsets of `records`, in order of first appearance.
-fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
+pub(super) fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
     let mut sets: Vec<Vec<Record>> = Vec::new();
     for record in records {
         let same = |set: &&mut Vec<Record>| {
@@ -197,7 +197,7 @@ impl Resolver {
 
     /// One RRset verified with its zone's keys: secure with the keys and
     /// the wildcard it was expanded from, if any.
-    async fn validate_rrset(
+    pub(super) async fn validate_rrset(
         &self,
         set: &[Record],
         budget: &mut Budget,
