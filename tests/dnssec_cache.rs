@@ -135,3 +135,106 @@ async fn a_cache_hit_without_recursion_is_validated_from_the_cache_alone() {
         "RD clear: nothing asked"
     );
 }
+
+/// Asks `local` recursively with DO.
+async fn ask_do(local: &Local, qname: &str, qtype: RecordType) -> Message {
+    let ask = Ask {
+        recursion_desired: true,
+        ..Ask::default()
+    };
+    let mut query = query_message(&name(qname), qtype, &ask);
+    if let Some(edns) = query.edns.as_mut() {
+        edns.set_dnssec_ok(true);
+    }
+    udp(local.address, &query).await
+}
+
+/// The types of the records of a section, in order.
+fn types(records: &[hickory_proto::rr::Record]) -> Vec<RecordType> {
+    records.iter().map(|record| record.record_type()).collect()
+}
+
+/// RFC 8198: once umass.edu.'s NSEC records have proven one name absent
+/// (and one type absent at a name), another name in the same span, and
+/// another type at the same name, are answered from them with AD and the
+/// proof, without asking; emptying the cache forgets them.
+#[tokio::test]
+async fn names_and_types_that_validated_nsecs_prove_absent_are_answered_without_asking() {
+    let lab = Lab::start();
+    let local = Local::start(&validating(&lab));
+    let first = ask_do(&local, "nothere.umass.edu.", RecordType::A).await;
+    assert_eq!(first.response_code, ResponseCode::NXDomain);
+    assert!(first.authentic_data);
+    let nodata = ask_do(&local, "gaia.cs.umass.edu.", RecordType::MX).await;
+    assert_eq!(nodata.response_code, ResponseCode::NoError);
+    assert!(nodata.authentic_data && nodata.answers.is_empty());
+    asked(&local);
+
+    let synthesised = ask_do(&local, "nothere2.umass.edu.", RecordType::A).await;
+    assert_eq!(synthesised.response_code, ResponseCode::NXDomain);
+    assert!(synthesised.authentic_data, "proven: AD");
+    let proof = types(&synthesised.authorities);
+    assert!(
+        proof.contains(&RecordType::SOA) && proof.contains(&RecordType::NSEC),
+        "{proof:?}"
+    );
+    let other_type = ask_do(&local, "gaia.cs.umass.edu.", RecordType::TXT).await;
+    assert_eq!(other_type.response_code, ResponseCode::NoError);
+    assert!(other_type.answers.is_empty() && other_type.authentic_data);
+    assert_eq!(asked(&local), Vec::<String>::new(), "nothing asked");
+    // Data the NSECs do not deny is still asked for.
+    let there = ask_do(&local, "gaia.cs.umass.edu.", RecordType::A).await;
+    assert_eq!(addresses(&there.answers), ["128.119.245.12"]);
+
+    local.resolver.cache().clear();
+    asked(&local);
+    let after_flush = ask_do(&local, "nothere3.umass.edu.", RecordType::A).await;
+    assert_eq!(after_flush.response_code, ResponseCode::NXDomain);
+    assert!(
+        asked(&local).contains(&"nothere3.umass.edu. A".to_string()),
+        "emptied with the cache"
+    );
+}
+
+/// RFC 8198 with NSEC3 (poly.edu.): once the NSEC3 matching a name has
+/// proven one type absent there, another type is answered from it.
+#[tokio::test]
+async fn a_type_a_validated_nsec3_proves_absent_is_answered_without_asking() {
+    let lab = Lab::start();
+    let local = Local::start(&validating(&lab));
+    let first = ask_do(&local, "cis.poly.edu.", RecordType::MX).await;
+    assert_eq!(first.response_code, ResponseCode::NoError);
+    assert!(first.answers.is_empty() && first.authentic_data);
+    asked(&local);
+    let other_type = ask_do(&local, "cis.poly.edu.", RecordType::TXT).await;
+    assert_eq!(other_type.response_code, ResponseCode::NoError);
+    assert!(other_type.answers.is_empty() && other_type.authentic_data);
+    assert!(types(&other_type.authorities).contains(&RecordType::NSEC3));
+    assert_eq!(asked(&local), Vec::<String>::new(), "nothing asked");
+}
+
+/// RFC 8198 §5.3: a wildcard answer that validated (*.people.umass.edu.,
+/// added to a copy of the lab) answers another name below it, its NSEC
+/// proving no closer name, without asking; with AD and the RRSIG.
+#[tokio::test]
+async fn a_name_a_validated_wildcard_covers_is_answered_without_asking() {
+    let dir = lab_copy("umass.edu.toml", |text| {
+        format!("{text}\n[[records]]\nname = \"*.people\"\ntype = \"A\"\nvalue = \"128.119.1.1\"\n")
+    });
+    let lab = Lab::start_dir(dir.path());
+    let local = Local::start(&validating(&lab));
+    let first = ask_do(&local, "alice.people.umass.edu.", RecordType::A).await;
+    assert_eq!(addresses(&first.answers), ["128.119.1.1"]);
+    assert!(first.authentic_data);
+    asked(&local);
+    let synthesised = ask_do(&local, "bob.people.umass.edu.", RecordType::A).await;
+    assert_eq!(synthesised.response_code, ResponseCode::NoError);
+    assert_eq!(addresses(&synthesised.answers), ["128.119.1.1"]);
+    assert!(synthesised.authentic_data, "proven: AD");
+    assert!(types(&synthesised.answers).contains(&RecordType::RRSIG));
+    assert_eq!(asked(&local), Vec::<String>::new(), "nothing asked");
+    // A name that exists beside the wildcard is not masked by it.
+    let www = ask_do(&local, "www.umass.edu.", RecordType::A).await;
+    assert_eq!(www.response_code, ResponseCode::NoError);
+    assert!(!addresses(&www.answers).contains(&"128.119.1.1".to_string()));
+}

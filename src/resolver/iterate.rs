@@ -3,6 +3,7 @@
 //! ```text
 //! resolve(name, type):
 //!   cache: answer / negative → done;  CNAME → follow it, again;  DNAME above → its CNAME (dname.rs)
+//!   validated NSECs prove it absent → that negative answer (aggressive.rs, RFC 8198)
 //!   [[forward]] zone → ask its resolvers recursively instead (forward.rs)
 //!   deepest cached delegation, a [[stub]] zone's servers or the root hints
 //!   loop: pick a server (lowest smoothed RTT; glueless NS names looked up as
@@ -128,7 +129,11 @@ impl Resolver {
                     }
                     None => match self.cached_redirect(&name, qtype) {
                         Some(step) => step, // a cached DNAME above the name
-                        None => self.walk(&name, qtype, budget).await?,
+                        // Validated NSECs that prove it (aggressive.rs, RFC 8198).
+                        None => match self.synthesised(&name, qtype) {
+                            Some(step) => step,
+                            None => self.walk(&name, qtype, budget).await?,
+                        },
                     },
                 };
                 let (Step::Done(links, _) | Step::Alias(links, _)) = &step;

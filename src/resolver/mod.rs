@@ -11,6 +11,7 @@
 //! ```
 
 pub mod addresses;
+mod aggressive;
 pub mod bogus;
 pub mod budget;
 pub mod cache;
@@ -104,6 +105,8 @@ pub struct Resolver {
     keys: trust::KeyCache,
     /// The answers' verdicts (validate.rs).
     verdicts: validate::Verdicts,
+    /// The validated NSEC records, for aggressive use (aggressive.rs).
+    denials: aggressive::Denials,
 }
 
 /// A finished resolution with what it cost.
@@ -162,6 +165,7 @@ impl Resolver {
             },
             keys: trust::KeyCache::default(),
             verdicts: validate::Verdicts::default(),
+            denials: aggressive::Denials::default(),
         }
         .with_trust_anchors(
             config,

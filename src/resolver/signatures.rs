@@ -58,7 +58,7 @@ impl Resolver {
     /// lifetime, so that an answer with TTL 0 (cached for "the transaction
     /// in progress" only, RFC 1035 §3.2.1) is still validated and given to
     /// DO clients with its RRSIGs and proof.
-    fn kept_ttl(&self, ttl: u32) -> u32 {
+    pub(super) fn kept_ttl(&self, ttl: u32) -> u32 {
         let question = self.settings.limits.resolution_timeout + super::service::DEADLINE_SLACK;
         let question = u32::try_from(question.as_secs_f64().ceil() as u64).unwrap_or(u32::MAX);
         self.cache.clamp_ttl(ttl).max(question)

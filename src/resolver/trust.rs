@@ -333,6 +333,9 @@ impl Resolver {
                 nsec3::prove_insecure_delegation(zone, &parent, &nsec3s, validation)
             }
         };
+        if let Security::Insecure(_) = proven {
+            self.remember_denial(&parent, &proof, &[]); // proven: RFC 8198 §4
+        }
         match proven {
             Security::Insecure(why) => (Security::Insecure(why), ttl),
             // A proof that DS is absent and the zone signed cannot be.

@@ -175,7 +175,11 @@ impl Resolver {
             }
             let checked = match self.validate_rrset(&set, budget).await {
                 Security::Secure((keys, Some(source))) => {
-                    self.prove_wildcard(&end, qtype, &owner, &source, &keys, budget)
+                    let proven = self.prove_wildcard(&end, qtype, &owner, &source, &keys, budget);
+                    if proven == Verdict::Secure(()) {
+                        self.remember_wildcard(keys.zone(), &source, &set); // RFC 8198 §5.3
+                    }
+                    proven
                 }
                 Security::Secure((_, None)) => Verdict::Secure(()),
                 Security::Insecure(why) => Verdict::Insecure(why),
@@ -243,19 +247,29 @@ impl Resolver {
         keys: &TrustedKeys,
         budget: &mut Budget,
     ) -> Verdict {
-        let proof = self
-            .cache
-            .beside(Beside::Denial, end, qtype, clock::now())
-            .authority;
+        // Kept with the answer it came in; a CNAME made from a held
+        // wildcard (aggressive.rs) keeps its own.
+        let now = clock::now();
+        let mut proof = self.cache.beside(Beside::Denial, end, qtype, now).authority;
+        if proof.is_empty() {
+            let alias = self
+                .cache
+                .beside(Beside::Denial, owner, RecordType::CNAME, now);
+            proof = alias.authority;
+        }
         let now = self.trust_points.now();
         let zone = keys.zone();
-        match verified_denial(&proof, keys, now, &mut budget.validation) {
+        let proven = match verified_denial(&proof, keys, now, &mut budget.validation) {
             Ok(Denial::Nsec(nsecs)) => nsec::prove_no_closer_match(owner, source, zone, &nsecs),
             Ok(Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_no_closer_match(owner, source, zone, &nsec3s, &mut budget.validation)
             }
             Err(why) => Verdict::Bogus(why),
+        };
+        if proven == Verdict::Secure(()) {
+            self.remember_denial(zone, &proof, &[]); // proven: RFC 8198 §4
         }
+        proven
     }
 
     /// A negative answer is secure when its SOA and NSEC/NSEC3 records
@@ -298,7 +312,7 @@ impl Resolver {
             Err(why) => return Verdict::Bogus(why),
         };
         let zone = keys.zone();
-        match (&resolution.outcome, denial) {
+        let proven = match (&resolution.outcome, denial) {
             (Outcome::NxDomain(_), Denial::Nsec(nsecs)) => nsec::prove_nxdomain(end, zone, &nsecs),
             (Outcome::NxDomain(_), Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_nxdomain(end, zone, &nsec3s, validation)
@@ -307,6 +321,13 @@ impl Resolver {
             (_, Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_nodata(end, qtype, zone, &nsec3s, validation)
             }
+        };
+        // Only a denial that proved what it says is used again (RFC 8198 §4).
+        if proven == Verdict::Secure(()) {
+            let mut soa_rrset: Vec<Record> = soa.iter().cloned().collect();
+            soa_rrset.extend(soa_signatures);
+            self.remember_denial(zone, &proof, &soa_rrset);
         }
+        proven
     }
 }

@@ -117,7 +117,10 @@ impl Resolver {
                     Err(why) => Security::Bogus(why),
                 };
                 match proven {
-                    Security::Insecure(why) => Cut::Unsigned(why),
+                    Security::Insecure(why) => {
+                        self.remember_denial(zone, &proof, &[]); // proven: RFC 8198 §4
+                        Cut::Unsigned(why)
+                    }
                     // Not shown to be a delegation: an empty non-terminal,
                     // a name with data, or a proof we cannot use. Judged
                     // further down, or by this zone in the end (safe: an
