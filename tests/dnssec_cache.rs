@@ -11,17 +11,9 @@ use std::time::Duration;
 use common::*;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
-use resolver::config::Config;
 
 /// The tests of this binary that move the process-wide clock: one at a time.
 static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A configuration validating `lab` from its root's key.
-fn validating(lab: &Lab) -> Config {
-    let mut config = config_for(lab);
-    config.dnssec.trust_anchors = resolver::lab::root_trust_anchors(&lab.zones);
-    config
-}
 
 fn shift(seconds: u64) {
     resolver::clock::shift(Duration::from_secs(seconds));

@@ -6,26 +6,16 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
-use resolver::config::Config;
 use resolver::validator::parse_trust_anchor;
 use tokio::net::UdpSocket;
-
-/// A configuration validating the lab from its root's key.
-fn validating(lab: &Lab) -> Config {
-    let mut config = config_for(lab);
-    config.dnssec.trust_anchors = resolver::lab::root_trust_anchors(&lab.zones);
-    assert!(
-        !config.dnssec.trust_anchors.is_empty(),
-        "the lab root is signed"
-    );
-    config
-}
 
 /// Asks `server` recursively, with DO, CD and AD as given.
 async fn ask_with(
@@ -206,11 +196,17 @@ async fn a_negative_trust_anchor_is_answered_without_validation() {
     );
 }
 
-/// Relays queries to `upstream` and changes the digest of every DS record
-/// in the replies (answers and referrals): a record changed after it was signed.
-async fn tampering_relay(listen: SocketAddr, upstream: SocketAddr) -> tokio::task::JoinHandle<()> {
+/// Relays queries to `upstream`, letting `change` alter each reply (a
+/// record changed after it was signed); counts the replies it changed.
+async fn relay(
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    change: impl Fn(&mut Message) -> bool + Send + 'static,
+) -> (tokio::task::JoinHandle<()>, Arc<AtomicUsize>) {
     let socket = UdpSocket::bind(listen).await.expect("bind the relay");
-    tokio::spawn(async move {
+    let changed = Arc::new(AtomicUsize::new(0));
+    let count = changed.clone();
+    let task = tokio::spawn(async move {
         let mut buffer = vec![0u8; 65_535];
         // Bounded: a test asks a handful of questions.
         for _ in 0..200 {
@@ -224,18 +220,43 @@ async fn tampering_relay(listen: SocketAddr, upstream: SocketAddr) -> tokio::tas
             let Ok(mut message) = Message::from_vec(&reply) else {
                 continue;
             };
-            for record in message.answers.iter_mut().chain(&mut message.authorities) {
-                if let RData::DNSSEC(DNSSECRData::DS(ds)) = &record.data {
-                    let mut digest = ds.digest().to_vec();
-                    digest[0] ^= 0xff;
-                    let changed = DS::new(ds.key_tag(), ds.algorithm(), ds.digest_type(), digest);
-                    record.data = RData::DNSSEC(DNSSECRData::DS(changed));
-                }
+            if change(&mut message) {
+                count.fetch_add(1, Ordering::SeqCst);
             }
             let bytes = message.to_vec().expect("re-encodes");
             let _ = socket.send_to(&bytes, client).await;
         }
-    })
+    });
+    (task, changed)
+}
+
+/// Changes the digest of every DS record of a reply (answers and referrals).
+fn change_ds_digests(message: &mut Message) -> bool {
+    let mut changed = false;
+    for record in message.answers.iter_mut().chain(&mut message.authorities) {
+        if let RData::DNSSEC(DNSSECRData::DS(ds)) = &record.data {
+            let mut digest = ds.digest().to_vec();
+            digest[0] ^= 0xff;
+            let other = DS::new(ds.key_tag(), ds.algorithm(), ds.digest_type(), digest);
+            record.data = RData::DNSSEC(DNSSECRData::DS(other));
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// A change that gives every A record of `owner` in an answer another address.
+fn change_addresses_of(owner: &'static str) -> impl Fn(&mut Message) -> bool + Send + 'static {
+    move |message| {
+        let mut changed = false;
+        for record in &mut message.answers {
+            if record.name == name(owner) && record.record_type() == RecordType::A {
+                record.data = RData::A(hickory_proto::rr::rdata::A::new(192, 0, 2, 66));
+                changed = true;
+            }
+        }
+        changed
+    }
 }
 
 #[tokio::test]
@@ -243,9 +264,9 @@ async fn a_record_changed_after_signing_is_servfail_with_dnssec_bogus() {
     let lab = Lab::start();
     let mut config = validating(&lab);
     // The resolver's only root is a relay that changes DS records.
-    let relay = SocketAddr::new(ip("127.0.1.9"), lab.port);
-    let _relay = tampering_relay(relay, lab.at("127.0.1.1")).await;
-    config.resolver.roots = Some(resolver::config::Roots::Addresses(vec![relay.ip()]));
+    let relay_address = SocketAddr::new(ip("127.0.1.9"), lab.port);
+    let _relay = relay(relay_address, lab.at("127.0.1.1"), change_ds_digests).await;
+    config.resolver.roots = Some(resolver::config::Roots::Addresses(vec![relay_address.ip()]));
     let local = Local::start(&config);
     let reply = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
     assert_eq!(reply.response_code, ResponseCode::ServFail);
@@ -304,47 +325,6 @@ fn umass_with_a_second_server() -> tempfile::TempDir {
     })
 }
 
-/// Relays queries to `upstream`, changing the address in every A answer
-/// for `tampered` (data changed after signing); counts those it changed.
-async fn relay_changing_addresses_of(
-    listen: SocketAddr,
-    upstream: SocketAddr,
-    tampered: &'static str,
-) -> (
-    tokio::task::JoinHandle<()>,
-    std::sync::Arc<std::sync::atomic::AtomicUsize>,
-) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let socket = UdpSocket::bind(listen).await.expect("bind the relay");
-    let changed = std::sync::Arc::new(AtomicUsize::new(0));
-    let count = changed.clone();
-    let task = tokio::spawn(async move {
-        let mut buffer = vec![0u8; 65_535];
-        // Bounded: a test asks a handful of questions.
-        for _ in 0..200 {
-            let Ok((length, client)) = socket.recv_from(&mut buffer).await else {
-                return;
-            };
-            let wait = Duration::from_secs(2);
-            let Some(reply) = exchange_udp_bytes(upstream, &buffer[..length], wait).await else {
-                continue;
-            };
-            let Ok(mut message) = Message::from_vec(&reply) else {
-                continue;
-            };
-            for record in &mut message.answers {
-                if record.name == name(tampered) && record.record_type() == RecordType::A {
-                    record.data = RData::A(hickory_proto::rr::rdata::A::new(192, 0, 2, 66));
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-            let bytes = message.to_vec().expect("re-encodes");
-            let _ = socket.send_to(&bytes, client).await;
-        }
-    });
-    (task, changed)
-}
-
 /// One of umass.edu.'s two servers changes gaia's address; it is asked
 /// first (the other is made to look slow), its answer is bogus, and the
 /// question is asked again of the other server: the client gets the signed
@@ -353,9 +333,9 @@ async fn relay_changing_addresses_of(
 async fn a_bogus_answer_is_asked_again_of_another_server_of_the_zone() {
     let dir = umass_with_a_second_server();
     let lab = Lab::start_dir(dir.path());
-    let relay = SocketAddr::new(ip("127.0.8.50"), lab.port);
-    let (_relay, changed) =
-        relay_changing_addresses_of(relay, lab.at("127.0.3.1"), "gaia.cs.umass.edu.").await;
+    let relay_address = SocketAddr::new(ip("127.0.8.50"), lab.port);
+    let change = change_addresses_of("gaia.cs.umass.edu.");
+    let (_relay, changed) = relay(relay_address, lab.at("127.0.3.1"), change).await;
     let local = Local::start(&validating(&lab));
     // The sound server looks slow: the tampering one is asked first.
     let slow = std::time::Duration::from_secs(5);
@@ -373,7 +353,7 @@ async fn a_bogus_answer_is_asked_again_of_another_server_of_the_zone() {
     assert_eq!(addresses(&reply.answers), ["128.119.245.12"]);
     assert!(reply.authentic_data, "the sound server's answer validated");
     assert_eq!(
-        changed.load(std::sync::atomic::Ordering::SeqCst),
+        changed.load(Ordering::SeqCst),
         1,
         "the tampering server was asked first, once"
     );
@@ -386,8 +366,9 @@ async fn a_bogus_answer_is_asked_again_of_another_server_of_the_zone() {
 async fn a_name_bogus_at_every_server_is_servfail_after_a_bounded_number_of_tries() {
     let dir = umass_with_a_second_server();
     let lab = Lab::start_dir(dir.path());
-    let relay = SocketAddr::new(ip("127.0.8.50"), lab.port);
-    let (_relay, _) = relay_changing_addresses_of(relay, lab.at("127.0.3.1"), "nothing.").await;
+    let relay_address = SocketAddr::new(ip("127.0.8.50"), lab.port);
+    let unchanged = |_: &mut Message| false;
+    let (_relay, _) = relay(relay_address, lab.at("127.0.3.1"), unchanged).await;
     let local = Local::start(&validating(&lab));
     let reply = ask_with(local.address, "bogus.umass.edu.", RecordType::A, DO).await;
     assert_eq!(reply.response_code, ResponseCode::ServFail);

@@ -31,6 +31,7 @@ pub mod iterate;
 mod learn;
 mod minimise;
 pub mod prefetch;
+mod proof;
 pub mod refresh;
 pub mod reply;
 mod report;

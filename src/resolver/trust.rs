@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use hickory_proto::dnssec::PublicKey as _;
-use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
-use hickory_proto::rr::{Name, RData, Record, RecordData, RecordType};
+use hickory_proto::dnssec::rdata::DS;
+use hickory_proto::rr::{Name, Record, RecordData, RecordType};
 use tokio::time::Instant;
 
 use super::cache::Beside;
+use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::{Budget, Outcome, Resolver};
 use crate::clock;
 use crate::validator::{
@@ -128,26 +129,6 @@ impl KeyCache {
         self.entries
             .insert(zone.clone(), (keys, expires, generation));
     }
-}
-
-/// The RRSIGs over `type_covered` among `records`.
-pub(super) fn signatures_over(records: &[Record], type_covered: RecordType) -> Vec<Record> {
-    records
-        .iter()
-        .filter(|record| match &record.data {
-            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == type_covered,
-            _ => false,
-        })
-        .cloned()
-        .collect()
-}
-
-/// The Signer's Name of the first of `rrsigs`.
-pub(super) fn signer(rrsigs: &[Record]) -> Option<Name> {
-    rrsigs.iter().find_map(|record| match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig.input().signer_name.to_lowercase()),
-        _ => None,
-    })
 }
 
 impl Resolver {
@@ -348,56 +329,4 @@ impl Resolver {
 /// The least TTL of `records` (0 for none).
 pub(super) fn ttl_of(records: &[Record]) -> u32 {
     records.iter().map(|record| record.ttl).min().unwrap_or(0)
-}
-
-/// The NSEC or NSEC3 records of a denial proof, each RRset verified.
-pub(super) enum Denial {
-    /// NSEC records (RFC 4035 §5.4).
-    Nsec(Vec<Record>),
-    /// NSEC3 records (RFC 5155 §8).
-    Nsec3(Vec<Record>),
-}
-
-/// Verifies every NSEC (else NSEC3) RRset of `proof` with `keys`: the
-/// records a proof may then use (RFC 4035 §5.4: only authenticated NSECs).
-pub(super) fn verified_denial(
-    proof: &[Record],
-    keys: &TrustedKeys,
-    now: u32,
-    budget: &mut crate::validator::ValidationBudget,
-) -> Result<Denial, Bogus> {
-    let of_type = |record_type| -> Vec<Record> {
-        proof
-            .iter()
-            .filter(|record| record.record_type() == record_type)
-            .cloned()
-            .collect()
-    };
-    let (nsecs, nsec3s) = (of_type(RecordType::NSEC), of_type(RecordType::NSEC3));
-    let (records, record_type) = match nsecs.is_empty() {
-        false => (nsecs, RecordType::NSEC),
-        true if !nsec3s.is_empty() => (nsec3s, RecordType::NSEC3),
-        true => return Err(Bogus::NsecMissing),
-    };
-    let rrsigs = signatures_over(proof, record_type);
-    let mut owners: Vec<&Name> = records.iter().map(|record| &record.name).collect();
-    owners.sort();
-    owners.dedup();
-    for owner in owners {
-        let rrset: Vec<Record> = records
-            .iter()
-            .filter(|record| record.name == *owner)
-            .cloned()
-            .collect();
-        let signatures: Vec<Record> = rrsigs
-            .iter()
-            .filter(|rrsig| rrsig.name == *owner)
-            .cloned()
-            .collect();
-        verify_rrset(&rrset, &signatures, keys, now, budget)?;
-    }
-    Ok(match record_type {
-        RecordType::NSEC => Denial::Nsec(records),
-        _ => Denial::Nsec3(records),
-    })
 }

@@ -20,8 +20,9 @@ use tokio::time::Instant;
 
 use super::cache::Beside;
 use super::iterate::chain_end;
+use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::signatures::denial_type;
-use super::trust::{BOGUS_TTL, Denial, signatures_over, signer, ttl_of, verified_denial};
+use super::trust::{BOGUS_TTL, ttl_of};
 use super::{Budget, Outcome, Resolution, Resolver};
 use crate::clock;
 use crate::validator::{Bogus, Insecure, Security, TrustedKeys, nsec, nsec3, verify_rrset};

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use hickory_proto::rr::{Name, RecordType};
 
 use super::cache::Beside;
-use super::trust::{Denial, verified_denial};
+use super::proof::{Denial, verified_denial};
 use super::{Budget, Outcome, Resolver};
 use crate::clock;
 use crate::names::label_count;

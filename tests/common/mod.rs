@@ -504,3 +504,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A configuration for a resolver walking `lab` and validating it from
+/// its root's key (RFC 4035 §5).
+pub fn validating(lab: &Lab) -> resolver::config::Config {
+    let mut config = config_for(lab);
+    config.dnssec.trust_anchors = resolver::lab::root_trust_anchors(&lab.zones);
+    assert!(
+        !config.dnssec.trust_anchors.is_empty(),
+        "the lab root is signed"
+    );
+    config
+}

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::clock;
 use crate::names::label_count;
-use crate::resolver::trust::signatures_over;
+use crate::resolver::proof::signatures_over;
 use crate::validator::MAX_NSEC3_ITERATIONS;
 
 /// The bytes the validated NSEC/NSEC3 records and SOAs may hold.
