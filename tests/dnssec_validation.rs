@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
+use hickory_proto::dnssec::rdata::{DNSSECRData, DS, RRSIG};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use resolver::validator::parse_trust_anchor;
@@ -323,6 +323,90 @@ fn umass_with_a_second_server() -> tempfile::TempDir {
              [[records]]\nname = \"dns2.umass\"\ntype = \"A\"\nvalue = \"127.0.8.50\"\n"
         )
     })
+}
+
+/// A change that breaks the RRSIG over every DNSKEY RRset of an answer
+/// (one bit of the signature flipped).
+fn break_dnskey_signatures(message: &mut Message) -> bool {
+    let mut changed = false;
+    for record in &mut message.answers {
+        if let RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) = &record.data
+            && rrsig.input().type_covered == RecordType::DNSKEY
+        {
+            let mut signature = rrsig.sig().to_vec();
+            signature[0] ^= 0x01;
+            let broken = RRSIG::from_sig(rrsig.input().clone(), signature);
+            record.data = RData::DNSSEC(DNSSECRData::RRSIG(broken));
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// One of umass.edu.'s two servers breaks the signature over the zone's
+/// DNSKEY RRset and is asked first: the key set is fetched again from the
+/// other server, and the zone's answers validate (as Unbound retries).
+#[tokio::test]
+async fn a_bogus_key_set_is_fetched_again_from_another_server_of_the_zone() {
+    let dir = umass_with_a_second_server();
+    let lab = Lab::start_dir(dir.path());
+    let relay_address = SocketAddr::new(ip("127.0.8.50"), lab.port);
+    let relayed = relay(relay_address, lab.at("127.0.3.1"), break_dnskey_signatures);
+    let (_relay, changed) = relayed.await;
+    let local = Local::start(&validating(&lab));
+    let slow = std::time::Duration::from_secs(5);
+    local
+        .resolver
+        .server_stats()
+        .record_lame(ip("127.0.3.1"), slow);
+    let reply = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
+    assert_eq!(
+        reply.response_code,
+        ResponseCode::NoError,
+        "{:?}",
+        extended_errors(&reply)
+    );
+    assert!(reply.authentic_data, "the sound key set validated");
+    assert_eq!(
+        changed.load(Ordering::SeqCst),
+        1,
+        "the broken one was asked first"
+    );
+}
+
+/// One of edu.'s two servers (b.edu-servers.net. at 127.0.8.51, in the
+/// root's referral only) changes the DS digests it gives, umass.edu.'s
+/// among them, and is asked first: umass.edu.'s DS is fetched again from
+/// the other server, and the zone's answers validate.
+#[tokio::test]
+async fn a_bogus_ds_is_fetched_again_from_another_server_of_the_parent() {
+    let dir = lab_copy("root.toml", |text| {
+        format!(
+            "{text}\n[[records]]\nname = \"edu.\"\ntype = \"NS\"\nvalue = \"b.edu-servers.net.\"\nttl = 172800\n\n\
+             [[records]]\nname = \"b.edu-servers.net.\"\ntype = \"A\"\nvalue = \"127.0.8.51\"\nttl = 172800\n"
+        )
+    });
+    let lab = Lab::start_dir(dir.path());
+    let relay_address = SocketAddr::new(ip("127.0.8.51"), lab.port);
+    let (_relay, changed) = relay(relay_address, lab.at("127.0.2.1"), change_ds_digests).await;
+    let local = Local::start(&validating(&lab));
+    let slow = std::time::Duration::from_secs(5);
+    local
+        .resolver
+        .server_stats()
+        .record_lame(ip("127.0.2.1"), slow);
+    let reply = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
+    assert_eq!(
+        reply.response_code,
+        ResponseCode::NoError,
+        "{:?}",
+        extended_errors(&reply)
+    );
+    assert!(reply.authentic_data, "the sound DS validated");
+    assert!(
+        changed.load(Ordering::SeqCst) >= 1,
+        "the tampering server was asked first"
+    );
 }
 
 /// One of umass.edu.'s two servers changes gaia's address; it is asked

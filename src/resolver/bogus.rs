@@ -5,6 +5,7 @@
 //! whole zone).
 //!
 //! ```text
+//! DNSKEY or DS RRset bogus (trust.rs) ─▶ forget it, avoid its server ─▶ fetch it again, at most MAX_BOGUS_RETRIES times
 //! answer bogus ─▶ which RRsets (or the denial) are bogus, and which server gave each (the cache's provenance)
 //!              ─▶ forget them (and the verdict), avoid those servers for this question, penalise them
 //!              ─▶ resolve again within the same budget ─▶ validate ─▶ at most MAX_BOGUS_RETRIES times
@@ -86,20 +87,45 @@ impl Resolver {
         {
             bogus.push((chain_end(&resolution.chain, qname), qtype));
         }
-        let now = clock::now();
         let mut servers = Vec::new();
         for (owner, record_type) in bogus {
-            let server = self
-                .cache
-                .rrset_info(&owner, record_type, now)
-                .and_then(|info| info.provenance)
-                .map(|provenance| provenance.server.ip());
-            self.cache.forget(&owner, record_type);
+            let server = self.forget_from(&owner, record_type);
             if let Some(server) = server.filter(|server| !servers.contains(server)) {
                 servers.push(server);
             }
         }
         self.forget_verdict(qname, qtype);
         servers
+    }
+
+    /// Forgets the cached `name`/`record_type` that did not verify and
+    /// returns the server that gave it, if known (the cache's provenance).
+    fn forget_from(&self, name: &Name, record_type: RecordType) -> Option<IpAddr> {
+        let server = self
+            .cache
+            .rrset_info(name, record_type, clock::now())
+            .and_then(|info| info.provenance)
+            .map(|provenance| provenance.server.ip());
+        self.cache.forget(name, record_type);
+        server
+    }
+
+    /// Prepares a bogus DNSKEY or DS RRset (the chain of trust's, trust.rs)
+    /// to be fetched again from another server: forgets it, avoids and
+    /// penalises the server that gave it. False when that server is not
+    /// known, so asking again would ask the same.
+    pub(super) fn ask_elsewhere(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        budget: &mut Budget,
+    ) -> bool {
+        let Some(server) = self.forget_from(name, record_type) else {
+            return false;
+        };
+        tracing::debug!(%server, %name, %record_type, "bogus data: asking another server");
+        budget.avoid(server);
+        self.stats.record_lame(server, LAME_PENALTY);
+        true
     }
 }

@@ -23,6 +23,7 @@ use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::rr::{Name, Record, RecordData, RecordType};
 use tokio::time::Instant;
 
+use super::bogus::MAX_BOGUS_RETRIES;
 use super::cache::Beside;
 use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::{Budget, Outcome, Resolver};
@@ -207,27 +208,51 @@ impl Resolver {
         }
     }
 
-    /// The zone's keys from a DS RRset its parent signed (RFC 4035 §5.2).
+    /// The zone's keys from a DS RRset its parent signed (RFC 4035 §5.2);
+    /// a DS RRset that does not verify is fetched again from another of
+    /// the parent's servers first (bogus.rs).
     async fn keys_through_ds(
         &self,
         zone: &Name,
         ds: &[Record],
         budget: &mut Budget,
     ) -> (ZoneKeys, u32) {
-        let rrsigs = self.kept_signatures(zone, RecordType::DS);
-        let parent = match signer(&rrsigs) {
-            Some(parent) if parent.zone_of(zone) && parent != *zone => parent,
-            Some(_) => return (Security::Bogus(Bogus::SignerNameMismatch), BOGUS_TTL),
-            None => self.enclosing_zone(&zone.base_name()),
-        };
-        let parent_keys = match self.zone_keys(&parent, budget).await {
-            Security::Secure(keys) => keys,
-            Security::Insecure(why) => return (Security::Insecure(why), ttl_of(ds)),
-            Security::Bogus(why) => return (Security::Bogus(why), BOGUS_TTL),
-        };
-        let now = self.trust_points.now();
-        if let Err(why) = verify_rrset(ds, &rrsigs, &parent_keys, now, &mut budget.validation) {
-            return (Security::Bogus(why), BOGUS_TTL);
+        let mut ds = ds.to_vec();
+        let mut retries = 0;
+        let mut first_failure = None;
+        loop {
+            let rrsigs = self.kept_signatures(zone, RecordType::DS);
+            let parent = match signer(&rrsigs) {
+                Some(parent) if parent.zone_of(zone) && parent != *zone => parent,
+                Some(_) => return (Security::Bogus(Bogus::SignerNameMismatch), BOGUS_TTL),
+                None => self.enclosing_zone(&zone.base_name()),
+            };
+            let parent_keys = match self.zone_keys(&parent, budget).await {
+                Security::Secure(keys) => keys,
+                Security::Insecure(why) => return (Security::Insecure(why), ttl_of(&ds)),
+                Security::Bogus(why) => return (Security::Bogus(why), BOGUS_TTL),
+            };
+            let now = self.trust_points.now();
+            let validation = &mut budget.validation;
+            let why = match verify_rrset(&ds, &rrsigs, &parent_keys, now, validation) {
+                Ok(_) => break,
+                // Failed again: the first failure says best what was wrong.
+                Err(why) => *first_failure.get_or_insert(why),
+            };
+            let again = !matches!(why, Bogus::BudgetExhausted(_))
+                && retries < MAX_BOGUS_RETRIES
+                && self.ask_elsewhere(zone, RecordType::DS, budget);
+            if !again {
+                return (Security::Bogus(why), BOGUS_TTL);
+            }
+            retries += 1;
+            ds = match self.resolve(zone, RecordType::DS, budget).await {
+                Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
+                    Outcome::Answer(records) => records,
+                    _ => return (Security::Bogus(why), BOGUS_TTL),
+                },
+                _ => return (Security::Bogus(why), BOGUS_TTL),
+            };
         }
         let anchors: Vec<Anchor> = ds
             .iter()
@@ -244,23 +269,37 @@ impl Resolver {
         anchors: &[Anchor],
         budget: &mut Budget,
     ) -> (ZoneKeys, u32) {
-        let dnskeys = match self.resolve(zone, RecordType::DNSKEY, budget).await {
-            Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
-                Outcome::Answer(records) => records,
+        let mut retries = 0;
+        let mut first_failure = None;
+        let (dnskeys, trusted) = loop {
+            let dnskeys = match self.resolve(zone, RecordType::DNSKEY, budget).await {
+                Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
+                    Outcome::Answer(records) => records,
+                    _ => Vec::new(),
+                },
                 _ => Vec::new(),
-            },
-            _ => Vec::new(),
+            };
+            let rrsigs = self.kept_signatures(zone, RecordType::DNSKEY);
+            let now = self.trust_points.now();
+            let validation = &mut budget.validation;
+            let trusted = trust_dnskeys(zone, &dnskeys, &rrsigs, anchors, now, validation);
+            // A key set one server broke may be sound at another (bogus.rs).
+            let again = matches!(&trusted, Security::Bogus(why) if !matches!(why, Bogus::BudgetExhausted(_)))
+                && retries < MAX_BOGUS_RETRIES
+                && self.ask_elsewhere(zone, RecordType::DNSKEY, budget);
+            if !again {
+                // Failed again: the first failure says best what was wrong.
+                let trusted = match (trusted, first_failure) {
+                    (Security::Bogus(_), Some(first)) => Security::Bogus(first),
+                    (trusted, _) => trusted,
+                };
+                break (dnskeys, trusted);
+            }
+            if let Security::Bogus(why) = trusted {
+                first_failure.get_or_insert(why);
+            }
+            retries += 1;
         };
-        let rrsigs = self.kept_signatures(zone, RecordType::DNSKEY);
-        let now = self.trust_points.now();
-        let trusted = trust_dnskeys(
-            zone,
-            &dnskeys,
-            &rrsigs,
-            anchors,
-            now,
-            &mut budget.validation,
-        );
         match trusted {
             Security::Secure(keys) => {
                 let ttl = keys.ttl();
