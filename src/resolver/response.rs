@@ -4,6 +4,7 @@
 //! Extended DNS Error of a failure (RFC 8914).
 
 use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RecordType;
 use hickory_proto::rr::rdata::opt::EdnsOption;
 
 use super::validate::Verdict;
@@ -76,7 +77,12 @@ impl Resolver {
             let sections = self
                 .cache()
                 .sections(&end, query.query_type, crate::clock::now());
-            response.authorities.extend(sections.authority);
+            // The NS set's RRSIGs only to clients that set DO (RFC 4035 §3.2.1).
+            let dnssec_ok = request.dnssec_ok();
+            let authority = sections.authority.into_iter();
+            response.authorities.extend(
+                authority.filter(|record| dnssec_ok || record.record_type() != RecordType::RRSIG),
+            );
             if !self.minimal_responses() {
                 response.additionals.extend(sections.additional);
             }
