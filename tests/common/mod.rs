@@ -6,6 +6,11 @@
 pub mod figure;
 pub mod mock;
 pub mod netns;
+mod signed;
+
+// Each test file uses a different part of this module (as above).
+#[allow(unused_imports)]
+pub use signed::*;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -476,43 +481,4 @@ pub fn extended_errors(message: &Message) -> Vec<(u16, String)> {
             _ => None,
         })
         .collect()
-}
-
-/// A copy of the lab's zones (and keys), with `edit` applied to the text
-/// of `file`.
-pub fn lab_copy(file: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    copy_dir(&lab_zones_dir(), dir.path());
-    let path = dir.path().join(file);
-    let text = std::fs::read_to_string(&path).expect("a lab zone file");
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changes {file}");
-    std::fs::write(&path, edited).expect("write the zone file");
-    dir
-}
-
-/// Copies the folder `from` into `to`, sub-folders too.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a folder");
-    for entry in std::fs::read_dir(from).expect("the lab's zones") {
-        let entry = entry.expect("an entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a file");
-        }
-    }
-}
-
-/// A configuration for a resolver walking `lab` and validating it from
-/// its root's key (RFC 4035 §5).
-pub fn validating(lab: &Lab) -> resolver::config::Config {
-    let mut config = config_for(lab);
-    config.dnssec.trust_anchors = resolver::lab::root_trust_anchors(&lab.zones);
-    assert!(
-        !config.dnssec.trust_anchors.is_empty(),
-        "the lab root is signed"
-    );
-    config
 }

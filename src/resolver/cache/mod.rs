@@ -387,22 +387,6 @@ impl Cache {
             .find_map(|labels| self.delegation(&name.trim_to(labels), now))
     }
 
-    /// Forgets what is cached for `name`/`record_type`: the RRset or
-    /// NODATA, an NXDOMAIN of the name, and what is kept beside them (their
-    /// RRSIGs, proofs and sections), so that they are fetched again (a
-    /// validator's bogus data, RFC 4035 §5.5). Other entries stay.
-    pub fn forget(&self, name: &Name, record_type: RecordType) {
-        let kinds = [Kind::RRset, Kind::Signatures, Kind::Denial, Kind::Sections];
-        for kind in kinds {
-            let key = KeyBuf::new(kind, record_type, name);
-            self.entries.invalidate(key.as_slice());
-        }
-        for kind in [Kind::NxDomain, Kind::Denial] {
-            let key = KeyBuf::new(kind, RecordType::ANY, name);
-            self.entries.invalidate(key.as_slice());
-        }
-    }
-
     /// The bytes the cache holds, as weighed against its size.
     pub fn weighted_size(&self) -> u64 {
         self.entries.run_pending_tasks();
