@@ -6,50 +6,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::*;
-use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::dnssec::rdata::DNSSECRData;
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, RecordType};
-use resolver::config::Config;
 use resolver::validator::parse_trust_anchor;
-use tokio::net::UdpSocket;
-
-/// A configuration validating the lab from its root's key.
-fn validating(lab: &Lab) -> Config {
-    let mut config = config_for(lab);
-    config.dnssec.trust_anchors = resolver::lab::root_trust_anchors(&lab.zones);
-    assert!(
-        !config.dnssec.trust_anchors.is_empty(),
-        "the lab root is signed"
-    );
-    config
-}
-
-/// Asks `server` recursively, with DO, CD and AD as given.
-async fn ask_with(
-    server: SocketAddr,
-    qname: &str,
-    qtype: RecordType,
-    (dnssec_ok, checking_disabled, authentic_data): (bool, bool, bool),
-) -> Message {
-    let ask = Ask {
-        recursion_desired: true,
-        ..Ask::default()
-    };
-    let mut query = query_message(&name(qname), qtype, &ask);
-    query.metadata.checking_disabled = checking_disabled;
-    query.metadata.authentic_data = authentic_data;
-    if let Some(edns) = query.edns.as_mut() {
-        edns.set_dnssec_ok(dnssec_ok);
-    }
-    udp(server, &query).await
-}
-
-const DO: (bool, bool, bool) = (true, false, false);
-const PLAIN: (bool, bool, bool) = (false, false, false);
-const CD: (bool, bool, bool) = (false, true, false);
 
 fn rrsig_types(records: &[hickory_proto::rr::Record]) -> Vec<RecordType> {
     records
@@ -206,46 +168,14 @@ async fn a_negative_trust_anchor_is_answered_without_validation() {
     );
 }
 
-/// Relays queries to `upstream` and changes the digest of every DS record
-/// in the replies (answers and referrals): a record changed after it was signed.
-async fn tampering_relay(listen: SocketAddr, upstream: SocketAddr) -> tokio::task::JoinHandle<()> {
-    let socket = UdpSocket::bind(listen).await.expect("bind the relay");
-    tokio::spawn(async move {
-        let mut buffer = vec![0u8; 65_535];
-        // Bounded: a test asks a handful of questions.
-        for _ in 0..200 {
-            let Ok((length, client)) = socket.recv_from(&mut buffer).await else {
-                return;
-            };
-            let wait = Duration::from_secs(2);
-            let Some(reply) = exchange_udp_bytes(upstream, &buffer[..length], wait).await else {
-                continue;
-            };
-            let Ok(mut message) = Message::from_vec(&reply) else {
-                continue;
-            };
-            for record in message.answers.iter_mut().chain(&mut message.authorities) {
-                if let RData::DNSSEC(DNSSECRData::DS(ds)) = &record.data {
-                    let mut digest = ds.digest().to_vec();
-                    digest[0] ^= 0xff;
-                    let changed = DS::new(ds.key_tag(), ds.algorithm(), ds.digest_type(), digest);
-                    record.data = RData::DNSSEC(DNSSECRData::DS(changed));
-                }
-            }
-            let bytes = message.to_vec().expect("re-encodes");
-            let _ = socket.send_to(&bytes, client).await;
-        }
-    })
-}
-
 #[tokio::test]
 async fn a_record_changed_after_signing_is_servfail_with_dnssec_bogus() {
     let lab = Lab::start();
     let mut config = validating(&lab);
     // The resolver's only root is a relay that changes DS records.
-    let relay = SocketAddr::new(ip("127.0.1.9"), lab.port);
-    let _relay = tampering_relay(relay, lab.at("127.0.1.1")).await;
-    config.resolver.roots = Some(resolver::config::Roots::Addresses(vec![relay.ip()]));
+    let relay_address = SocketAddr::new(ip("127.0.1.9"), lab.port);
+    let _relay = relay(relay_address, lab.at("127.0.1.1"), change_ds_digests).await;
+    config.resolver.roots = Some(resolver::config::Roots::Addresses(vec![relay_address.ip()]));
     let local = Local::start(&config);
     let reply = ask_with(local.address, "gaia.cs.umass.edu.", RecordType::A, DO).await;
     assert_eq!(reply.response_code, ResponseCode::ServFail);

@@ -49,6 +49,12 @@ pub struct Budget {
     in_progress: Vec<(Name, RecordType)>,
     /// The validation work left (signatures, NSEC3 hashes: KeyTrap, CVE-2023-50387).
     pub(super) validation: crate::validator::ValidationBudget,
+    /// No upstream query may be sent: the question is answered from the cache alone.
+    cache_only: bool,
+    /// A cache-only question wanted an upstream query (so what it found is partial).
+    pub(super) wanted_network: bool,
+    /// Servers not to ask again for this question: they gave bogus data (bogus.rs).
+    avoided: Vec<std::net::IpAddr>,
 }
 
 impl Budget {
@@ -61,7 +67,36 @@ impl Budget {
             glueless_lookups: 0,
             in_progress: Vec::new(),
             validation: crate::validator::ValidationBudget::default(),
+            cache_only: false,
+            wanted_network: false,
+            avoided: Vec::new(),
         }
+    }
+
+    /// Asks no more of `server` for this question.
+    pub(super) fn avoid(&mut self, server: std::net::IpAddr) {
+        if !self.avoided.contains(&server) {
+            self.avoided.push(server);
+        }
+    }
+
+    /// Whether `server` is not to be asked for this question.
+    pub(super) fn avoids(&self, server: &std::net::IpAddr) -> bool {
+        self.avoided.contains(server)
+    }
+
+    /// A budget that sends nothing upstream: every query is refused, and
+    /// [`Budget::wanted_network`] records that one was wanted.
+    pub fn cache_only(limits: &Limits) -> Self {
+        Budget {
+            cache_only: true,
+            ..Budget::new(limits)
+        }
+    }
+
+    /// Whether a cache-only question wanted an upstream query.
+    pub fn wanted_network(&self) -> bool {
+        self.wanted_network
     }
 
     /// Upstream queries sent so far.
@@ -72,6 +107,10 @@ impl Budget {
     /// Spends one upstream query; returns the time left before the deadline.
     pub(super) fn spend_query(&mut self) -> Result<Duration, ResolveError> {
         let left = self.time_left()?;
+        if self.cache_only {
+            self.wanted_network = true;
+            return Err(ResolveError::QueryBudget(0));
+        }
         if self.queries_sent >= self.limits.max_upstream_queries {
             return Err(ResolveError::QueryBudget(self.limits.max_upstream_queries));
         }

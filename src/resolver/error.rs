@@ -91,6 +91,10 @@ pub enum ResolveError {
     /// the reason's Extended DNS Error (RFC 8914 §4).
     #[error("{}", .0.text())]
     Bogus(crate::validator::Bogus),
+    /// A secure answer to a key sentinel question whose claim about the
+    /// root's trust anchors is false (RFC 8509 §3.2).
+    #[error("root key sentinel (RFC 8509): {}", sentinel_text(.0))]
+    KeySentinel(super::sentinel::Sentinel),
     /// The question failed a moment ago and is held in the failure cache
     /// (RFC 9520 §3): answered SERVFAIL without walking again.
     #[error("a failure cached for {seconds_left} s more (RFC 9520): {error}")]
@@ -100,6 +104,17 @@ pub enum ResolveError {
         /// Why it failed.
         error: Box<ResolveError>,
     },
+}
+
+fn sentinel_text(sentinel: &super::sentinel::Sentinel) -> String {
+    match sentinel {
+        super::sentinel::Sentinel::IsTrustAnchor(tag) => {
+            format!("key tag {tag:05} is not a root trust anchor")
+        }
+        super::sentinel::Sentinel::NotTrustAnchor(tag) => {
+            format!("key tag {tag:05} is a root trust anchor")
+        }
+    }
 }
 
 fn last_failure(server: &Option<IpAddr>, failure: &Failure) -> String {

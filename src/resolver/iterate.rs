@@ -3,6 +3,7 @@
 //! ```text
 //! resolve(name, type):
 //!   cache: answer / negative → done;  CNAME → follow it, again;  DNAME above → its CNAME (dname.rs)
+//!   validated NSECs prove it absent → that negative answer (aggressive.rs, RFC 8198)
 //!   [[forward]] zone → ask its resolvers recursively instead (forward.rs)
 //!   deepest cached delegation, a [[stub]] zone's servers or the root hints
 //!   loop: pick a server (lowest smoothed RTT; glueless NS names looked up as
@@ -118,7 +119,8 @@ impl Resolver {
     }
 
     /// [`Self::resolve`] for a question the cache was just found not to
-    /// answer (`Resolver::from_cache`): the first step goes to the network.
+    /// answer (`Resolver::from_cache`): its name is not looked up again (only
+    /// the validated NSECs of aggressive/ may still answer it first).
     pub(super) fn resolve_missed<'a>(
         &'a self,
         qname: &'a Name,
@@ -150,7 +152,11 @@ impl Resolver {
             look = true;
             let step = match cached {
                 Some(step) => step,
-                None => self.walk(&name, qtype, budget).await?,
+                // Validated NSECs that prove it (aggressive/, RFC 8198).
+                None => match self.synthesised(&name, qtype) {
+                    Some(step) => step,
+                    None => self.walk(&name, qtype, budget).await?,
+                },
             };
             let (Step::Done(links, _) | Step::Alias(links, _)) = &step;
             dname::extend(&mut chain, links);

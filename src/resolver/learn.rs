@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
@@ -331,10 +332,15 @@ fn sections_of(reply: &Message, name: &Name) -> Sections {
             .iter()
             .any(|a| a.name == record.name && a.record_type() == record.record_type())
     };
+    // The NS set's RRSIGs come too, for DO clients (RFC 4035 §3.1.1).
+    let signs_ns = |r: &Record| match &r.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == RecordType::NS,
+        _ => false,
+    };
     let authority: Vec<Record> = reply
         .authorities
         .iter()
-        .filter(|r| r.record_type() == RecordType::NS && r.name.zone_of(name))
+        .filter(|r| (r.record_type() == RecordType::NS || signs_ns(r)) && r.name.zone_of(name))
         .filter(|r| !answered(r))
         .cloned()
         .collect();

@@ -11,6 +11,8 @@
 //! ```
 
 pub mod addresses;
+mod aggressive;
+pub mod bogus;
 pub mod budget;
 pub mod cache;
 pub mod chain;
@@ -29,10 +31,12 @@ pub mod iterate;
 mod learn;
 mod minimise;
 pub mod prefetch;
+mod proof;
 pub mod refresh;
 pub mod reply;
 mod report;
 pub mod response;
+mod sentinel;
 pub mod server_stats;
 mod servers;
 pub mod service;
@@ -40,6 +44,7 @@ mod signatures;
 pub mod stale;
 pub mod trust;
 pub mod validate;
+mod zone_cut;
 
 use std::time::Duration;
 
@@ -101,6 +106,8 @@ pub struct Resolver {
     keys: trust::KeyCache,
     /// The answers' verdicts (validate.rs).
     verdicts: validate::Verdicts,
+    /// The validated NSEC records, for aggressive use (aggressive.rs).
+    denials: aggressive::Denials,
 }
 
 /// A finished resolution with what it cost.
@@ -159,6 +166,7 @@ impl Resolver {
             },
             keys: trust::KeyCache::default(),
             verdicts: validate::Verdicts::default(),
+            denials: aggressive::Denials::default(),
         }
         .with_trust_anchors(
             config,
@@ -232,12 +240,16 @@ impl Resolver {
             false => self.resolve(qname, qtype, &mut budget).await,
         };
         // RRSIGs are not signed themselves (RFC 4035 §2.2): such answers
-        // are passed on unvalidated, as Unbound passes them.
-        let security = match &result {
+        // are passed on unvalidated, as Unbound passes them. A bogus answer
+        // is asked again of other servers first (bogus.rs).
+        let (result, security) = match result {
             Ok(resolution) if self.validating && qtype != RecordType::RRSIG => {
-                Some(self.validated(qname, qtype, resolution, &mut budget).await)
+                let (resolution, verdict) = self
+                    .validated_with_retries(qname, qtype, resolution, &mut budget)
+                    .await;
+                (Ok(resolution), Some(verdict))
             }
-            _ => None,
+            other => (other, None),
         };
         Resolved {
             result,

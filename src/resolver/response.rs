@@ -4,6 +4,7 @@
 //! Extended DNS Error of a failure (RFC 8914).
 
 use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RecordType;
 use hickory_proto::rr::rdata::opt::EdnsOption;
 
 use super::validate::Verdict;
@@ -31,7 +32,8 @@ impl Resolver {
     /// With its DNSSEC `security` (RFC 4035 §3.2.3): AD when secure and the
     /// client set DO or AD (RFC 6840 §5.8); SERVFAIL with the Extended DNS
     /// Error that says why when bogus, unless the client set CD (RFC 4035
-    /// §3.2.2, RFC 8914 §4).
+    /// §3.2.2, RFC 8914 §4); SERVFAIL too for a key sentinel whose claim is
+    /// false (sentinel.rs, RFC 8509).
     pub fn response(
         &self,
         request: &Request,
@@ -41,6 +43,12 @@ impl Resolver {
         let checking_disabled = request.message.metadata.checking_disabled;
         if let (Ok(_), Some(Security::Bogus(why)), false) = (result, security, checking_disabled) {
             return answer(request, &Err(ResolveError::Bogus(*why)));
+        }
+        let query = request.query();
+        if let (Ok(_), false) = (result, checking_disabled)
+            && let Some(failure) = self.sentinel_failure(&query.name, query.query_type, security)
+        {
+            return answer(request, &Err(failure)); // RFC 8509 §3.2
         }
         let mut response = answer(request, result);
         let Ok(resolution) = result else {
@@ -60,7 +68,6 @@ impl Resolver {
             }
             _ => {}
         }
-        let query = request.query();
         let negative = matches!(
             resolution.outcome,
             Outcome::NoData(_) | Outcome::NxDomain(_)
@@ -70,7 +77,12 @@ impl Resolver {
             let sections = self
                 .cache()
                 .sections(&end, query.query_type, crate::clock::now());
-            response.authorities.extend(sections.authority);
+            // The NS set's RRSIGs only to clients that set DO (RFC 4035 §3.2.1).
+            let dnssec_ok = request.dnssec_ok();
+            let authority = sections.authority.into_iter();
+            response.authorities.extend(
+                authority.filter(|record| dnssec_ok || record.record_type() != RecordType::RRSIG),
+            );
             if !self.minimal_responses() {
                 response.additionals.extend(sections.additional);
             }

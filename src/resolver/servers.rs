@@ -78,6 +78,9 @@ impl Resolver {
     ) -> Result<Option<Candidate>, ResolveError> {
         loop {
             if let Some(candidate) = point.next(&self.stats) {
+                if budget.avoids(&candidate.address) {
+                    continue; // it gave this question bogus data (bogus.rs)
+                }
                 self.report_choice(point, &candidate);
                 return Ok(Some(candidate));
             }

@@ -176,24 +176,26 @@ impl Handler for Service {
         }
         let counters = self.resolver.counters();
         // A validating resolver answers from the cache with the verdict
-        // remembered for the data; without one (or with CD: RFC 4035 §3.2.2)
-        // the data is validated first, on the resolution's path below.
+        // remembered for the data (none is needed with CD: RFC 4035 §3.2.2);
+        // without one the data is validated first: on the resolution's path
+        // below, or, with RD clear, from the cache alone.
         let checking = self.resolver.validating()
             && !request.message.metadata.checking_disabled
             && query.query_type != RecordType::RRSIG;
         let found = self.resolver.from_cache(&query.name, query.query_type);
         let missed = found == Err(super::Uncached::Question);
-        let cached = found
-            .ok()
-            .map(|resolution| {
-                let verdict = checking
-                    .then(|| self.resolver.cached_verdict(&query.name, query.query_type))
-                    .flatten();
-                (resolution, verdict)
-            })
-            .filter(|(_, verdict)| {
-                !checking || verdict.is_some() || !request.message.recursion_desired
-            });
+        let found = found.ok();
+        let verdict = match (&found, checking) {
+            (Some(_), true) => self.resolver.cached_verdict(&query.name, query.query_type),
+            _ => None,
+        };
+        let cached = match found {
+            Some(resolution) if !checking || verdict.is_some() => Some((resolution, verdict)),
+            Some(resolution) if !request.message.recursion_desired => {
+                return self.validated_from_cache(request, resolution, started);
+            }
+            _ => None,
+        };
         if let Some((resolution, verdict)) = cached {
             counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             prefetch_if_due(
@@ -269,6 +271,41 @@ impl Handler for Service {
 }
 
 impl Service {
+    /// Answers a question with RD clear from cached data that has no
+    /// verdict yet: validated from the cache alone (no upstream query, as
+    /// RD asks), or, when that is not possible, as if not cached: refused.
+    fn validated_from_cache(
+        &self,
+        request: &Request,
+        resolution: super::Resolution,
+        started: Instant,
+    ) -> Response {
+        let (resolver, request) = (self.resolver.clone(), request.clone());
+        let log_queries = self.log_queries;
+        Response::Later(Box::pin(async move {
+            let query = request.query();
+            let verdict = resolver
+                .verdict_from_cache(&query.name, query.query_type, &resolution)
+                .await;
+            let counters = resolver.counters();
+            let response = match verdict {
+                Some(verdict) => {
+                    counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    resolver.response(&request, &Ok(resolution), Some(&verdict))
+                }
+                None => {
+                    counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+                    refused(&request)
+                }
+            };
+            if log_queries {
+                log_line(&request, &response, true, 0, started);
+            }
+            publish(&resolver, &request, &response, (true, 0, &[]), started);
+            response
+        }))
+    }
+
     /// Logs an answer given without a resolution (with `[log] queries`)
     /// and publishes it to whoever watches.
     fn log(

@@ -8,9 +8,10 @@
 //! ```
 //!
 //! Upstream queries set DO (transport/verify.rs), so signed zones send
-//! these. They are passed on, not yet checked: the resolver does not
-//! validate (it never sets AD), so a client that wants the proof checks it
-//! itself, as `delv` does.
+//! these. The validator reads them from here (validate.rs, trust.rs), and
+//! DO clients get them to check for themselves, as `delv` does. They live
+//! as long as what they sign or prove, and at least as long as the
+//! question in progress, so that a TTL-0 answer is validated too.
 
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
@@ -52,6 +53,17 @@ pub(super) fn denial_type(outcome: &Outcome, qtype: RecordType) -> RecordType {
 }
 
 impl Resolver {
+    /// How long DNSSEC records are kept beside what they sign or prove:
+    /// its TTL within the cache's bounds, and at least the question's
+    /// lifetime, so that an answer with TTL 0 (cached for "the transaction
+    /// in progress" only, RFC 1035 §3.2.1) is still validated and given to
+    /// DO clients with its RRSIGs and proof.
+    pub(super) fn kept_ttl(&self, ttl: u32) -> u32 {
+        let question = self.settings.limits.resolution_timeout + super::service::DEADLINE_SLACK;
+        let question = u32::try_from(question.as_secs_f64().ceil() as u64).unwrap_or(u32::MAX);
+        self.cache.clamp_ttl(ttl).max(question)
+    }
+
     /// Keeps what a referral to `child` says of its security (RFC 4035
     /// §3.1.4): its DS RRset with the RRSIGs over it, or the NSEC/NSEC3
     /// records (and theirs) proving it has none, as a DS question's answer
@@ -87,15 +99,13 @@ impl Resolver {
                 authority: proof,
                 additional: Vec::new(),
             };
-            let ttl = self.cache.clamp_ttl(ttl);
+            let ttl = self.kept_ttl(ttl);
             let what = (child, RecordType::DS);
             self.cache
                 .insert_beside(Beside::Denial, what, &kept, ttl, rank, now);
             return;
         }
-        let ttl = self
-            .cache
-            .clamp_ttl(ds.iter().map(|record| record.ttl).min().unwrap_or(0));
+        let ttl = self.kept_ttl(ds.iter().map(|record| record.ttl).min().unwrap_or(0));
         self.cache.insert_rrset(&ds, origin, now);
         let signatures = Sections {
             authority: reply
@@ -161,7 +171,7 @@ impl Resolver {
                 authority: signatures,
                 additional: Vec::new(),
             };
-            let ttl = self.cache.clamp_ttl(ttl);
+            let ttl = self.kept_ttl(ttl);
             let what = (owner, record_type);
             self.cache
                 .insert_beside(Beside::Signatures, what, &kept, ttl, rank, now);
@@ -186,7 +196,7 @@ impl Resolver {
                     .collect(),
                 additional: Vec::new(),
             };
-            let ttl = self.cache.clamp_ttl(ttl);
+            let ttl = self.kept_ttl(ttl);
             let what = (&end, denial_type(outcome, qtype));
             self.cache
                 .insert_beside(Beside::Denial, what, &proof, ttl, rank, now);

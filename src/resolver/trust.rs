@@ -19,11 +19,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use hickory_proto::dnssec::PublicKey as _;
-use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
-use hickory_proto::rr::{Name, RData, Record, RecordData, RecordType};
+use hickory_proto::dnssec::rdata::DS;
+use hickory_proto::rr::{Name, Record, RecordData, RecordType};
 use tokio::time::Instant;
 
+use super::bogus::MAX_BOGUS_RETRIES;
 use super::cache::Beside;
+use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::{Budget, Outcome, Resolver};
 use crate::clock;
 use crate::validator::{
@@ -130,26 +132,6 @@ impl KeyCache {
     }
 }
 
-/// The RRSIGs over `type_covered` among `records`.
-pub(super) fn signatures_over(records: &[Record], type_covered: RecordType) -> Vec<Record> {
-    records
-        .iter()
-        .filter(|record| match &record.data {
-            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == type_covered,
-            _ => false,
-        })
-        .cloned()
-        .collect()
-}
-
-/// The Signer's Name of the first of `rrsigs`.
-pub(super) fn signer(rrsigs: &[Record]) -> Option<Name> {
-    rrsigs.iter().find_map(|record| match &record.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => Some(rrsig.input().signer_name.to_lowercase()),
-        _ => None,
-    })
-}
-
 impl Resolver {
     /// The RRSIGs kept beside the RRset `name`/`record_type` (signatures.rs).
     pub(super) fn kept_signatures(&self, name: &Name, record_type: RecordType) -> Vec<Record> {
@@ -157,14 +139,6 @@ impl Resolver {
             .cache
             .beside(Beside::Signatures, name, record_type, clock::now());
         signatures_over(&kept.authority, record_type)
-    }
-
-    /// The zone `name` is in, as far as the cache knows its cuts: the
-    /// deepest cached delegation at or above it, else the root.
-    pub(super) fn enclosing_zone(&self, name: &Name) -> Name {
-        self.cache
-            .deepest_delegation(name, clock::now())
-            .map_or_else(Name::root, |delegation| delegation.zone.to_lowercase())
     }
 
     /// The security state of `zone`'s DNSKEY RRset (RFC 4035 §5.2), from the
@@ -186,7 +160,10 @@ impl Resolver {
                 Security::Bogus(_) => ttl.min(BOGUS_TTL),
                 _ => ttl,
             };
-            self.keys.insert(&zone, keys.clone(), ttl, now, generation);
+            // A state reached without the network it needed is no state.
+            if !budget.wanted_network {
+                self.keys.insert(&zone, keys.clone(), ttl, now, generation);
+            }
             keys
         })
     }
@@ -231,27 +208,51 @@ impl Resolver {
         }
     }
 
-    /// The zone's keys from a DS RRset its parent signed (RFC 4035 §5.2).
+    /// The zone's keys from a DS RRset its parent signed (RFC 4035 §5.2);
+    /// a DS RRset that does not verify is fetched again from another of
+    /// the parent's servers first (bogus.rs).
     async fn keys_through_ds(
         &self,
         zone: &Name,
         ds: &[Record],
         budget: &mut Budget,
     ) -> (ZoneKeys, u32) {
-        let rrsigs = self.kept_signatures(zone, RecordType::DS);
-        let parent = match signer(&rrsigs) {
-            Some(parent) if parent.zone_of(zone) && parent != *zone => parent,
-            Some(_) => return (Security::Bogus(Bogus::SignerNameMismatch), BOGUS_TTL),
-            None => self.enclosing_zone(&zone.base_name()),
-        };
-        let parent_keys = match self.zone_keys(&parent, budget).await {
-            Security::Secure(keys) => keys,
-            Security::Insecure(why) => return (Security::Insecure(why), ttl_of(ds)),
-            Security::Bogus(why) => return (Security::Bogus(why), BOGUS_TTL),
-        };
-        let now = self.trust_points.now();
-        if let Err(why) = verify_rrset(ds, &rrsigs, &parent_keys, now, &mut budget.validation) {
-            return (Security::Bogus(why), BOGUS_TTL);
+        let mut ds = ds.to_vec();
+        let mut retries = 0;
+        let mut first_failure = None;
+        loop {
+            let rrsigs = self.kept_signatures(zone, RecordType::DS);
+            let parent = match signer(&rrsigs) {
+                Some(parent) if parent.zone_of(zone) && parent != *zone => parent,
+                Some(_) => return (Security::Bogus(Bogus::SignerNameMismatch), BOGUS_TTL),
+                None => self.enclosing_zone(&zone.base_name()),
+            };
+            let parent_keys = match self.zone_keys(&parent, budget).await {
+                Security::Secure(keys) => keys,
+                Security::Insecure(why) => return (Security::Insecure(why), ttl_of(&ds)),
+                Security::Bogus(why) => return (Security::Bogus(why), BOGUS_TTL),
+            };
+            let now = self.trust_points.now();
+            let validation = &mut budget.validation;
+            let why = match verify_rrset(&ds, &rrsigs, &parent_keys, now, validation) {
+                Ok(_) => break,
+                // Failed again: the first failure says best what was wrong.
+                Err(why) => *first_failure.get_or_insert(why),
+            };
+            let again = !matches!(why, Bogus::BudgetExhausted(_))
+                && retries < MAX_BOGUS_RETRIES
+                && self.ask_elsewhere(zone, RecordType::DS, budget);
+            if !again {
+                return (Security::Bogus(why), BOGUS_TTL);
+            }
+            retries += 1;
+            ds = match self.resolve(zone, RecordType::DS, budget).await {
+                Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
+                    Outcome::Answer(records) => records,
+                    _ => return (Security::Bogus(why), BOGUS_TTL),
+                },
+                _ => return (Security::Bogus(why), BOGUS_TTL),
+            };
         }
         let anchors: Vec<Anchor> = ds
             .iter()
@@ -268,23 +269,37 @@ impl Resolver {
         anchors: &[Anchor],
         budget: &mut Budget,
     ) -> (ZoneKeys, u32) {
-        let dnskeys = match self.resolve(zone, RecordType::DNSKEY, budget).await {
-            Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
-                Outcome::Answer(records) => records,
+        let mut retries = 0;
+        let mut first_failure = None;
+        let (dnskeys, trusted) = loop {
+            let dnskeys = match self.resolve(zone, RecordType::DNSKEY, budget).await {
+                Ok(resolution) if resolution.chain.is_empty() => match resolution.outcome {
+                    Outcome::Answer(records) => records,
+                    _ => Vec::new(),
+                },
                 _ => Vec::new(),
-            },
-            _ => Vec::new(),
+            };
+            let rrsigs = self.kept_signatures(zone, RecordType::DNSKEY);
+            let now = self.trust_points.now();
+            let validation = &mut budget.validation;
+            let trusted = trust_dnskeys(zone, &dnskeys, &rrsigs, anchors, now, validation);
+            // A key set one server broke may be sound at another (bogus.rs).
+            let again = matches!(&trusted, Security::Bogus(why) if !matches!(why, Bogus::BudgetExhausted(_)))
+                && retries < MAX_BOGUS_RETRIES
+                && self.ask_elsewhere(zone, RecordType::DNSKEY, budget);
+            if !again {
+                // Failed again: the first failure says best what was wrong.
+                let trusted = match (trusted, first_failure) {
+                    (Security::Bogus(_), Some(first)) => Security::Bogus(first),
+                    (trusted, _) => trusted,
+                };
+                break (dnskeys, trusted);
+            }
+            if let Security::Bogus(why) = trusted {
+                first_failure.get_or_insert(why);
+            }
+            retries += 1;
         };
-        let rrsigs = self.kept_signatures(zone, RecordType::DNSKEY);
-        let now = self.trust_points.now();
-        let trusted = trust_dnskeys(
-            zone,
-            &dnskeys,
-            &rrsigs,
-            anchors,
-            now,
-            &mut budget.validation,
-        );
         match trusted {
             Security::Secure(keys) => {
                 let ttl = keys.ttl();
@@ -338,6 +353,9 @@ impl Resolver {
                 nsec3::prove_insecure_delegation(zone, &parent, &nsec3s, validation)
             }
         };
+        if let Security::Insecure(_) = proven {
+            self.remember_denial(&parent, &proof, &[]); // proven: RFC 8198 §4
+        }
         match proven {
             Security::Insecure(why) => (Security::Insecure(why), ttl),
             // A proof that DS is absent and the zone signed cannot be.
@@ -350,56 +368,4 @@ impl Resolver {
 /// The least TTL of `records` (0 for none).
 pub(super) fn ttl_of(records: &[Record]) -> u32 {
     records.iter().map(|record| record.ttl).min().unwrap_or(0)
-}
-
-/// The NSEC or NSEC3 records of a denial proof, each RRset verified.
-pub(super) enum Denial {
-    /// NSEC records (RFC 4035 §5.4).
-    Nsec(Vec<Record>),
-    /// NSEC3 records (RFC 5155 §8).
-    Nsec3(Vec<Record>),
-}
-
-/// Verifies every NSEC (else NSEC3) RRset of `proof` with `keys`: the
-/// records a proof may then use (RFC 4035 §5.4: only authenticated NSECs).
-pub(super) fn verified_denial(
-    proof: &[Record],
-    keys: &TrustedKeys,
-    now: u32,
-    budget: &mut crate::validator::ValidationBudget,
-) -> Result<Denial, Bogus> {
-    let of_type = |record_type| -> Vec<Record> {
-        proof
-            .iter()
-            .filter(|record| record.record_type() == record_type)
-            .cloned()
-            .collect()
-    };
-    let (nsecs, nsec3s) = (of_type(RecordType::NSEC), of_type(RecordType::NSEC3));
-    let (records, record_type) = match nsecs.is_empty() {
-        false => (nsecs, RecordType::NSEC),
-        true if !nsec3s.is_empty() => (nsec3s, RecordType::NSEC3),
-        true => return Err(Bogus::NsecMissing),
-    };
-    let rrsigs = signatures_over(proof, record_type);
-    let mut owners: Vec<&Name> = records.iter().map(|record| &record.name).collect();
-    owners.sort();
-    owners.dedup();
-    for owner in owners {
-        let rrset: Vec<Record> = records
-            .iter()
-            .filter(|record| record.name == *owner)
-            .cloned()
-            .collect();
-        let signatures: Vec<Record> = rrsigs
-            .iter()
-            .filter(|rrsig| rrsig.name == *owner)
-            .cloned()
-            .collect();
-        verify_rrset(&rrset, &signatures, keys, now, budget)?;
-    }
-    Ok(match record_type {
-        RecordType::NSEC => Denial::Nsec(records),
-        _ => Denial::Nsec3(records),
-    })
 }

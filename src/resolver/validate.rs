@@ -4,7 +4,7 @@
 //! verdict remembered with the data for as long as it lives.
 //!
 //! ```text
-//! Resolution ─▶ per RRset: RRSIG signer Z (or the enclosing zone when unsigned) ─▶ zone_keys(Z)
+//! Resolution ─▶ per RRset: RRSIG signer Z (unsigned: its zone by its cuts, zone_cut.rs) ─▶ zone_keys(Z)
 //!              Secure(keys) ─▶ verify_rrset ─▶ wildcard? ─▶ prove_no_closer_match
 //!              Insecure ─▶ the answer is insecure      Bogus ─▶ SERVFAIL + EDE (RFC 8914)
 //!            └ NODATA / NXDOMAIN ─▶ the SOA's zone ─▶ verify SOA, NSEC/NSEC3 ─▶ prove_nodata / prove_nxdomain
@@ -20,8 +20,9 @@ use tokio::time::Instant;
 
 use super::cache::Beside;
 use super::iterate::chain_end;
+use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::signatures::denial_type;
-use super::trust::{BOGUS_TTL, Denial, signatures_over, signer, ttl_of, verified_denial};
+use super::trust::{BOGUS_TTL, ttl_of};
 use super::{Budget, Outcome, Resolution, Resolver};
 use crate::clock;
 use crate::validator::{Bogus, Insecure, Security, TrustedKeys, nsec, nsec3, verify_rrset};
@@ -63,7 +64,7 @@ fn worse(verdict: Verdict, other: Verdict) -> Verdict {
 }
 
 /// The RRsets of `records`, in order of first appearance.
-fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
+pub(super) fn rrsets(records: &[Record]) -> Vec<Vec<Record>> {
     let mut sets: Vec<Vec<Record>> = Vec::new();
     for record in records {
         let same = |set: &&mut Vec<Record>| {
@@ -118,12 +119,30 @@ impl Resolver {
         if verdict.is_bogus() {
             ttl = ttl.min(BOGUS_TTL);
         }
+        if budget.wanted_network {
+            return verdict; // reached from the cache alone, and partial: not kept
+        }
         let expires = clock::now() + Duration::from_secs(ttl.into());
         let key = (qname.to_lowercase(), qtype);
         self.verdicts
             .entries
             .insert(key, (verdict.clone(), expires, generation));
         verdict
+    }
+
+    /// The verdict on `resolution`, the cached answer to `qname`/`qtype`,
+    /// reached from the cache alone: the keys, DS and proofs it needs all
+    /// cached, no upstream query sent. `None` when it would need one: data
+    /// not validated is not handed out as if it were (RFC 4035 §4.3).
+    pub async fn verdict_from_cache(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        resolution: &Resolution,
+    ) -> Option<Verdict> {
+        let mut budget = Budget::cache_only(&self.settings.limits);
+        let verdict = self.validated(qname, qtype, resolution, &mut budget).await;
+        (!budget.wanted_network()).then_some(verdict)
     }
 
     /// Validates every RRset of `resolution` and its denial proof.
@@ -157,7 +176,11 @@ impl Resolver {
             }
             let checked = match self.validate_rrset(&set, budget).await {
                 Security::Secure((keys, Some(source))) => {
-                    self.prove_wildcard(&end, qtype, &owner, &source, &keys, budget)
+                    let proven = self.prove_wildcard(&end, qtype, &owner, &source, &keys, budget);
+                    if proven == Verdict::Secure(()) {
+                        self.remember_wildcard(keys.zone(), &source, &set); // RFC 8198 §5.3
+                    }
+                    proven
                 }
                 Security::Secure((_, None)) => Verdict::Secure(()),
                 Security::Insecure(why) => Verdict::Insecure(why),
@@ -179,7 +202,7 @@ impl Resolver {
 
     /// One RRset verified with its zone's keys: secure with the keys and
     /// the wildcard it was expanded from, if any.
-    async fn validate_rrset(
+    pub(super) async fn validate_rrset(
         &self,
         set: &[Record],
         budget: &mut Budget,
@@ -189,19 +212,24 @@ impl Resolver {
             return Security::Insecure(Insecure::NegativeTrustAnchor);
         }
         let rrsigs = self.kept_signatures(owner, record_type);
-        // A DS RRset is the parent's (RFC 4035 §5.2); other data its own zone's.
-        let zone = signer(&rrsigs).unwrap_or_else(|| match record_type {
-            RecordType::DS => self.enclosing_zone(&owner.base_name()),
-            _ => self.enclosing_zone(owner),
-        });
+        let Some(zone) = signer(&rrsigs) else {
+            // Unsigned: bogus if its zone is secure, found by its cuts
+            // (zone_cut.rs). A DS RRset is the parent's (RFC 4035 §5.2).
+            let name = match record_type {
+                RecordType::DS => owner.base_name(),
+                _ => owner.clone(),
+            };
+            return match self.zone_of_unsigned(&name, budget).await {
+                Security::Secure(_) => Security::Bogus(Bogus::RrsigsMissing(record_type)),
+                Security::Insecure(why) => Security::Insecure(why),
+                Security::Bogus(why) => Security::Bogus(why),
+            };
+        };
         let keys = match self.zone_keys(&zone, budget).await {
             Security::Secure(keys) => keys,
             Security::Insecure(why) => return Security::Insecure(why),
             Security::Bogus(why) => return Security::Bogus(why),
         };
-        if rrsigs.is_empty() {
-            return Security::Bogus(Bogus::RrsigsMissing(record_type));
-        }
         let now = self.trust_points.now();
         match verify_rrset(set, &rrsigs, &keys, now, &mut budget.validation) {
             Ok(verified) => Security::Secure((keys, verified.wildcard)),
@@ -220,19 +248,29 @@ impl Resolver {
         keys: &TrustedKeys,
         budget: &mut Budget,
     ) -> Verdict {
-        let proof = self
-            .cache
-            .beside(Beside::Denial, end, qtype, clock::now())
-            .authority;
+        // Kept with the answer it came in; a CNAME made from a held
+        // wildcard (aggressive.rs) keeps its own.
+        let now = clock::now();
+        let mut proof = self.cache.beside(Beside::Denial, end, qtype, now).authority;
+        if proof.is_empty() {
+            let alias = self
+                .cache
+                .beside(Beside::Denial, owner, RecordType::CNAME, now);
+            proof = alias.authority;
+        }
         let now = self.trust_points.now();
         let zone = keys.zone();
-        match verified_denial(&proof, keys, now, &mut budget.validation) {
+        let proven = match verified_denial(&proof, keys, now, &mut budget.validation) {
             Ok(Denial::Nsec(nsecs)) => nsec::prove_no_closer_match(owner, source, zone, &nsecs),
             Ok(Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_no_closer_match(owner, source, zone, &nsec3s, &mut budget.validation)
             }
             Err(why) => Verdict::Bogus(why),
+        };
+        if proven == Verdict::Secure(()) {
+            self.remember_denial(zone, &proof, &[]); // proven: RFC 8198 §4
         }
+        proven
     }
 
     /// A negative answer is secure when its SOA and NSEC/NSEC3 records
@@ -275,7 +313,7 @@ impl Resolver {
             Err(why) => return Verdict::Bogus(why),
         };
         let zone = keys.zone();
-        match (&resolution.outcome, denial) {
+        let proven = match (&resolution.outcome, denial) {
             (Outcome::NxDomain(_), Denial::Nsec(nsecs)) => nsec::prove_nxdomain(end, zone, &nsecs),
             (Outcome::NxDomain(_), Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_nxdomain(end, zone, &nsec3s, validation)
@@ -284,6 +322,13 @@ impl Resolver {
             (_, Denial::Nsec3(nsec3s)) => {
                 nsec3::prove_nodata(end, qtype, zone, &nsec3s, validation)
             }
+        };
+        // Only a denial that proved what it says is used again (RFC 8198 §4).
+        if proven == Verdict::Secure(()) {
+            let mut soa_rrset: Vec<Record> = soa.iter().cloned().collect();
+            soa_rrset.extend(soa_signatures);
+            self.remember_denial(zone, &proof, &soa_rrset);
         }
+        proven
     }
 }

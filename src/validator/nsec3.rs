@@ -5,9 +5,10 @@
 //! ```text
 //! NXDOMAIN   closest-encloser proof + *.<closest encloser> covered     RFC 5155 §8.4
 //! NODATA     NSEC3 matching QNAME lacks QTYPE and CNAME                RFC 5155 §8.5
-//!            DS: or QNAME in an opt-out span (insecure)               RFC 5155 §8.6
 //!            or the NSEC3 matching *.<closest encloser> lacks them     RFC 5155 §8.7
-//! wildcard   the next closer name of the source is covered             RFC 5155 §8.8
+//!            or QNAME's next closer name in an opt-out span (insecure) RFC 5155 §8.6, §9.2
+//! wildcard   the next closer name of the source is covered (opt-out:   RFC 5155 §8.8
+//!            insecure)                                                 RFC 5155 §9.2
 //! no DS      NSEC3 at the delegation: NS, no DS, no SOA; or opt-out    RFC 5155 §8.9
 //! ```
 //!
@@ -83,29 +84,37 @@ pub fn prove_nodata(
         }) => (closest, next_closer_cover),
         Err(reason) => return Security::Bogus(reason),
     };
-    if qtype == RecordType::DS {
-        return if cover.opt_out() {
-            Security::Insecure(Insecure::OptOut)
-        } else {
-            Security::Bogus(Bogus::NsecMissing)
+    // DS is the parent's: no wildcard stands in for it (RFC 5155 §8.6).
+    if qtype != RecordType::DS {
+        let Some(wildcard) = wildcard_at(&closest) else {
+            return Security::Bogus(Bogus::NsecMissing);
         };
+        let hash = match chain.hash(&wildcard, budget) {
+            Ok(hash) => hash,
+            Err(reason) => return Security::Bogus(reason),
+        };
+        match chain.matching(&hash) {
+            Some(nsec3) if !lacks(nsec3, &wildcard, qtype) => {
+                return Security::Bogus(Bogus::NsecMissing);
+            }
+            Some(_) if cover.opt_out() => return Security::Insecure(Insecure::OptOut),
+            Some(_) => return Security::Secure(()),
+            None => {}
+        }
     }
-    let Some(wildcard) = wildcard_at(&closest) else {
-        return Security::Bogus(Bogus::NsecMissing);
-    };
-    let hash = match chain.hash(&wildcard, budget) {
-        Ok(hash) => hash,
-        Err(reason) => return Security::Bogus(reason),
-    };
-    match chain.matching(&hash) {
-        Some(nsec3) if lacks(nsec3, &wildcard, qtype) => Security::Secure(()),
-        _ => Security::Bogus(Bogus::NsecMissing),
+    // No match for QNAME nor its wildcard: only an opt-out span over the
+    // next closer name explains it, an unsigned delegation possibly hiding
+    // there (RFC 5155 §8.6, §9.2: no AD).
+    match cover.opt_out() {
+        true => Security::Insecure(Insecure::OptOut),
+        false => Security::Bogus(Bogus::NsecMissing),
     }
 }
 
 /// Proves a wildcard answer had no closer match (RFC 5155 §8.8): the next
 /// closer name of QNAME below the source's closest encloser (`source` is
-/// `*.<closest encloser>`, [`Verified::wildcard`](super::Verified)) is covered.
+/// `*.<closest encloser>`, [`Verified::wildcard`](super::Verified)) is
+/// covered; insecure when the covering NSEC3 has opt-out (RFC 5155 §9.2).
 pub fn prove_no_closer_match(
     qname: &Name,
     source: &Name,
@@ -122,10 +131,15 @@ pub fn prove_no_closer_match(
         Err(error) => return from_chain_error(error),
     };
     let next_closer = qname.trim_to(label_count(&encloser) + 1);
-    match chain.hash(&next_closer, budget) {
-        Ok(hash) if chain.covering(&hash).is_some() => Security::Secure(()),
-        Ok(_) => Security::Bogus(Bogus::NsecMissing),
-        Err(reason) => Security::Bogus(reason),
+    let hash = match chain.hash(&next_closer, budget) {
+        Ok(hash) => hash,
+        Err(reason) => return Security::Bogus(reason),
+    };
+    match chain.covering(&hash) {
+        // An unsigned delegation may hide in an opt-out span (RFC 5155 §9.2).
+        Some(cover) if cover.opt_out() => Security::Insecure(Insecure::OptOut),
+        Some(_) => Security::Secure(()),
+        None => Security::Bogus(Bogus::NsecMissing),
     }
 }
 

@@ -6,6 +6,11 @@
 pub mod figure;
 pub mod mock;
 pub mod netns;
+mod signed;
+
+// Each test file uses a different part of this module (as above).
+#[allow(unused_imports)]
+pub use signed::*;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! explained (info.rs), and flushing by name, type or subtree (as
 //! `unbound-control dump_cache`, `flush`, `flush_type` and `flush_zone`).
 //! A walk over all entries: for the control endpoint, never for an answer.
+//! And forgetting one answer without a walk, for the validator to fetch
+//! its bogus data again (`forget`).
 
 use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
@@ -119,6 +121,22 @@ impl Cache {
             .iter()
             .filter(|key| listed_kind(key[0]).is_some())
             .count()
+    }
+
+    /// Forgets what is cached for `name`/`record_type`: the RRset or
+    /// NODATA, an NXDOMAIN of the name, and what is kept beside them (their
+    /// RRSIGs, proofs and sections), so that they are fetched again (a
+    /// validator's bogus data, RFC 4035 §5.5). Other entries stay.
+    pub fn forget(&self, name: &Name, record_type: RecordType) {
+        let kinds = [Kind::RRset, Kind::Signatures, Kind::Denial, Kind::Sections];
+        for kind in kinds {
+            let key = KeyBuf::new(kind, record_type, name);
+            self.entries.invalidate(key.as_slice());
+        }
+        for kind in [Kind::NxDomain, Kind::Denial] {
+            let key = KeyBuf::new(kind, RecordType::ANY, name);
+            self.entries.invalidate(key.as_slice());
+        }
     }
 
     /// The live NXDOMAIN entry of `name`, explained.

@@ -166,10 +166,14 @@ impl Cache {
             return Sections::default();
         }
         let key = KeyBuf::new(beside.kind(), record_type, name);
-        self.read_sections(&key, now).unwrap_or_default()
+        self.read_sections(&key, now, beside != Beside::Sections)
+            .unwrap_or_default()
     }
 
-    fn read_sections(&self, key: &KeyBuf, now: Instant) -> Option<Sections> {
+    /// The sections under `key` while the entry lives; a record whose own
+    /// TTL ran out is left out, unless `whole` (DNSSEC records: a signature
+    /// or proof lives as long as what it signs or proves, shown with TTL 0).
+    fn read_sections(&self, key: &KeyBuf, now: Instant, whole: bool) -> Option<Sections> {
         let value = self.entries.get(key.as_slice())?;
         let value = Value::split(&value)?;
         let expires = self.expiry(&value);
@@ -196,10 +200,11 @@ impl Cache {
             let Ok(mut record) = Record::read(&mut decoder) else {
                 break;
             };
-            let Some(ttl) = record.ttl.checked_sub(elapsed).filter(|ttl| *ttl > 0) else {
-                continue; // this record ran out before the answer did
-            };
-            record.ttl = ttl;
+            match record.ttl.checked_sub(elapsed).filter(|ttl| *ttl > 0) {
+                Some(ttl) => record.ttl = ttl,
+                None if whole => record.ttl = 0,
+                None => continue, // this record ran out before the answer did
+            }
             if index < authority {
                 sections.authority.push(record);
             } else {

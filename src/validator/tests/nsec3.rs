@@ -141,6 +141,32 @@ fn no_ds_for_a_name_in_an_opt_out_span_is_insecure() {
     assert!(prove_nodata(&qname, DS, &example(), &strict, &mut budget()).is_bogus());
 }
 
+/// RFC 5155 §8.6, §9.2: NODATA for any type, with no NSEC3 matching QNAME
+/// or the wildcard, holds when the next closer name is in an opt-out span
+/// (an unsigned delegation may be there): insecure, as Unbound answers.
+#[test]
+fn nodata_for_a_name_in_an_opt_out_span_is_insecure_for_every_type() {
+    let params = Nsec3Params::recommended();
+    let opted = zone(&params, true);
+    let qname = name("insecure.example.");
+    for qtype in [A, AAAA, RecordType::MX] {
+        assert_eq!(
+            prove_nodata(&qname, qtype, &example(), &opted, &mut budget()),
+            Security::Insecure(Insecure::OptOut)
+        );
+    }
+    let strict = zone(&params, false);
+    assert!(prove_nodata(&qname, A, &example(), &strict, &mut budget()).is_bogus());
+    // A wildcard that has the type is an answer, not a denial, opt-out or
+    // not; one that lacks it is a denial, insecure in an opt-out span.
+    let below_wildcard = name("foo.w.example.");
+    assert!(prove_nodata(&below_wildcard, A, &example(), &opted, &mut budget()).is_bogus());
+    assert_eq!(
+        prove_nodata(&below_wildcard, AAAA, &example(), &opted, &mut budget()),
+        Security::Insecure(Insecure::OptOut)
+    );
+}
+
 #[test]
 fn wildcard_nodata_by_the_wildcards_nsec3() {
     let params = Nsec3Params::recommended();
@@ -151,6 +177,21 @@ fn wildcard_nodata_by_the_wildcards_nsec3() {
         Security::Secure(())
     );
     assert!(prove_nodata(&qname, A, &example(), &chain, &mut budget()).is_bogus());
+}
+
+/// RFC 5155 §9.2 (as Unbound reads it): a wildcard answer whose next
+/// closer name lies in an opt-out span may hide an unsigned delegation
+/// there: insecure, no AD.
+#[test]
+fn a_wildcard_answer_in_an_opt_out_span_is_insecure() {
+    let params = Nsec3Params::recommended();
+    let opted = zone(&params, true);
+    let source = name("*.w.example.");
+    let qname = name("foo.w.example.");
+    assert_eq!(
+        prove_no_closer_match(&qname, &source, &example(), &opted, &mut budget()),
+        Security::Insecure(Insecure::OptOut)
+    );
 }
 
 #[test]
