@@ -122,12 +122,15 @@ pub(super) async fn receive_loop<H: Handler>(socket: std::net::UdpSocket, shared
     let mut received = Received::default();
     let mut replies: Vec<(SocketAddr, Vec<u8>)> = Vec::with_capacity(BATCH);
     let (finished, mut finished_replies) = mpsc::channel(BATCH * 4);
+    // Waited on across the loop, not made anew (and registered) per datagram.
+    let stopped = shared.shutdown.cancelled();
+    tokio::pin!(stopped);
     loop {
         let mut ready = tokio::select! {
-            ready = socket.readable() => match ready {
-                Ok(ready) => ready,
-                Err(_) => continue,
-            },
+            // Shutdown first, then replies of finished answers (each frees
+            // an answer's task), then queries: no random order drawn per datagram.
+            biased;
+            _ = &mut stopped => return,
             Some(reply) = finished_replies.recv() => {
                 replies.push(reply);
                 while replies.len() < BATCH
@@ -138,7 +141,10 @@ pub(super) async fn receive_loop<H: Handler>(socket: std::net::UdpSocket, shared
                 send_all(&socket, &mut replies).await;
                 continue;
             }
-            _ = shared.shutdown.cancelled() => return,
+            ready = socket.readable() => match ready {
+                Ok(ready) => ready,
+                Err(_) => continue,
+            },
         };
         match ready.try_io(|_| batch::receive(fd, &mut received)) {
             Ok(Ok(count)) if count < received.slots() => ready.clear_ready(),
