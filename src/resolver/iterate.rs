@@ -118,21 +118,12 @@ impl Resolver {
         Box::pin(self.resolve_from(qname, qtype, budget, true))
     }
 
-    /// [`Self::resolve`] for a question the cache was just found not to
-    /// answer (`Resolver::from_cache`): its name is not looked up again (only
-    /// the validated NSECs of aggressive/ may still answer it first).
-    pub(super) fn resolve_missed<'a>(
-        &'a self,
-        qname: &'a Name,
-        qtype: RecordType,
-        budget: &'a mut Budget,
-    ) -> BoxFuture<'a, Result<Resolution, ResolveError>> {
-        Box::pin(self.resolve_from(qname, qtype, budget, false))
-    }
-
-    /// The loop of [`Self::resolve`]: the cache first unless `look` is false
-    /// for the question's own name; every CNAME target is looked up.
-    async fn resolve_from(
+    /// The loop of [`Self::resolve`]: the cache first, unless `look` is
+    /// false for the question's own name (a question `Resolver::from_cache`
+    /// was just found not to answer: only the validated NSECs of
+    /// aggressive/ may still answer it before the walk); every CNAME target
+    /// is looked up.
+    pub(super) async fn resolve_from(
         &self,
         qname: &Name,
         qtype: RecordType,

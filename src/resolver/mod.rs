@@ -235,10 +235,7 @@ impl Resolver {
     /// it, so the walk starts at once instead of looking again.
     pub async fn query(&self, qname: &Name, qtype: RecordType, missed: bool) -> Resolved {
         let mut budget = Budget::new(&self.settings.limits);
-        let result = match missed {
-            true => self.resolve_missed(qname, qtype, &mut budget).await,
-            false => self.resolve(qname, qtype, &mut budget).await,
-        };
+        let result = self.resolve_from(qname, qtype, &mut budget, !missed).await;
         // RRSIGs are not signed themselves (RFC 4035 §2.2): such answers
         // are passed on unvalidated, as Unbound passes them. A bogus answer
         // is asked again of other servers first (bogus.rs).
