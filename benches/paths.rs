@@ -1,6 +1,8 @@
 //! Micro-benchmarks of the hot paths, so that a regression shows before the
 //! end-to-end run of bench/: a replayed answer, a cache hit built and
-//! encoded, an authoritative lookup, a cache lookup.
+//! encoded, an authoritative lookup, a cache lookup, and a new name
+//! resolved in a zone whose delegation is cached (one upstream exchange
+//! with an authoritative server of this process, over loopback).
 //!
 //! `cargo bench` runs them (criterion).
 
@@ -15,6 +17,7 @@ use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use resolver::authority::{Authority, Catalog};
 use resolver::config::{CacheConfig, Config, Roots};
+use resolver::lab::BoundLab;
 use resolver::resolver::cache::Credibility;
 use resolver::resolver::{Cache, Resolver, Service};
 use resolver::server::{AnswerCache, Decision, Handler, Protocol, RateDecision, decide};
@@ -80,6 +83,70 @@ fn warmed_service(log_queries: bool) -> Service {
     Service::new(resolver, config.server.allow.clone(), log_queries)
 }
 
+/// A zone file in the lab's TOML form: `origin`, its SOA, `records`.
+fn zone_text(origin: &str, records: &[(&str, &str, &str)]) -> String {
+    let apex = if origin == "." { "root." } else { origin };
+    let mut text = format!(
+        "origin = \"{origin}\"\nttl = 3600\n[soa]\nmname = \"ns.{apex}\"\nrname = \"hostmaster.{apex}\"\n\
+         serial = 1\nrefresh = 7200\nretry = 3600\nexpire = 1209600\nminimum = 60\n"
+    );
+    for (name, record_type, value) in records {
+        text.push_str(&format!(
+            "[[records]]\nname = \"{name}\"\ntype = \"{record_type}\"\nvalue = \"{value}\"\n"
+        ));
+    }
+    text
+}
+
+/// A root on 127.0.60.1 delegating `cold.` to 127.0.60.2, where every name
+/// has an address (a wildcard), served in this process on a free port; and
+/// a resolver starting from that root with the delegation cached.
+fn cold_world(runtime: &tokio::runtime::Runtime) -> Arc<Resolver> {
+    let dir = tempfile::tempdir().expect("a folder");
+    let root = zone_text(
+        ".",
+        &[
+            ("@", "NS", "a.root-servers.net."),
+            ("a.root-servers.net.", "A", "127.0.60.1"),
+            ("cold.", "NS", "ns.cold."),
+            ("ns.cold.", "A", "127.0.60.2"),
+        ],
+    );
+    let cold = zone_text(
+        "cold.",
+        &[
+            ("@", "NS", "ns"),
+            ("ns", "A", "127.0.60.2"),
+            ("*", "A", "192.0.2.1"),
+        ],
+    );
+    std::fs::write(dir.path().join("root.toml"), root).expect("written");
+    std::fs::write(dir.path().join("cold.toml"), cold).expect("written");
+    let zones = ZoneSet::load_dir(dir.path()).expect("the zones load");
+    let (lab, port) = (20_100..20_400)
+        .find_map(|port| {
+            Some((
+                BoundLab::bind(&zones, port, &Default::default()).ok()?,
+                port,
+            ))
+        })
+        .expect("a free port");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let tasks = tokio_util::task::TaskTracker::new();
+    std::mem::forget(lab.serve(None, &shutdown, &tasks)); // served until the process ends
+    let mut config = Config::parse("").expect("the defaults");
+    config.resolver.port = Some(port);
+    let roots = Roots::Addresses(vec!["127.0.60.1".parse().expect("an address")]);
+    let resolver = Arc::new(Resolver::new(&config, &roots, None));
+    let warm = runtime.block_on(resolver.query(&name("warm.cold."), RecordType::A, false));
+    assert!(
+        warm.result.is_ok(),
+        "the cold world answers: {:?}",
+        warm.result
+    );
+    resolver
+}
+
 fn hot_paths(c: &mut Criterion) {
     let answers = AnswerCache::new(8 << 20);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
@@ -140,6 +207,20 @@ fn hot_paths(c: &mut Criterion) {
                 .map(|records| records.len())
         })
     });
+
+    let resolver = cold_world(&runtime);
+    let mut next = 0u64;
+    c.bench_function(
+        "resolver: a new name, its zone's delegation cached (loopback)",
+        |b| {
+            b.iter(|| {
+                next += 1;
+                let qname = name(&format!("h{next}.cold."));
+                let resolved = runtime.block_on(resolver.query(&qname, RecordType::A, true));
+                resolved.upstream_queries
+            })
+        },
+    );
 }
 
 criterion_group!(benches, hot_paths);
