@@ -1,6 +1,7 @@
 //! The cache's unit tests: TTLs, negative answers, credibility, bytes.
 
 use super::*;
+use crate::resolver::delegation::Delegation;
 use hickory_proto::rr::rdata::{A, SOA};
 use std::net::Ipv4Addr;
 
