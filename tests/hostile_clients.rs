@@ -30,9 +30,16 @@ async fn ask_from(
         .await
         .expect("send");
     let mut buffer = vec![0u8; 65_535];
-    match tokio::time::timeout(wait, socket.recv_from(&mut buffer)).await {
-        Ok(Ok((length, _))) => Message::from_vec(&buffer[..length]).ok(),
-        _ => None,
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // A late reply to an earlier client on this port is not the reply.
+        match tokio::time::timeout_at(deadline, socket.recv_from(&mut buffer)).await {
+            Ok(Ok((length, source))) if source == server => {
+                return Message::from_vec(&buffer[..length]).ok();
+            }
+            Ok(Ok(_)) => continue,
+            _ => return None,
+        }
     }
 }
 

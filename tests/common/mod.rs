@@ -221,6 +221,9 @@ pub fn query_message(qname: &Name, record_type: RecordType, ask: &Ask) -> Messag
 }
 
 /// Sends raw bytes over UDP and returns the raw reply, or `None` on time-out.
+/// A datagram from another address is not the reply (tests run side by side
+/// and a client's port is soon another's: a late reply to an earlier client
+/// can reach this socket) and waiting goes on.
 pub async fn exchange_udp_bytes(
     server: SocketAddr,
     bytes: &[u8],
@@ -234,9 +237,15 @@ pub async fn exchange_udp_bytes(
     let socket = UdpSocket::bind(local).await.expect("bind a client socket");
     socket.send_to(bytes, server).await.expect("send");
     let mut buffer = vec![0u8; 65_535];
-    match tokio::time::timeout(wait, socket.recv_from(&mut buffer)).await {
-        Ok(Ok((length, _))) => Some(buffer[..length].to_vec()),
-        _ => None,
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.recv_from(&mut buffer)).await {
+            Ok(Ok((length, source))) if source == server => {
+                return Some(buffer[..length].to_vec());
+            }
+            Ok(Ok(_)) => continue,
+            _ => return None,
+        }
     }
 }
 

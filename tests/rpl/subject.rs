@@ -14,7 +14,7 @@ use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RecordType};
 use tempfile::TempDir;
 use tokio::net::UdpSocket;
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, timeout_at};
 
 /// How long the resolver may take to start answering.
 const STARTUP: Duration = Duration::from_secs(10);
@@ -182,7 +182,12 @@ impl ResolverProcess {
         Err(format!("the resolver did not answer within {STARTUP:?}"))
     }
 
-    /// Sends a query over UDP and waits up to `wait` for the reply.
+    /// Sends a query over UDP and waits up to `wait` for its reply, as a
+    /// stub does: a datagram from another address, with another ID, or
+    /// for another question is not the reply and waiting goes on. Scenarios
+    /// run side by side and a client's port is soon another's, so a late
+    /// reply to an earlier client (a RAW packet's FORMERR, a probe's
+    /// REFUSED) can reach this socket first.
     pub async fn ask(&self, query: &[u8], wait: Duration) -> Result<Message, String> {
         let socket = UdpSocket::bind("127.0.0.1:0")
             .await
@@ -191,13 +196,27 @@ impl ResolverProcess {
             .send_to(query, self.address)
             .await
             .map_err(|e| format!("cannot send to {}: {e}", self.address))?;
+        let asked = Message::from_vec(query).ok();
+        let deadline = Instant::now() + wait;
         let mut buffer = vec![0u8; 65_535];
-        let received = timeout(wait, socket.recv(&mut buffer))
-            .await
-            .map_err(|_| format!("no answer within {wait:?}"))?
-            .map_err(|e| format!("cannot receive: {e}"))?;
-        Message::from_vec(&buffer[..received])
-            .map_err(|e| format!("unreadable answer ({received} bytes): {e}"))
+        loop {
+            let (received, source) = timeout_at(deadline, socket.recv_from(&mut buffer))
+                .await
+                .map_err(|_| format!("no answer within {wait:?}"))?
+                .map_err(|e| format!("cannot receive: {e}"))?;
+            let reply = &buffer[..received];
+            if source != self.address || !same_id(query, reply) {
+                continue;
+            }
+            let answer = Message::from_vec(reply)
+                .map_err(|e| format!("unreadable answer ({received} bytes): {e}"))?;
+            let other_question = asked
+                .as_ref()
+                .is_some_and(|asked| !answer.queries.is_empty() && answer.queries != asked.queries);
+            if !other_question {
+                return Ok(answer);
+            }
+        }
     }
 
     /// Sends a packet over UDP without waiting for anything (Deckard's RAW queries).
@@ -243,6 +262,14 @@ impl ResolverProcess {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path)
             .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log_path.display()))
+    }
+}
+
+/// True when `reply` carries the ID of `query` (or either is too short to carry one).
+fn same_id(query: &[u8], reply: &[u8]) -> bool {
+    match (query.get(..2), reply.get(..2)) {
+        (Some(asked), Some(answered)) => asked == answered,
+        _ => true,
     }
 }
 
