@@ -1,0 +1,138 @@
+//! The replay layer's tests: IDs and TTLs patched, keys folded, bytes bounded.
+
+use super::*;
+use hickory_proto::op::Message;
+use hickory_proto::rr::RData;
+use hickory_proto::rr::rdata::A;
+
+fn query(name: &str, id: u16) -> Vec<u8> {
+    let mut message = Message::query();
+    message.metadata.id = id;
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(
+        Name::from_ascii(name).expect("valid"),
+        RecordType::A,
+    ));
+    message.to_vec().expect("encodes")
+}
+
+fn answer(name: &str, ttl: u32) -> Vec<u8> {
+    let mut message = Message::response(0, OpCode::Query);
+    message.add_query(Query::query(
+        Name::from_ascii(name).expect("valid"),
+        RecordType::A,
+    ));
+    message.add_answer(Record::from_rdata(
+        Name::from_ascii(name).expect("valid"),
+        ttl,
+        RData::A(A::new(192, 0, 2, 1)),
+    ));
+    message.to_vec().expect("encodes")
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_prefetch_a_replay_stops_at_nine_tenths_of_the_ttl() {
+    let cache = AnswerCache::new(1 << 20);
+    let asked = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+    let now = Instant::now();
+    let answer = answer("www.example.", 600);
+    cache.put(&asked, &answer, Lifetime::UntilPrefetch, now, 0);
+    let at = |seconds| now + Duration::from_secs(seconds);
+    assert!(cache.get(&asked, at(539), 0).is_some());
+    assert!(
+        cache.get(&asked, at(540), 0).is_none(),
+        "the last tenth reaches the handler"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
+    let cache = AnswerCache::new(1 << 20);
+    let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+    cache.put(
+        &first,
+        &answer("www.example.", 600),
+        Lifetime::CountingDown,
+        Instant::now(),
+        0,
+    );
+    tokio::time::advance(Duration::from_secs(100)).await;
+    let again = quick(&query("www.example.", 9), Protocol::Udp).expect("a plain query");
+    let bytes = cache.get(&again, Instant::now(), 0).expect("remembered");
+    let message = Message::from_vec(&bytes).expect("decodes");
+    assert_eq!(message.id, 9);
+    assert!(message.recursion_desired);
+    assert_eq!(message.answers[0].ttl, 500);
+    assert!(
+        cache.get(&again, Instant::now(), 1).is_none(),
+        "another version of the data: not replayed"
+    );
+    tokio::time::advance(Duration::from_secs(500)).await;
+    assert!(cache.get(&again, Instant::now(), 0).is_none(), "expired");
+}
+
+#[test]
+fn the_key_folds_the_case_and_keeps_the_transport() {
+    let lower = quick(&query("www.example.", 1), Protocol::Udp).expect("a plain query");
+    let upper = quick(&query("WWW.example.", 1), Protocol::Udp).expect("a plain query");
+    let tcp = quick(&query("www.example.", 1), Protocol::Tcp).expect("a plain query");
+    assert_eq!(
+        lower.key, upper.key,
+        "one key per name, whatever its spelling"
+    );
+    assert_ne!(lower.key, tcp.key);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_echoes_the_question_as_this_query_spelt_it() {
+    let cache = AnswerCache::new(1 << 20);
+    let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
+    cache.put(
+        &first,
+        &answer("www.example.", 600),
+        Lifetime::CountingDown,
+        Instant::now(),
+        0,
+    );
+    let mixed = quick(&query("wWw.ExAmple.", 9), Protocol::Udp).expect("a plain query");
+    let bytes = cache.get(&mixed, Instant::now(), 0).expect("remembered");
+    let message = Message::from_vec(&bytes).expect("decodes");
+    assert_eq!(message.queries[0].name.to_string(), "wWw.ExAmple.");
+    assert_eq!(message.answers.len(), 1);
+}
+
+#[test]
+fn remembered_answers_stay_within_their_bytes() {
+    let cache = AnswerCache::new(64 << 10);
+    let now = Instant::now();
+    for i in 0..2_000 {
+        let owner = format!("host-{i}.example.");
+        let asked = quick(&query(&owner, 1), Protocol::Udp).expect("a plain query");
+        cache.put(&asked, &answer(&owner, 600), Lifetime::CountingDown, now, 0);
+    }
+    cache.entries.run_pending_tasks();
+    let held = cache.entries.weighted_size();
+    assert!(held <= 64 << 10, "{held} bytes for a bound of 64 KiB");
+    assert!(cache.entries.entry_count() < 2_000);
+}
+
+#[test]
+fn a_question_echoed_in_another_form_is_not_replayed() {
+    // The root as a compression pointer (to a zero octet of the header):
+    // six octets in the query, one label in the answer's echo.
+    let asked = [0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 8, 0, 5, 0, 1];
+    let Some(query) = quick(&asked, Protocol::Udp) else {
+        return; // not taken by the quick path at all: nothing to replay
+    };
+    let cache = AnswerCache::new(1 << 20);
+    cache.put(
+        &query,
+        &answer(".", 600),
+        Lifetime::Static,
+        Instant::now(),
+        0,
+    );
+    if let Some(bytes) = cache.get(&query, Instant::now(), 0) {
+        assert!(Message::from_vec(&bytes).is_ok(), "a replay always decodes");
+    }
+}
