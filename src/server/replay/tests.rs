@@ -45,8 +45,8 @@ async fn with_prefetch_a_replay_stops_at_nine_tenths_of_the_ttl() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
+/// A cache that remembers the answer to `www.example. A` (ID 7, TTL 600), counting down.
+fn remembering_www_example() -> AnswerCache {
     let cache = AnswerCache::new(1 << 20);
     let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
     cache.put(
@@ -56,6 +56,12 @@ async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
         Instant::now(),
         0,
     );
+    cache
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
+    let cache = remembering_www_example();
     tokio::time::advance(Duration::from_secs(100)).await;
     let again = quick(&query("www.example.", 9), Protocol::Udp).expect("a plain query");
     let bytes = cache.get(&again, Instant::now(), 0).expect("remembered");
@@ -85,15 +91,7 @@ fn the_key_folds_the_case_and_keeps_the_transport() {
 
 #[tokio::test(start_paused = true)]
 async fn a_replay_echoes_the_question_as_this_query_spelt_it() {
-    let cache = AnswerCache::new(1 << 20);
-    let first = quick(&query("www.example.", 7), Protocol::Udp).expect("a plain query");
-    cache.put(
-        &first,
-        &answer("www.example.", 600),
-        Lifetime::CountingDown,
-        Instant::now(),
-        0,
-    );
+    let cache = remembering_www_example();
     let mixed = quick(&query("wWw.ExAmple.", 9), Protocol::Udp).expect("a plain query");
     let bytes = cache.get(&mixed, Instant::now(), 0).expect("remembered");
     let message = Message::from_vec(&bytes).expect("decodes");
