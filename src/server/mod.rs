@@ -190,7 +190,7 @@ pub fn decide<H: Handler + ?Sized>(
         });
     let quick = replay.as_ref().and_then(|_| replay::quick(bytes, protocol));
     if let (Some(quick), Some((answers, _, version))) = (&quick, &replay)
-        && let Some(reply) = answers.get(quick, clock::now(), *version)
+        && let Some(reply) = answers.get(quick, clock::now, *version)
     {
         handler.observe(ServerEvent::Answered {
             protocol,

@@ -30,13 +30,14 @@ use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
 /// A DNS header's size: the question follows it (RFC 1035 §4.1.1).
 const HEADER_SIZE: usize = 12;
 
-/// A query understood just enough to look its answer up.
+/// A query understood just enough to look its answer up; it borrows the
+/// query's bytes and allocates nothing.
 #[derive(Debug, Clone)]
-pub struct QuickQuery {
+pub struct QuickQuery<'a> {
     /// The question (name in lower case), OPT presence, the DO, CD and AD bits, and the size limit.
-    pub key: Box<[u8]>,
+    pub key: QuickKey,
     /// The question exactly as asked, echoed in a replay.
-    pub question: Box<[u8]>,
+    pub question: &'a [u8],
     /// The query's ID.
     pub id: u16,
     /// The query's RD bit, copied into the answer.
@@ -45,10 +46,52 @@ pub struct QuickQuery {
     pub checking_disabled: bool,
 }
 
+/// The longest key: a question (a name of at most 255 octets, type and
+/// class), the flags octet and the size limit.
+const KEY_CAPACITY: usize = 255 + 4 + 1 + 2;
+
+/// A replay key built on the stack, looked up as a byte slice.
+#[derive(Clone)]
+pub struct QuickKey {
+    bytes: [u8; KEY_CAPACITY],
+    length: usize,
+}
+
+impl QuickKey {
+    /// The key's octets.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.length]
+    }
+
+    /// Appends `octets`; `None` past the capacity (not a question read whole).
+    fn extend(&mut self, octets: &[u8]) -> Option<()> {
+        let end = self.length + octets.len();
+        self.bytes
+            .get_mut(self.length..end)?
+            .copy_from_slice(octets);
+        self.length = end;
+        Some(())
+    }
+}
+
+impl PartialEq for QuickKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for QuickKey {}
+
+impl std::fmt::Debug for QuickKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("QuickKey").field(&self.as_slice()).finish()
+    }
+}
+
 /// Reads the header, the one question and the optional OPT of a query, with
 /// hickory-proto's decoder; `None` for anything unusual (which then takes
 /// the ordinary path, where every rule is applied).
-pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
+pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
     let mut decoder = BinDecoder::new(bytes);
     let header = Header::read(&mut decoder).ok()?;
     let counts = header.counts;
@@ -89,12 +132,15 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
             .clamp(CLASSIC_UDP_SIZE as u16, UDP_PAYLOAD),
     };
     let question = &bytes[question_start..question_end];
-    let mut key = Vec::with_capacity(question.len() + 3);
+    let mut key = QuickKey {
+        bytes: [0; KEY_CAPACITY],
+        length: 0,
+    };
     // The name in a question read whole is uncompressed: its letters can be
     // folded without reading the labels (length octets are below 64, never letters).
     let name_length = question.len() - 4;
-    key.extend(question[..name_length].iter().map(u8::to_ascii_lowercase));
-    key.extend_from_slice(&question[name_length..]);
+    key.extend(question)?;
+    key.bytes[..name_length].make_ascii_lowercase();
     // CD and AD change a validating resolver's answer (RFC 4035 §3.2.2,
     // RFC 6840 §5.8): each asks its own.
     let edns_flags = match &edns {
@@ -104,11 +150,11 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery> {
     };
     let checking_disabled = u8::from(metadata.checking_disabled) << 2;
     let authentic_data = u8::from(metadata.authentic_data) << 3;
-    key.push(edns_flags | checking_disabled | authentic_data);
-    key.extend_from_slice(&limit.to_be_bytes());
+    key.extend(&[edns_flags | checking_disabled | authentic_data])?;
+    key.extend(&limit.to_be_bytes())?;
     Some(QuickQuery {
-        key: key.into_boxed_slice(),
-        question: question.into(),
+        key,
+        question,
         id: metadata.id,
         recursion_desired: metadata.recursion_desired,
         checking_disabled: metadata.checking_disabled,
@@ -158,11 +204,23 @@ impl AnswerCache {
     }
 
     /// The remembered answer to this question, patched for this query, if
-    /// any, still alive at `now` and from this `version` of the data.
-    pub fn get(&self, query: &QuickQuery, now: Instant, version: u64) -> Option<Vec<u8>> {
-        let template = self.entries.get(&query.key)?;
-        if template.version != version || template.expires.is_some_and(|expires| now >= expires) {
-            self.entries.invalidate(&query.key);
+    /// any, still alive at the time `now` reads (read only for an answer that
+    /// ages) and from this `version` of the data.
+    pub fn get(
+        &self,
+        query: &QuickQuery,
+        now: impl Fn() -> Instant,
+        version: u64,
+    ) -> Option<Vec<u8>> {
+        let template = self.entries.get(query.key.as_slice())?;
+        // The clock is read only for an answer that ages (an authority's does not).
+        let now = (template.expires.is_some() || !template.ttls.is_empty()).then(now);
+        let expired = template
+            .expires
+            .zip(now)
+            .is_some_and(|(expires, now)| now >= expires);
+        if template.version != version || expired {
+            self.entries.invalidate(query.key.as_slice());
             return None;
         }
         let mut bytes = template.bytes.to_vec();
@@ -172,14 +230,16 @@ impl AnswerCache {
         // but for letter case, octet for octet (a question written with a
         // compression pointer is echoed in another form: not replayed).
         let echoed = bytes.get_mut(question)?;
-        if !echoed.eq_ignore_ascii_case(&query.question) {
+        if !echoed.eq_ignore_ascii_case(query.question) {
             return None;
         }
-        echoed.copy_from_slice(&query.question);
+        echoed.copy_from_slice(query.question);
         bytes[..2].copy_from_slice(&query.id.to_be_bytes());
         set_bit(&mut bytes[2], 0x01, query.recursion_desired);
         set_bit(&mut bytes[3], 0x10, query.checking_disabled);
-        if !template.ttls.is_empty() {
+        if let Some(now) = now
+            && !template.ttls.is_empty()
+        {
             let elapsed = now.saturating_duration_since(template.stored).as_secs() as u32;
             for &(offset, ttl) in template.ttls.iter() {
                 let remaining = ttl.saturating_sub(elapsed);
@@ -224,7 +284,8 @@ impl AnswerCache {
             expires,
             version,
         };
-        self.entries.insert(query.key.clone(), Arc::new(template));
+        self.entries
+            .insert(query.key.as_slice().into(), Arc::new(template));
     }
 
     /// Forgets everything (the data behind the answers changed).
