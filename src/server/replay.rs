@@ -31,7 +31,7 @@ use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
 const HEADER_SIZE: usize = 12;
 
 /// A query understood just enough to look its answer up; it borrows the
-/// query's bytes and allocates nothing.
+/// query's bytes and keeps its key on the stack.
 #[derive(Debug, Clone)]
 pub struct QuickQuery<'a> {
     /// The question (name in lower case), OPT presence, the DO, CD and AD bits, and the size limit.
