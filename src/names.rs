@@ -56,15 +56,29 @@ impl QuestionKey {
     pub fn new(name: &Name, qtype: hickory_proto::rr::RecordType) -> Self {
         let mut bytes = Vec::with_capacity(2 + name.len() + 2);
         bytes.extend_from_slice(&u16::from(qtype).to_be_bytes());
-        for label in name.iter() {
-            bytes.push(label.len() as u8); // at most 63, as hickory checked
-            let start = bytes.len();
-            bytes.extend_from_slice(label);
-            bytes[start..].make_ascii_lowercase();
-        }
-        bytes.push(0);
+        // A hickory-proto name's labels are at most 63 octets: it always encodes.
+        let _ = push_wire_form(name, &mut bytes);
+        // Length octets are below 64, never letters: the whole name folds.
+        bytes[2..].make_ascii_lowercase();
         QuestionKey(bytes.into_boxed_slice())
     }
+}
+
+/// Appends `name` in wire form, uncompressed, as spelt (RFC 1035 §3.1; read
+/// back with hickory-proto's decoder), without the encoder's bookkeeping
+/// for compression (an allocation per label). `None` for a label no name
+/// may have (over 63 octets).
+pub fn push_wire_form(name: &Name, into: &mut Vec<u8>) -> Option<()> {
+    for label in name.iter() {
+        into.push(
+            u8::try_from(label.len())
+                .ok()
+                .filter(|length| *length <= 63)?,
+        );
+        into.extend_from_slice(label);
+    }
+    into.push(0);
+    Some(())
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::iterate::{LAME_PENALTY, chain_end};
 use super::validate::{Verdict, rrsets};
 use super::{Budget, Outcome, Resolution, Resolver};
 use crate::clock;
-use crate::validator::Security;
+use crate::validator::{Bogus, Security};
 
 /// How many times a bogus answer is fetched again from other servers
 /// (three tries in all; Unbound's validator restarts a few times too).
@@ -46,9 +46,7 @@ impl Resolver {
                 break; // bogus keys, or data from nowhere known: nothing to ask again
             }
             for server in servers {
-                tracing::debug!(%server, name = %qname, "bogus data: asking another server");
-                budget.avoid(server);
-                self.stats.record_lame(server, LAME_PENALTY);
+                self.avoid(server, qname, qtype, budget);
             }
             match self.resolve(qname, qtype, budget).await {
                 Ok(again) => resolution = again,
@@ -110,22 +108,35 @@ impl Resolver {
         server
     }
 
-    /// Prepares a bogus DNSKEY or DS RRset (the chain of trust's, trust.rs)
-    /// to be fetched again from another server: forgets it, avoids and
-    /// penalises the server that gave it. False when that server is not
-    /// known, so asking again would ask the same.
-    pub(super) fn ask_elsewhere(
+    /// Whether a bogus DNSKEY or DS RRset of `zone` (the chain of trust's,
+    /// trust.rs), failed with `why` after `retries` retries, is to be fetched
+    /// again from another server; if so it is forgotten, and the server that
+    /// gave it avoided and penalised. Not when the budget is spent, nor
+    /// past [`MAX_BOGUS_RETRIES`], nor when that server is not known (asking
+    /// again would ask the same).
+    pub(super) fn retry_bogus(
         &self,
-        name: &Name,
+        zone: &Name,
         record_type: RecordType,
+        why: &Bogus,
+        retries: usize,
         budget: &mut Budget,
     ) -> bool {
-        let Some(server) = self.forget_from(name, record_type) else {
+        if matches!(why, Bogus::BudgetExhausted(_)) || retries >= MAX_BOGUS_RETRIES {
+            return false;
+        }
+        let Some(server) = self.forget_from(zone, record_type) else {
             return false;
         };
+        self.avoid(server, zone, record_type, budget);
+        true
+    }
+
+    /// Asks `server` no more for this question and puts it behind the
+    /// zone's other servers: it gave bogus `name`/`record_type`.
+    fn avoid(&self, server: IpAddr, name: &Name, record_type: RecordType, budget: &mut Budget) {
         tracing::debug!(%server, %name, %record_type, "bogus data: asking another server");
         budget.avoid(server);
         self.stats.record_lame(server, LAME_PENALTY);
-        true
     }
 }

@@ -143,39 +143,27 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_repeated_failure_is_held_twice_as_long_up_to_the_limit() {
         let cache = FailureCache::default();
-        let name = Name::from_ascii("down.test.").expect("valid");
+        let key = QuestionKey::new(
+            &Name::from_ascii("down.test.").expect("valid"),
+            RecordType::A,
+        );
         let mut now = Instant::now();
         let mut holds = Vec::new();
         for _ in 0..6 {
-            let hold = cache.insert(
-                &QuestionKey::new(&name, RecordType::A),
-                &servers_failed(),
-                now,
-            );
+            let hold = cache.insert(&key, &servers_failed(), now);
             let hold = hold.expect("a failure of the servers is held");
             assert!(
                 cache
-                    .lookup(
-                        &QuestionKey::new(&name, RecordType::A),
-                        now + hold - Duration::from_millis(1)
-                    )
+                    .lookup(&key, now + hold - Duration::from_millis(1))
                     .is_some()
             );
-            assert!(
-                cache
-                    .lookup(&QuestionKey::new(&name, RecordType::A), now + hold)
-                    .is_none()
-            );
+            assert!(cache.lookup(&key, now + hold).is_none());
             holds.push(hold.as_secs());
             now += hold;
         }
         assert_eq!(holds, [5, 10, 20, 30, 30, 30]);
         now += REPEAT_WINDOW;
-        let hold = cache.insert(
-            &QuestionKey::new(&name, RecordType::A),
-            &servers_failed(),
-            now,
-        );
+        let hold = cache.insert(&key, &servers_failed(), now);
         assert_eq!(
             hold,
             Some(FIRST_HOLD),
@@ -186,7 +174,10 @@ mod tests {
     #[test]
     fn budget_and_internal_failures_are_not_held() {
         let cache = FailureCache::default();
-        let name = Name::from_ascii("slow.test.").expect("valid");
+        let key = QuestionKey::new(
+            &Name::from_ascii("slow.test.").expect("valid"),
+            RecordType::A,
+        );
         let now = Instant::now();
         for error in [
             ResolveError::Deadline(Duration::from_secs(4)),
@@ -195,17 +186,9 @@ mod tests {
             ResolveError::CnameChain(10),
             ResolveError::Abandoned(crate::resolver::in_flight::Abandoned::Panicked),
         ] {
-            assert_eq!(
-                cache.insert(&QuestionKey::new(&name, RecordType::A), &error, now),
-                None,
-                "{error}"
-            );
+            assert_eq!(cache.insert(&key, &error, now), None, "{error}");
         }
-        assert!(
-            cache
-                .lookup(&QuestionKey::new(&name, RecordType::A), now)
-                .is_none()
-        );
+        assert!(cache.lookup(&key, now).is_none());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 
-use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
@@ -14,6 +13,7 @@ use super::cache::{Credibility, Origin, Provenance, Sections};
 use super::delegation::Delegation;
 use super::error::{Failure, ResolveError};
 use super::iterate::{Analysis, LAME_PENALTY, Outcome, Step, chain_end};
+use super::proof::signs;
 use super::reply::{Classified, Lameness, classify, delegation_of, scrub};
 use crate::clock;
 
@@ -333,10 +333,7 @@ fn sections_of(reply: &Message, name: &Name) -> Sections {
             .any(|a| a.name == record.name && a.record_type() == record.record_type())
     };
     // The NS set's RRSIGs come too, for DO clients (RFC 4035 §3.1.1).
-    let signs_ns = |r: &Record| match &r.data {
-        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == RecordType::NS,
-        _ => false,
-    };
+    let signs_ns = |r: &Record| signs(r, RecordType::NS);
     let authority: Vec<Record> = reply
         .authorities
         .iter()

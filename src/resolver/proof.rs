@@ -8,14 +8,19 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::validator::{Bogus, TrustedKeys, verify_rrset};
 
+/// Whether `record` is an RRSIG over `type_covered` (RFC 4034 §3.1.1).
+pub(super) fn signs(record: &Record, type_covered: RecordType) -> bool {
+    match &record.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == type_covered,
+        _ => false,
+    }
+}
+
 /// The RRSIGs over `type_covered` among `records`.
 pub(super) fn signatures_over(records: &[Record], type_covered: RecordType) -> Vec<Record> {
     records
         .iter()
-        .filter(|record| match &record.data {
-            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered == type_covered,
-            _ => false,
-        })
+        .filter(|record| signs(record, type_covered))
         .cloned()
         .collect()
 }

@@ -23,7 +23,6 @@ use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::rr::{Name, Record, RecordData, RecordType};
 use tokio::time::Instant;
 
-use super::bogus::MAX_BOGUS_RETRIES;
 use super::cache::Beside;
 use super::proof::{Denial, signatures_over, signer, verified_denial};
 use super::{Budget, Outcome, Resolver};
@@ -239,10 +238,7 @@ impl Resolver {
                 // Failed again: the first failure says best what was wrong.
                 Err(why) => *first_failure.get_or_insert(why),
             };
-            let again = !matches!(why, Bogus::BudgetExhausted(_))
-                && retries < MAX_BOGUS_RETRIES
-                && self.ask_elsewhere(zone, RecordType::DS, budget);
-            if !again {
+            if !self.retry_bogus(zone, RecordType::DS, &why, retries, budget) {
                 return (Security::Bogus(why), BOGUS_TTL);
             }
             retries += 1;
@@ -284,9 +280,12 @@ impl Resolver {
             let validation = &mut budget.validation;
             let trusted = trust_dnskeys(zone, &dnskeys, &rrsigs, anchors, now, validation);
             // A key set one server broke may be sound at another (bogus.rs).
-            let again = matches!(&trusted, Security::Bogus(why) if !matches!(why, Bogus::BudgetExhausted(_)))
-                && retries < MAX_BOGUS_RETRIES
-                && self.ask_elsewhere(zone, RecordType::DNSKEY, budget);
+            let again = match &trusted {
+                Security::Bogus(why) => {
+                    self.retry_bogus(zone, RecordType::DNSKEY, why, retries, budget)
+                }
+                _ => false,
+            };
             if !again {
                 // Failed again: the first failure says best what was wrong.
                 let trusted = match (trusted, first_failure) {

@@ -106,8 +106,8 @@ impl Transport {
                     Ok(Err(error)) => return Some(Err(error.into())), // ECONNREFUSED: nothing listens
                     Err(_would_block) => return None,
                 };
-                let received = &buffer[..length];
-                let bytes = &received[..length.min(REPLY_BUFFER)];
+                let cut = length > REPLY_BUFFER;
+                let bytes = &buffer[..length.min(REPLY_BUFFER)];
                 if id_of(bytes) != Some(query.id) {
                     return None; // not for this query (the socket is ours alone)
                 }
@@ -118,7 +118,7 @@ impl Transport {
                     randomized,
                     limit,
                     sent_at,
-                    received,
+                    (bytes, cut),
                     &mut garbage,
                 )
             });
@@ -148,20 +148,19 @@ impl Transport {
     }
 }
 
-/// What a reply from `server` with our ID is (as read: one octet past the
-/// buffer's end if it was cut): `None` to go on waiting (garbage, or not
-/// our question), else the end of the try.
+/// What a reply from `server` with our ID is (its bytes, and whether the
+/// buffer cut it): `None` to go on waiting (garbage, or not our question),
+/// else the end of the try.
 fn judge(
     server: SocketAddr,
     query: &Message,
     randomized: bool,
     limit: usize,
     sent_at: Instant,
-    received: &[u8],
+    (bytes, cut): (&[u8], bool),
     garbage: &mut usize,
 ) -> Option<Result<Udp, TransportError>> {
-    let bytes = &received[..received.len().min(REPLY_BUFFER)];
-    if received.len() > REPLY_BUFFER || bytes.len() > limit {
+    if cut || bytes.len() > limit {
         // RFC 6891 §7: as if TC were set; the whole reply comes over TCP.
         tracing::debug!(%server, octets = bytes.len(), "reply too big for UDP");
         return Some(Ok(Udp::Oversized));

@@ -29,6 +29,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use super::Resolver;
 use super::cache::{Beside, Credibility, Sections};
 use super::iterate::{Outcome, Step};
+use super::proof::signatures_over;
 use crate::clock;
 use crate::names::label_count;
 pub use store::Denials;
@@ -129,7 +130,7 @@ impl Resolver {
         // The least TTL of what it is made of (RFC 8198 §5.4).
         let least = proof.iter().map(|record| record.ttl).min();
         soa.ttl = soa.ttl.min(least.unwrap_or(0));
-        let mut authority: Vec<Record> = soa_rrsigs(&soa_records);
+        let mut authority: Vec<Record> = signatures_over(&soa_records, RecordType::SOA);
         authority.extend(proof);
         let kept = Sections {
             authority,
@@ -213,15 +214,6 @@ impl Resolver {
             _ => Some(Step::Done(Vec::new(), Outcome::Answer(records))),
         }
     }
-}
-
-/// The RRSIGs among `records`.
-fn soa_rrsigs(records: &[Record]) -> Vec<Record> {
-    records
-        .iter()
-        .filter(|record| record.record_type() == RecordType::RRSIG)
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use hickory_proto::dnssec::Nsec3HashAlgorithm;
 use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
@@ -26,10 +25,7 @@ pub(super) fn prove(
     if chain.records.is_empty() {
         return None;
     }
-    let hash = |name: &Name| -> Option<Vec<u8>> {
-        let digest = Nsec3HashAlgorithm::SHA1.hash(&chain.salt, name, chain.iterations);
-        Some(digest.ok()?.as_ref().to_vec())
-    };
+    let hash = |name: &Name| chain.hash(name);
     let records = &chain.records;
     let wanted = match records.get(&hash(qname)?) {
         Some(matching) => vec![Some(matching)],

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
+use hickory_proto::dnssec::Nsec3HashAlgorithm;
 use hickory_proto::dnssec::rdata::{DNSSECRData, NSEC3};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
@@ -67,6 +68,14 @@ pub(super) struct Hashed {
     pub(super) salt: Vec<u8>,
     pub(super) iterations: u16,
     pub(super) records: BTreeMap<Vec<u8>, Held>,
+}
+
+impl Hashed {
+    /// `name`'s owner hash with this chain's salt and iterations (RFC 5155 §5).
+    pub(super) fn hash(&self, name: &Name) -> Option<Vec<u8>> {
+        let digest = Nsec3HashAlgorithm::SHA1.hash(&self.salt, name, self.iterations);
+        Some(digest.ok()?.as_ref().to_vec())
+    }
 }
 
 /// What one signed zone has proven: NSEC records by owner, NSEC3 records

@@ -3,11 +3,10 @@
 //! closest encloser once the held NSEC or NSEC3 records prove that no
 //! closer name exists (RFC 4035 §5.3.4, RFC 5155 §8.8).
 
-use hickory_proto::dnssec::Nsec3HashAlgorithm;
 use hickory_proto::rr::{Name, Record, RecordType};
 use tokio::time::Instant;
 
-use super::{Zone, gather, nsec3};
+use super::{Zone, firsts, gather, nsec3};
 use crate::names::label_count;
 use crate::validator::{Security, ValidationBudget, nsec, nsec3 as nsec3_proof};
 
@@ -69,17 +68,15 @@ fn no_closer_name(
         .next_back()
         .map(|(_, held)| held);
     let rrsets = gather([cover], now);
-    let nsecs: Vec<Record> = rrsets.iter().map(|rrset| rrset[0].clone()).collect();
+    let nsecs = firsts(&rrsets);
     if nsec::prove_no_closer_match(qname, source, zone_name, &nsecs) == Security::Secure(()) {
         return Some(rrsets.into_iter().flatten().collect());
     }
     let chain = &zone.nsec3s;
     let next_closer = qname.trim_to(label_count(&source.base_name()) + 1);
-    let hash = Nsec3HashAlgorithm::SHA1
-        .hash(&chain.salt, &next_closer, chain.iterations)
-        .ok()?;
-    let rrsets = gather([nsec3::covering(&chain.records, hash.as_ref())], now);
-    let nsec3s: Vec<Record> = rrsets.iter().map(|rrset| rrset[0].clone()).collect();
+    let hash = chain.hash(&next_closer)?;
+    let rrsets = gather([nsec3::covering(&chain.records, &hash)], now);
+    let nsec3s = firsts(&rrsets);
     let mut budget = ValidationBudget::default();
     let proven = nsec3_proof::prove_no_closer_match(qname, source, zone_name, &nsec3s, &mut budget);
     (proven == Security::Secure(())).then(|| rrsets.into_iter().flatten().collect())

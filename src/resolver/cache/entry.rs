@@ -16,6 +16,8 @@ use hickory_proto::serialize::binary::{
     BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding,
 };
 
+use crate::names::push_wire_form;
+
 /// What an entry is about: the first byte of its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -352,27 +354,10 @@ fn encode_provenance(provenance: &Provenance, into: &mut Vec<u8>) -> Option<()> 
     }
     into.extend_from_slice(&provenance.server.port().to_be_bytes());
     into.extend_from_slice(&u16::from(provenance.question_type).to_be_bytes());
-    push_name(&provenance.question, into)?;
+    push_wire_form(&provenance.question, into)?;
     if let Some(name) = &provenance.server_name {
-        push_name(name, into)?;
+        push_wire_form(name, into)?;
     }
-    Some(())
-}
-
-/// Appends `name` in wire form, uncompressed, as spelt (read back with
-/// hickory's decoder): the cache's own copy, written label by label as the
-/// keys are, without the encoder's bookkeeping for compression (an
-/// allocation per label). `None` for a label no name may have.
-fn push_name(name: &Name, into: &mut Vec<u8>) -> Option<()> {
-    for label in name.iter() {
-        into.push(
-            u8::try_from(label.len())
-                .ok()
-                .filter(|length| *length <= 63)?,
-        );
-        into.extend_from_slice(label);
-    }
-    into.push(0);
     Some(())
 }
 

@@ -128,13 +128,13 @@ impl Cache {
     /// RRSIGs, proofs and sections), so that they are fetched again (a
     /// validator's bogus data, RFC 4035 §5.5). Other entries stay.
     pub fn forget(&self, name: &Name, record_type: RecordType) {
-        let kinds = [Kind::RRset, Kind::Signatures, Kind::Denial, Kind::Sections];
-        for kind in kinds {
-            let key = KeyBuf::new(kind, record_type, name);
-            self.entries.invalidate(key.as_slice());
-        }
-        for kind in [Kind::NxDomain, Kind::Denial] {
-            let key = KeyBuf::new(kind, RecordType::ANY, name);
+        // One encoding of the name, each entry's kind and type written over it.
+        let mut key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
+        self.entries.invalidate(key.as_slice());
+        key.retarget(Kind::Denial, RecordType::ANY);
+        self.entries.invalidate(key.as_slice());
+        for kind in [Kind::RRset, Kind::Signatures, Kind::Denial, Kind::Sections] {
+            key.retarget(kind, record_type);
             self.entries.invalidate(key.as_slice());
         }
     }
