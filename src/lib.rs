@@ -28,6 +28,7 @@ pub mod logging;
 pub mod names;
 pub mod resolver;
 pub mod server;
+pub mod store;
 pub mod trace;
 pub mod transport;
 pub mod validator;

@@ -12,8 +12,8 @@
 //! bit and the size limit of the transport; a replay echoes the question
 //! as this query spelt it, byte for byte (RFC 4343, 0x20 clients).
 //!
-//! Bounded in bytes: each template weighs its bytes plus the cache's
-//! per-entry bookkeeping.
+//! Bounded in bytes (store.rs): each template weighs its bytes plus the
+//! store's per-entry bookkeeping.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,11 +21,12 @@ use std::time::Duration;
 use hickory_proto::op::{Edns, Header, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
-use moka::sync::Cache as MokaCache;
+use quick_cache::Weighter;
 use tokio::time::Instant;
 
 use super::Protocol;
 use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
+use crate::store::{Store, entry_weight, store};
 
 /// A DNS header's size: the question follows it (RFC 1035 §4.1.1).
 const HEADER_SIZE: usize = 12;
@@ -189,17 +190,14 @@ struct Template {
 /// Remembered answers, by question; bounded in bytes.
 #[derive(Clone)]
 pub struct AnswerCache {
-    entries: MokaCache<Box<[u8]>, Arc<Template>, ahash::RandomState>,
+    entries: Store<Arc<Template>, Weigh>,
 }
 
 impl AnswerCache {
     /// A cache of answers weighing at most `bytes` in all.
     pub fn new(bytes: u64) -> Self {
         AnswerCache {
-            entries: MokaCache::builder()
-                .max_capacity(bytes)
-                .weigher(weigh)
-                .build_with_hasher(ahash::RandomState::new()),
+            entries: store(bytes, Weigh),
         }
     }
 
@@ -220,7 +218,7 @@ impl AnswerCache {
             .zip(now)
             .is_some_and(|(expires, now)| now >= expires);
         if template.version != version || expired {
-            self.entries.invalidate(query.key.as_slice());
+            self.entries.remove(query.key.as_slice());
             return None;
         }
         let mut bytes = template.bytes.to_vec();
@@ -290,17 +288,19 @@ impl AnswerCache {
 
     /// Forgets everything (the data behind the answers changed).
     pub fn clear(&self) {
-        self.entries.invalidate_all();
+        self.entries.clear();
     }
 }
 
-/// moka's weigher for templates: their bytes, TTL offsets and bookkeeping.
-#[allow(clippy::borrowed_box)]
-fn weigh(key: &Box<[u8]>, template: &Arc<Template>) -> u32 {
-    let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
-    crate::resolver::cache::entry_weight(
-        key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>(),
-    )
+/// Weighs templates: their bytes, TTL offsets and bookkeeping.
+#[derive(Clone, Copy)]
+struct Weigh;
+
+impl Weighter<Box<[u8]>, Arc<Template>> for Weigh {
+    fn weight(&self, key: &Box<[u8]>, template: &Arc<Template>) -> u64 {
+        let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
+        entry_weight(key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>())
+    }
 }
 
 fn set_bit(byte: &mut u8, mask: u8, on: bool) {

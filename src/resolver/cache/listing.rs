@@ -108,11 +108,11 @@ impl Cache {
                     // NXDOMAIN holds for every type (RFC 2308 §5).
                     Some(t) => t == owner_type || key[0] == Kind::NxDomain as u8,
                 };
-                (matches_name && matches_type).then(|| key.as_ref().clone())
+                (matches_name && matches_type).then_some(key)
             })
             .collect();
         for key in &doomed {
-            self.entries.invalidate(key);
+            self.entries.remove(key);
         }
         self.generation.fetch_add(1, Ordering::Relaxed);
         // What is kept beside an answer (its sections, its RRSIGs, its
@@ -130,12 +130,12 @@ impl Cache {
     pub fn forget(&self, name: &Name, record_type: RecordType) {
         // One encoding of the name, each entry's kind and type written over it.
         let mut key = KeyBuf::new(Kind::NxDomain, RecordType::ANY, name);
-        self.entries.invalidate(key.as_slice());
+        self.entries.remove(key.as_slice());
         key.retarget(Kind::Denial, RecordType::ANY);
-        self.entries.invalidate(key.as_slice());
+        self.entries.remove(key.as_slice());
         for kind in [Kind::RRset, Kind::Signatures, Kind::Denial, Kind::Sections] {
             key.retarget(kind, record_type);
-            self.entries.invalidate(key.as_slice());
+            self.entries.remove(key.as_slice());
         }
     }
 

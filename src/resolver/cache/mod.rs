@@ -4,10 +4,11 @@
 //!
 //! Time is a parameter: every call takes `now`, so tests run on tokio's
 //! paused clock; a read checks the entry's own expiry against `now`, so no
-//! expired record is served whatever moka's own clock says, except as a
-//! stale answer when `[cache] serve_stale` asks for one (RFC 8767, stale.rs).
-//! moka keeps no timers: an expired entry stays, weighed against the size,
+//! expired record is served, except as a stale answer when `[cache]
+//! serve_stale` asks for one (RFC 8767, stale.rs). The store (quick_cache)
+//! keeps no timers: an expired entry stays, weighed against the size,
 //! until it is replaced or evicted, so it is there for serve-stale.
+//! (Why quick_cache and not moka: store.rs.)
 //!
 //! Entries are compact: a key of a few dozen octets (kind, type, the name
 //! in wire form) and records in wire form, decoded when read.
@@ -21,11 +22,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use moka::sync::Cache as MokaCache;
+use quick_cache::Weighter;
 use tokio::time::Instant;
 
 use crate::config::CacheConfig;
 use crate::names::label_count;
+use crate::store::{Store, entry_weight, store};
 use entry::{Content, HEADER, KeyBuf, Kind, Value, pack, unpack, write_header};
 pub use entry::{Credibility, Origin, Provenance};
 
@@ -53,21 +55,14 @@ pub enum Cached {
     NxDomain(Record),
 }
 
-/// What an entry costs beyond its key and value: moka's node, its place in
-/// the hash table and the eviction lists, the two allocations' headers
-/// (measured: about 350 bytes per small RRset in all, bench/RESULTS.md).
-pub const ENTRY_OVERHEAD: usize = 384;
+/// Weighs the cache's entries: key, value and [`ENTRY_OVERHEAD`](crate::store::ENTRY_OVERHEAD).
+#[derive(Clone, Copy)]
+struct Weigh;
 
-/// The weight of an entry of `payload` bytes (key and value) in bytes, as
-/// moka counts it against the capacity.
-pub fn entry_weight(payload: usize) -> u32 {
-    u32::try_from(payload + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
-}
-
-/// moka's weigher for the cache's entries (its signature takes the key type by reference).
-#[allow(clippy::borrowed_box)]
-fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
-    entry_weight(key.len() + value.len())
+impl Weighter<Box<[u8]>, Arc<[u8]>> for Weigh {
+    fn weight(&self, key: &Box<[u8]>, value: &Arc<[u8]>) -> u64 {
+        entry_weight(key.len() + value.len())
+    }
 }
 
 /// The resolver's cache; cheap to clone (shared).
@@ -77,7 +72,7 @@ fn weigh(key: &Box<[u8]>, value: &Arc<[u8]>) -> u32 {
 /// records in wire form.
 #[derive(Clone)]
 pub struct Cache {
-    entries: MokaCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>,
+    entries: Store<Arc<[u8]>, Weigh>,
     epoch: Instant,
     config: CacheConfig,
     generation: Arc<AtomicU64>,
@@ -91,15 +86,11 @@ pub struct Cache {
 
 impl Cache {
     /// An empty cache holding at most `bytes` (keys, values and the
-    /// bookkeeping of each entry, see [`ENTRY_OVERHEAD`]); moka evicts the
-    /// least useful entries past it. Every read checks the entry's own expiry.
+    /// bookkeeping of each entry, see [`ENTRY_OVERHEAD`](crate::store::ENTRY_OVERHEAD)); the store evicts
+    /// the least useful entries past it. Every read checks the entry's own expiry.
     pub fn new(config: &CacheConfig, bytes: u64) -> Self {
-        let entries = MokaCache::builder()
-            .max_capacity(bytes)
-            .weigher(weigh)
-            .build_with_hasher(ahash::RandomState::new());
         Cache {
-            entries,
+            entries: store(bytes, Weigh),
             epoch: Instant::now(),
             config: config.clone(),
             generation: Arc::new(AtomicU64::new(0)),
@@ -336,14 +327,12 @@ impl Cache {
 
     /// The bytes the cache holds, as weighed against its size.
     pub fn weighted_size(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.weighted_size()
+        self.entries.weight()
     }
 
-    /// How many entries the cache holds (approximate while moka catches up).
+    /// How many entries the cache holds.
     pub fn entry_count(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
+        self.entries.len() as u64
     }
 
     /// Forgets everything; the generation changes, so that answers encoded
@@ -352,7 +341,7 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::Relaxed);
         self.dnames.store(false, Ordering::Relaxed);
         self.signed.store(false, Ordering::Relaxed);
-        self.entries.invalidate_all();
+        self.entries.clear();
     }
 
     /// The number of times the cache was emptied.

@@ -114,7 +114,7 @@ impl Cache {
         }
         if sections.is_empty() {
             if dnssec_kept {
-                self.entries.invalidate(key.as_slice()); // signed before, not now: gone
+                self.entries.remove(key.as_slice()); // signed before, not now: gone
             }
             return;
         }

@@ -1,7 +1,7 @@
 //! Reading the cache for serve-stale (RFC 8767): entries up to `[cache]
 //! stale_max` past their expiry, answered with a TTL of 30 s (§4).
 //!
-//! Nothing is kept for it beyond what the cache keeps anyway: moka holds an
+//! Nothing is kept for it beyond what the cache keeps anyway: the store holds an
 //! expired entry (weighed against `[cache] size`) until it is replaced or
 //! evicted, and only these reads look past its expiry.
 
