@@ -299,7 +299,13 @@ struct Weigh;
 impl Weighter<Box<[u8]>, Arc<Template>> for Weigh {
     fn weight(&self, key: &Box<[u8]>, template: &Arc<Template>) -> u64 {
         let ttls = template.ttls.len() * std::mem::size_of::<(usize, u32)>();
-        entry_weight(key.len() + template.bytes.len() + ttls + std::mem::size_of::<Template>())
+        // The key, the Arc (two counts and the template), its bytes, its TTLs.
+        entry_weight(&[
+            key.len(),
+            16 + std::mem::size_of::<Template>(),
+            template.bytes.len(),
+            ttls,
+        ])
     }
 }
 
