@@ -146,7 +146,7 @@ def latency(run):
     args = run.args
     log(f"latency, one question at a time ({args.rounds} rounds of {args.latency_queries} each, "
         f"then {args.idle_queries} after {args.idle_gap:g} s idle)")
-    lines = bench_latency(run.namespace, run.work, run.client(), (Ours, Unbound, *run.peers), args.rounds,
+    lines = bench_latency(run.namespace, run.work, run.client(), run.contenders(), args.rounds,
                           args.latency_queries, args.idle_queries, args.idle_gap)
     for line, label in (("back to back", "cache hit one at a time"),
                         ("after idling", f"cache hit after {args.idle_gap:g} s idle")):
@@ -157,6 +157,9 @@ def latency(run):
             for figure in ("p50", "p90", "p99"):
                 run.rows.compare(f"{label} {figure}, {threads} thr", "µs", f"{figure}_us", results, Ours.name,
                                  run.anchors(), False)
+                if args.baseline:
+                    run.rows.compare(f"{label} {figure} vs baseline, {threads} thr", "µs", f"{figure}_us", results,
+                                     Ours.name, [Baseline.name], False)
             run.rows.compare(f"{label} questions lost, {threads} thr", "queries", "lost", results, Ours.name,
                              run.anchors(), False)
 
@@ -221,7 +224,7 @@ def arguments():
                         help=f"skip a part: {', '.join(PARTS)}; or a peer: "
                              f"{', '.join(cls.name for cls in PEERS)}")
     parser.add_argument("--baseline", metavar="BINARY",
-                        help="another build of resolver (e.g. before a change) to run beside ours in the cache-hit and cold lines")
+                        help="another build of resolver (e.g. before a change) to run beside ours in the cache-hit, cold and latency lines")
     parser.add_argument("--dnssec-algorithm", choices=("ECDSAP256SHA256", "ED25519"), default="ECDSAP256SHA256",
                         help="how the validating lines' world is signed (bench/sign.py)")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"))
