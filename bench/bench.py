@@ -162,6 +162,9 @@ def latency(run):
                                      Ours.name, [Baseline.name], False)
             run.rows.compare(f"{label} questions lost, {threads} thr", "queries", "lost", results, Ours.name,
                              run.anchors(), False)
+            if args.baseline:
+                run.rows.compare(f"{label} questions lost by baseline, {threads} thr", "queries", "lost", results,
+                                 Ours.name, [Baseline.name], False)
 
 
 def syscalls(run):

@@ -218,7 +218,9 @@ impl AnswerCache {
             .zip(now)
             .is_some_and(|(expires, now)| now >= expires);
         if template.version != version || expired {
-            self.entries.remove(query.key.as_slice());
+            // Only this template: another thread may have put a fresh one since.
+            self.entries
+                .remove_if(query.key.as_slice(), |kept| Arc::ptr_eq(kept, &template));
             return None;
         }
         let mut bytes = template.bytes.to_vec();

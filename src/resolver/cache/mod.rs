@@ -87,7 +87,8 @@ pub struct Cache {
 
 impl Cache {
     /// An empty cache holding at most `bytes` (keys, values and the
-    /// bookkeeping of each entry, see [`ENTRY_OVERHEAD`](crate::store::ENTRY_OVERHEAD)); the store evicts
+    /// bookkeeping of each entry, see
+    /// [`ENTRY_OVERHEAD`](crate::store::ENTRY_OVERHEAD)); the store evicts
     /// the least useful entries past it. Every read checks the entry's own expiry.
     pub fn new(config: &CacheConfig, bytes: u64) -> Self {
         Cache {
