@@ -18,6 +18,9 @@ use quick_cache::{OptionsBuilder, Weighter};
 /// RRset and its replayed answer cost 213 bytes resident in all.
 pub const ENTRY_OVERHEAD: usize = 384;
 
+/// The bytes an `Arc` allocates before its value: its strong and weak counts.
+pub const ARC_COUNTS: usize = 2 * std::mem::size_of::<usize>();
+
 /// The weight of an entry whose key and value take allocations of these
 /// sizes in bytes, as counted against a store's capacity: each rounded up
 /// to the allocator's size class, plus [`ENTRY_OVERHEAD`].
@@ -99,7 +102,7 @@ mod tests {
         assert_eq!(allocated(2049), 2560);
         assert_eq!(allocated(3100), 3584);
         assert_eq!(allocated(65_536), 65_536);
-        assert_eq!(allocated(16 + 65_535), 128 << 10);
+        assert_eq!(allocated(ARC_COUNTS + 65_535), 128 << 10);
         assert_eq!(
             entry_weight(&[20, 3100]),
             (32 + 3584 + ENTRY_OVERHEAD) as u64
@@ -112,7 +115,7 @@ mod tests {
 
     impl Weighter<Box<[u8]>, Arc<[u8]>> for Weigh {
         fn weight(&self, key: &Box<[u8]>, value: &Arc<[u8]>) -> u64 {
-            entry_weight(&[key.len(), 16 + value.len()])
+            entry_weight(&[key.len(), ARC_COUNTS + value.len()])
         }
     }
 

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::Protocol;
 use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
-use crate::store::{Store, entry_weight, store};
+use crate::store::{ARC_COUNTS, Store, entry_weight, store};
 
 /// A DNS header's size: the question follows it (RFC 1035 §4.1.1).
 const HEADER_SIZE: usize = 12;
@@ -304,7 +304,7 @@ impl Weighter<Box<[u8]>, Arc<Template>> for Weigh {
         // The key, the Arc (two counts and the template), its bytes, its TTLs.
         entry_weight(&[
             key.len(),
-            16 + std::mem::size_of::<Template>(),
+            ARC_COUNTS + std::mem::size_of::<Template>(),
             template.bytes.len(),
             ttls,
         ])

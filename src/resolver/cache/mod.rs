@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use crate::config::CacheConfig;
 use crate::names::label_count;
-use crate::store::{Store, entry_weight, store};
+use crate::store::{ARC_COUNTS, Store, entry_weight, store};
 use entry::{Content, HEADER, KeyBuf, Kind, Value, pack, unpack, write_header};
 pub use entry::{Credibility, Origin, Provenance};
 
@@ -62,7 +62,7 @@ struct Weigh;
 impl Weighter<Box<[u8]>, Arc<[u8]>> for Weigh {
     fn weight(&self, key: &Box<[u8]>, value: &Arc<[u8]>) -> u64 {
         // An Arc's value follows its two counts in one allocation.
-        entry_weight(&[key.len(), 16 + value.len()])
+        entry_weight(&[key.len(), ARC_COUNTS + value.len()])
     }
 }
 
