@@ -1,8 +1,9 @@
 //! Micro-benchmarks of the hot paths, so that a regression shows before the
 //! end-to-end run of bench/: a replayed answer, a cache hit built and
-//! encoded, an authoritative lookup, a cache lookup, and a new name
-//! resolved in a zone whose delegation is cached (one upstream exchange
-//! with an authoritative server of this process, over loopback).
+//! encoded, an authoritative lookup, a cache lookup, and a new name asked
+//! of the resolver's service in a zone whose delegation is cached (one
+//! upstream exchange with an authoritative server of this process, over
+//! loopback).
 //!
 //! `cargo bench` runs them (criterion).
 
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -208,17 +209,36 @@ fn hot_paths(c: &mut Criterion) {
         })
     });
 
+    // Through the service, as a client's query goes: decided, then the
+    // shared resolution run to its answer.
     let resolver = cold_world(&runtime);
+    let service = Service::new(
+        resolver,
+        Config::parse("").expect("the defaults").server.allow,
+        false,
+    );
     let mut next = 0u64;
     c.bench_function(
         "resolver: a new name, its zone's delegation cached (loopback)",
         |b| {
-            b.iter(|| {
-                next += 1;
-                let qname = name(&format!("h{next}.cold."));
-                let resolved = runtime.block_on(resolver.query(&qname, RecordType::A, true));
-                resolved.upstream_queries
-            })
+            b.iter_batched(
+                || {
+                    next += 1;
+                    query(&format!("h{next}.cold."))
+                },
+                |bytes| match decide(
+                    &service,
+                    None,
+                    &bytes,
+                    source(),
+                    Protocol::Udp,
+                    RateDecision::Answer,
+                ) {
+                    Decision::Later { answer, .. } => runtime.block_on(answer).answers.len(),
+                    _ => 0,
+                },
+                BatchSize::SmallInput,
+            )
         },
     );
 }

@@ -84,10 +84,13 @@ fn shared_resolution(
         move || {
             async move {
                 // Someone watches (/events): keep this resolution's messages.
+                // The recorded walk is boxed: wrapped in place it would make
+                // this future three walks' size (12 KB), copied as it is
+                // boxed, for every resolution, watched or not.
                 let mut resolved = match resolver.events().watched() {
                     true => {
-                        let (mut resolved, messages) =
-                            crate::capture::recording(resolver.query(&name, qtype, missed)).await;
+                        let walk = resolver.query(&name, qtype, missed).boxed();
+                        let (mut resolved, messages) = crate::capture::recording(walk).await;
                         resolved.messages = messages;
                         resolved
                     }
