@@ -13,6 +13,7 @@
 //! message after the first is sent only with the caller's permission: see
 //! [`Allowance`].
 
+mod reuse;
 mod tcp;
 mod udp;
 mod verify;
@@ -144,6 +145,8 @@ pub struct Transport {
     in_flight: Arc<Semaphore>,
     no_case_echo: moka::sync::Cache<IpAddr, ()>,
     tap: Option<Tap>,
+    /// TCP connections kept for the next query to their server.
+    idle_tcp: Arc<reuse::IdleConnections>,
 }
 
 impl Transport {
@@ -168,6 +171,7 @@ impl Transport {
                 .time_to_live(CASE_FALLBACK_TTL)
                 .build(),
             tap,
+            idle_tcp: Arc::default(),
         }
     }
 

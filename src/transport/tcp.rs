@@ -1,10 +1,13 @@
-//! One TCP try: a new connection, one query, its reply (RFC 7766 §5, RFC 1035 §4.2.2).
+//! One TCP try: a connection (one kept from an earlier query to the same
+//! server, else a new one), one query, its reply (RFC 7766 §5 and §6.2.1,
+//! RFC 1035 §4.2.2). The connection is kept for the next query only after
+//! a reply read whole ([`super::reuse`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use hickory_proto::op::Message;
-use tokio::net::TcpSocket;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, verify};
@@ -13,8 +16,9 @@ use crate::capture::Protocol;
 use crate::framing::{self, FramingError};
 
 impl Transport {
-    /// Asks `query` over a new TCP connection to `server`, all before `until`;
-    /// returns the reply and the time from sending the query to it.
+    /// Asks `query` over a TCP connection to `server` (kept from an earlier
+    /// query, or new), all before `until`; returns the reply and the time
+    /// from sending the query to it.
     pub(super) async fn try_tcp(
         &self,
         server: SocketAddr,
@@ -23,15 +27,21 @@ impl Transport {
     ) -> Result<(Message, Duration), TransportError> {
         let wait = until.saturating_duration_since(Instant::now());
         let timeout = |_| TransportError::Timeout(wait);
-        let socket = if server.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
+        let (mut stream, carried) = match self.idle_tcp.take(server) {
+            Some((kept, carried)) => (TcpStream::from_std(kept)?, carried),
+            None => {
+                let socket = if server.is_ipv4() {
+                    TcpSocket::new_v4()?
+                } else {
+                    TcpSocket::new_v6()?
+                };
+                socket.bind(self.local_address(server))?;
+                let stream = timeout_at(until, socket.connect(server))
+                    .await
+                    .map_err(timeout)??;
+                (stream, 0)
+            }
         };
-        socket.bind(self.local_address(server))?;
-        let mut stream = timeout_at(until, socket.connect(server))
-            .await
-            .map_err(timeout)??;
         let local = stream.local_addr()?;
         let bytes = query.to_vec().map_err(|_| TransportError::Encode)?;
         let sent_at = Instant::now();
@@ -65,6 +75,12 @@ impl Transport {
             }
         };
         let reply = timeout_at(until, exchange).await.map_err(timeout)??;
-        Ok((reply, sent_at.elapsed()))
+        let rtt = sent_at.elapsed();
+        // Read whole, nothing pending: fit for the next query. Otherwise
+        // (an error, a time-out mid-message) it was dropped above: closed.
+        if let Ok(kept) = stream.into_std() {
+            self.idle_tcp.put(server, kept, carried + 1);
+        }
+        Ok((reply, rtt))
     }
 }

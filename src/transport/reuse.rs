@@ -1,0 +1,231 @@
+//! Upstream TCP connections kept open after a clean exchange, for the next
+//! query to the same server (RFC 7766 §6.2.1: a client should reuse its
+//! connections; Unbound's `tcp-reuse`, Knot Resolver's connection reuse).
+//!
+//! ```text
+//! try_tcp ─▶ take(server) ─┬─ an idle connection, young, still open, nothing unread ─▶ reuse
+//!                          └─ none ─▶ connect
+//!          exchange ─▶ a reply read whole ─▶ put(server): kept (bounded) or closed
+//!                    └─ anything else ─────▶ closed
+//! ```
+//!
+//! Connections wait here as plain descriptors, not watched by any reactor:
+//! the task that takes one registers it with its own runtime's reactor
+//! (each UDP worker thread has one). Bounded three ways: [`IDLE_PER_SERVER`],
+//! [`IDLE_IN_ALL`] descriptors, and [`IDLE_FOR`] (older ones are closed
+//! when next met); a connection carries at most [`QUERIES_PER_CONNECTION`].
+//! A connection the server closed meanwhile (its idle timeout) is seen as
+//! closed before anything is written on it.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Idle connections kept for one server.
+pub const IDLE_PER_SERVER: usize = 8;
+
+/// Idle connections kept in all (descriptors; within [`super::DESCRIPTORS_KEPT`]).
+pub const IDLE_IN_ALL: usize = 64;
+
+/// How long a connection may wait idle: below the idle timeouts servers
+/// commonly apply (ours 10 s, BIND 30 s, NSD 120 s), so that reuse rarely
+/// meets a connection being closed.
+pub const IDLE_FOR: Duration = Duration::from_secs(5);
+
+/// The most queries one connection carries (Unbound's `max-reuse-tcp-queries`).
+pub const QUERIES_PER_CONNECTION: u32 = 200;
+
+/// One idle connection.
+struct Idle {
+    stream: TcpStream,
+    since: Instant,
+    queries: u32,
+}
+
+/// The idle connections by server, the most recently used last, and their count in all.
+type ByServer = (HashMap<SocketAddr, Vec<Idle>, ahash::RandomState>, usize);
+
+/// Idle upstream TCP connections by server address.
+#[derive(Default)]
+pub(super) struct IdleConnections {
+    entries: Mutex<ByServer>,
+}
+
+impl IdleConnections {
+    /// An idle connection to `server` still fit for a query, with the
+    /// number of queries it carried; the unfit ones met are closed.
+    pub(super) fn take(&self, server: SocketAddr) -> Option<(TcpStream, u32)> {
+        let now = Instant::now();
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, count) = &mut *guard;
+        let idle = entries.get_mut(&server)?;
+        let mut found = None;
+        while let Some(candidate) = idle.pop() {
+            *count -= 1;
+            if now.duration_since(candidate.since) < IDLE_FOR && still_open(&candidate.stream) {
+                found = Some((candidate.stream, candidate.queries));
+                break;
+            }
+        }
+        if idle.is_empty() {
+            entries.remove(&server);
+        }
+        found
+    }
+
+    /// Keeps `stream`, after a clean exchange with `server` (its `queries`
+    /// so far), if the bounds allow; else it is closed.
+    pub(super) fn put(&self, server: SocketAddr, stream: TcpStream, queries: u32) {
+        if queries >= QUERIES_PER_CONNECTION {
+            return;
+        }
+        let now = Instant::now();
+        let young = |kept: &Idle| now.duration_since(kept.since) < IDLE_FOR;
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, count) = &mut *guard;
+        if *count >= IDLE_IN_ALL {
+            // Full: the connections past their time, to any server, go first.
+            entries.retain(|_, kept| {
+                let before = kept.len();
+                kept.retain(young);
+                *count -= before - kept.len();
+                !kept.is_empty()
+            });
+        }
+        let idle = entries.entry(server).or_default();
+        // This server's oldest go first: past their time, or to make room.
+        let before = idle.len();
+        idle.retain(young);
+        if idle.len() >= IDLE_PER_SERVER {
+            idle.remove(0);
+        }
+        *count -= before - idle.len();
+        if *count < IDLE_IN_ALL {
+            idle.push(Idle {
+                stream,
+                since: now,
+                queries,
+            });
+            *count += 1;
+        } else if idle.is_empty() {
+            entries.remove(&server);
+        }
+    }
+
+    /// Idle connections kept now, in all.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+}
+
+/// Whether a connection is open with nothing unread: a peek that would
+/// block. End of stream (the server closed it), an error, or bytes nobody
+/// asked for (a late or duplicate reply) make it unfit.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(stream.peek(&mut byte), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// Waits (at most 5 s) until `condition` holds: the kernel's side of a
+    /// loopback connection moves on its own time.
+    fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < give_up {
+            if condition() {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        false
+    }
+
+    /// A connected pair: ours (non-blocking, as a reactor leaves it) and the server's end.
+    fn pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
+        let ours = TcpStream::connect(listener.local_addr().expect("bound")).expect("connects");
+        ours.set_nonblocking(true).expect("non-blocking");
+        let (theirs, _) = listener.accept().expect("accepted");
+        (ours, theirs)
+    }
+
+    #[test]
+    fn an_open_connection_is_taken_back_and_a_closed_one_is_not() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = listener.local_addr().expect("bound");
+        let idle = IdleConnections::default();
+        let (ours, _theirs) = pair(&listener);
+        idle.put(server, ours, 1);
+        assert_eq!(idle.count(), 1);
+        let (_, queries) = idle.take(server).expect("kept and still open");
+        assert_eq!(queries, 1);
+        assert!(idle.take(server).is_none(), "taken once");
+
+        let (ours, theirs) = pair(&listener);
+        idle.put(server, ours, 1);
+        drop(theirs); // the server's idle timeout
+        let closed = eventually(|| {
+            let mut byte = [0u8; 1];
+            let entries = idle.entries.lock().expect("not poisoned");
+            let stream = &entries.0[&server][0].stream;
+            matches!(stream.peek(&mut byte), Ok(0))
+        });
+        assert!(closed, "the close reaches us");
+        assert!(
+            idle.take(server).is_none(),
+            "a closed connection is not reused"
+        );
+        assert_eq!(idle.count(), 0, "and it is gone");
+    }
+
+    #[test]
+    fn unread_bytes_make_a_connection_unfit() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = listener.local_addr().expect("bound");
+        let idle = IdleConnections::default();
+        let (ours, mut theirs) = pair(&listener);
+        let probe = ours.try_clone().expect("a second descriptor");
+        idle.put(server, ours, 1);
+        theirs.write_all(&[0, 2, 0xab, 0xcd]).expect("written");
+        let mut byte = [0u8; 1];
+        assert!(
+            eventually(|| probe.peek(&mut byte).is_ok()),
+            "the bytes reach us"
+        );
+        assert!(idle.take(server).is_none(), "a late reply waits unread");
+    }
+
+    #[test]
+    fn the_bounds_hold() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = listener.local_addr().expect("bound");
+        let idle = IdleConnections::default();
+        let mut theirs = Vec::new();
+        for _ in 0..IDLE_PER_SERVER + 3 {
+            let (ours, other) = pair(&listener);
+            theirs.push(other);
+            idle.put(server, ours, 1);
+        }
+        assert_eq!(idle.count(), IDLE_PER_SERVER, "per server");
+        let (ours, _other) = pair(&listener);
+        idle.put(server, ours, QUERIES_PER_CONNECTION);
+        assert_eq!(
+            idle.count(),
+            IDLE_PER_SERVER,
+            "a connection that carried enough is closed"
+        );
+        for port in 1..=IDLE_IN_ALL as u16 {
+            let (ours, other) = pair(&listener);
+            theirs.push(other);
+            idle.put(SocketAddr::new(server.ip(), port), ours, 1);
+        }
+        assert_eq!(idle.count(), IDLE_IN_ALL, "in all");
+    }
+}
