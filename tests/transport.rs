@@ -374,12 +374,48 @@ async fn a_tcp_connection_closed_before_the_reply_is_tried_once_more() {
     let address = std::net::SocketAddr::new(ip("127.0.8.65"), lab.port);
     // Over UDP every answer is truncated; over TCP the first connection is
     // closed at once (a server with its TCP slots full), later ones answered.
+    let (connections, server) = tcp_only_server(
+        address,
+        TcpServer {
+            close_first: true,
+            close_after_one: true,
+        },
+    )
+    .await;
+    let local = Local::start(&config_for(&lab));
+    let reply = local.ask("www.busy.test.", RecordType::A).await;
+    server.abort();
+    assert_eq!(addresses(&reply.answers), ["192.0.2.66"], "{reply:?}");
+    assert_eq!(
+        *connections.lock().expect("not poisoned"),
+        2,
+        "closed once, then answered"
+    );
+}
+
+/// How a [`tcp_only_server`] treats its TCP connections.
+#[derive(Clone, Copy)]
+struct TcpServer {
+    /// The first connection closed before anything is read (its TCP slots full).
+    close_first: bool,
+    /// Each connection closed after one answer (a short idle timeout);
+    /// else it answers until the client closes.
+    close_after_one: bool,
+}
+
+/// A server on `address` whose UDP answers are all truncated and whose TCP
+/// connections answer as `how` says; counts the connections it accepted.
+async fn tcp_only_server(
+    address: std::net::SocketAddr,
+    how: TcpServer,
+) -> (Arc<Mutex<usize>>, tokio::task::JoinHandle<()>) {
     let udp = tokio::net::UdpSocket::bind(address)
         .await
         .expect("bind UDP");
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .expect("bind TCP");
+
     let connections = Arc::new(Mutex::new(0usize));
     let seen = connections.clone();
     let server = tokio::spawn(async move {
@@ -399,61 +435,16 @@ async fn a_tcp_connection_closed_before_the_reply_is_tried_once_more() {
                         *count += 1;
                         *count == 1
                     };
-                    if first {
+                    if how.close_first && first {
                         drop(stream); // closed before anything is read
                         continue;
                     }
-                    tokio::spawn(async move {
-                        let bytes = read_tcp_message(&mut stream).await.expect("a query");
-                        let query = Message::from_vec(&bytes).expect("decodes");
-                        let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 65])]);
-                        let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
-                    });
-                }
-            }
-        }
-    });
-    let local = Local::start(&config_for(&lab));
-    let reply = local.ask("www.busy.test.", RecordType::A).await;
-    server.abort();
-    assert_eq!(addresses(&reply.answers), ["192.0.2.65"], "{reply:?}");
-    assert_eq!(
-        *connections.lock().expect("not poisoned"),
-        2,
-        "closed once, then answered"
-    );
-}
-
-/// A server at `address` whose UDP answers are all truncated and whose TCP
-/// connections each answer queries until the client closes, or only the
-/// first with `close_after_one` (a server with a short idle timeout);
-/// counts the connections it accepted.
-fn tcp_only_server(
-    udp: tokio::net::UdpSocket,
-    listener: tokio::net::TcpListener,
-    close_after_one: bool,
-) -> (Arc<Mutex<usize>>, tokio::task::JoinHandle<()>) {
-    let connections = Arc::new(Mutex::new(0usize));
-    let seen = connections.clone();
-    let server = tokio::spawn(async move {
-        let mut buffer = vec![0u8; 4096];
-        loop {
-            tokio::select! {
-                Ok((length, client)) = udp.recv_from(&mut buffer) => {
-                    let query = Message::from_vec(&buffer[..length]).expect("a query");
-                    let mut reply = reply_to(&query);
-                    reply.metadata.authoritative = true;
-                    reply.metadata.truncation = true;
-                    let _ = udp.send_to(&reply.to_vec().expect("encodes"), client).await;
-                }
-                Ok((mut stream, _)) = listener.accept() => {
-                    *seen.lock().expect("not poisoned") += 1;
                     tokio::spawn(async move {
                         while let Ok(bytes) = read_tcp_message(&mut stream).await {
                             let query = Message::from_vec(&bytes).expect("decodes");
                             let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 66])]);
                             let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
-                            if close_after_one {
+                            if how.close_after_one {
                                 break;
                             }
                         }
@@ -465,29 +456,33 @@ fn tcp_only_server(
     (connections, server)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn questions_over_tcp_to_one_server_share_a_connection() {
-    let (_dir, lab) = world(&[("kept.test.", "ns.kept.test.", Some("127.0.8.68"))]);
-    let address = std::net::SocketAddr::new(ip("127.0.8.68"), lab.port);
-    let udp = tokio::net::UdpSocket::bind(address)
-        .await
-        .expect("bind UDP");
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .expect("bind TCP");
-    let (connections, server) = tcp_only_server(udp, listener, false);
+/// Asks three names of `zone`, one after the other, of a [`tcp_only_server`]
+/// on `server_ip`; each answer must come. Returns the connections it accepted.
+async fn three_questions_over_tcp(zone: &str, server_ip: &str, close_after_one: bool) -> usize {
+    let how = TcpServer {
+        close_first: false,
+        close_after_one,
+    };
+    let (_dir, lab) = world(&[(zone, &format!("ns.{zone}"), Some(server_ip))]);
+    let address = std::net::SocketAddr::new(ip(server_ip), lab.port);
+    let (connections, server) = tcp_only_server(address, how).await;
     let local = Local::start(&config_for(&lab));
-    for qname in ["a.kept.test.", "b.kept.test.", "c.kept.test."] {
-        let reply = local.ask(qname, RecordType::A).await;
+    for label in ["a", "b", "c"] {
+        let reply = local.ask(&format!("{label}.{zone}"), RecordType::A).await;
         assert_eq!(
             addresses(&reply.answers),
             ["192.0.2.66"],
-            "{qname}: {reply:?}"
+            "{label}: {reply:?}"
         );
     }
     server.abort();
+    *connections.lock().expect("not poisoned")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn questions_over_tcp_to_one_server_share_a_connection() {
     assert_eq!(
-        *connections.lock().expect("not poisoned"),
+        three_questions_over_tcp("kept.test.", "127.0.8.68", false).await,
         1,
         "three questions, one after the other, over one connection (RFC 7766 §6.2.1)"
     );
@@ -495,27 +490,8 @@ async fn questions_over_tcp_to_one_server_share_a_connection() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_the_server_closed_while_idle_is_not_reused() {
-    let (_dir, lab) = world(&[("brief.test.", "ns.brief.test.", Some("127.0.8.69"))]);
-    let address = std::net::SocketAddr::new(ip("127.0.8.69"), lab.port);
-    let udp = tokio::net::UdpSocket::bind(address)
-        .await
-        .expect("bind UDP");
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .expect("bind TCP");
-    let (connections, server) = tcp_only_server(udp, listener, true);
-    let local = Local::start(&config_for(&lab));
-    for qname in ["a.brief.test.", "b.brief.test.", "c.brief.test."] {
-        let reply = local.ask(qname, RecordType::A).await;
-        assert_eq!(
-            addresses(&reply.answers),
-            ["192.0.2.66"],
-            "{qname}: {reply:?}"
-        );
-    }
-    server.abort();
     assert_eq!(
-        *connections.lock().expect("not poisoned"),
+        three_questions_over_tcp("brief.test.", "127.0.8.69", true).await,
         3,
         "each question on a new connection, none failed on a closed one"
     );
