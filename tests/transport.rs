@@ -374,14 +374,8 @@ async fn a_tcp_connection_closed_before_the_reply_is_tried_once_more() {
     let address = std::net::SocketAddr::new(ip("127.0.8.65"), lab.port);
     // Over UDP every answer is truncated; over TCP the first connection is
     // closed at once (a server with its TCP slots full), later ones answered.
-    let (connections, server) = tcp_only_server(
-        address,
-        TcpServer {
-            close_first: true,
-            close_after_one: true,
-        },
-    )
-    .await;
+    let (connections, _closed, server) =
+        tcp_only_server(address, TcpServer::FirstClosedThenOneEach).await;
     let local = Local::start(&config_for(&lab));
     let reply = local.ask("www.busy.test.", RecordType::A).await;
     server.abort();
@@ -394,28 +388,38 @@ async fn a_tcp_connection_closed_before_the_reply_is_tried_once_more() {
 }
 
 /// How a [`tcp_only_server`] treats its TCP connections.
-#[derive(Clone, Copy)]
-struct TcpServer {
-    /// The first connection closed before anything is read (its TCP slots full).
-    close_first: bool,
-    /// Each connection closed after one answer (a short idle timeout);
-    /// else it answers until the client closes.
-    close_after_one: bool,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TcpServer {
+    /// Each answers until the client closes it.
+    AnswersAll,
+    /// Each is closed after one answer (a short idle timeout).
+    OneAnswerEach,
+    /// The first is closed before anything is read (the server's TCP slots
+    /// full), then each is closed after one answer.
+    FirstClosedThenOneEach,
+    /// Each answers one query, stays open, and is closed when the next
+    /// query arrives (its idle timer firing as the query comes).
+    ClosesOnTheSecondQuery,
 }
 
 /// A server on `address` whose UDP answers are all truncated and whose TCP
-/// connections answer as `how` says; counts the connections it accepted.
+/// connections answer as `how` says; counts the connections it accepted and
+/// says on `closed` each time it has closed one.
 async fn tcp_only_server(
     address: std::net::SocketAddr,
     how: TcpServer,
-) -> (Arc<Mutex<usize>>, tokio::task::JoinHandle<()>) {
+) -> (
+    Arc<Mutex<usize>>,
+    tokio::sync::mpsc::UnboundedReceiver<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let udp = tokio::net::UdpSocket::bind(address)
         .await
         .expect("bind UDP");
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .expect("bind TCP");
-
+    let (closing, closed) = tokio::sync::mpsc::unbounded_channel();
     let connections = Arc::new(Mutex::new(0usize));
     let seen = connections.clone();
     let server = tokio::spawn(async move {
@@ -435,37 +439,56 @@ async fn tcp_only_server(
                         *count += 1;
                         *count == 1
                     };
-                    if how.close_first && first {
+                    if how == TcpServer::FirstClosedThenOneEach && first {
                         drop(stream); // closed before anything is read
+                        let _ = closing.send(());
                         continue;
                     }
+                    let closing = closing.clone();
                     tokio::spawn(async move {
+                        let mut answered = 0;
                         while let Ok(bytes) = read_tcp_message(&mut stream).await {
+                            if how == TcpServer::ClosesOnTheSecondQuery && answered == 1 {
+                                break;
+                            }
                             let query = Message::from_vec(&bytes).expect("decodes");
                             let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 66])]);
                             let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
-                            if how.close_after_one {
+                            answered += 1;
+                            if matches!(how, TcpServer::OneAnswerEach | TcpServer::FirstClosedThenOneEach) {
                                 break;
                             }
                         }
+                        drop(stream);
+                        let _ = closing.send(());
                     });
                 }
             }
         }
     });
-    (connections, server)
+    (connections, closed, server)
+}
+
+/// The TCP queries among the upstream messages since the last look.
+fn tcp_queries(local: &Local) -> usize {
+    local
+        .upstream()
+        .iter()
+        .filter(|(datagram, message)| {
+            datagram.protocol == resolver::capture::Protocol::Tcp
+                && message.message_type == hickory_proto::op::MessageType::Query
+        })
+        .count()
 }
 
 /// Asks three names of `zone`, one after the other, of a [`tcp_only_server`]
-/// on `server_ip`; each answer must come. Returns the connections it accepted.
-async fn three_questions_over_tcp(zone: &str, server_ip: &str, close_after_one: bool) -> usize {
-    let how = TcpServer {
-        close_first: false,
-        close_after_one,
-    };
+/// on `server_ip` (with [`TcpServer::OneAnswerEach`], each after the server
+/// closed the last connection); each answer must come. Returns the
+/// connections it accepted and the TCP queries the resolver sent.
+async fn three_questions_over_tcp(zone: &str, server_ip: &str, how: TcpServer) -> (usize, usize) {
     let (_dir, lab) = world(&[(zone, &format!("ns.{zone}"), Some(server_ip))]);
     let address = std::net::SocketAddr::new(ip(server_ip), lab.port);
-    let (connections, server) = tcp_only_server(address, how).await;
+    let (connections, mut closed, server) = tcp_only_server(address, how).await;
     let local = Local::start(&config_for(&lab));
     for label in ["a", "b", "c"] {
         let reply = local.ask(&format!("{label}.{zone}"), RecordType::A).await;
@@ -474,25 +497,57 @@ async fn three_questions_over_tcp(zone: &str, server_ip: &str, close_after_one: 
             ["192.0.2.66"],
             "{label}: {reply:?}"
         );
+        if how == TcpServer::OneAnswerEach {
+            tokio::time::timeout(Duration::from_secs(5), closed.recv())
+                .await
+                .expect("the server closes the connection after its answer");
+        }
     }
     server.abort();
-    *connections.lock().expect("not poisoned")
+    let accepted = *connections.lock().expect("not poisoned");
+    (accepted, tcp_queries(&local))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn questions_over_tcp_to_one_server_share_a_connection() {
+    let (connections, queries) =
+        three_questions_over_tcp("kept.test.", "127.0.8.68", TcpServer::AnswersAll).await;
     assert_eq!(
-        three_questions_over_tcp("kept.test.", "127.0.8.68", false).await,
-        1,
+        (connections, queries),
+        (1, 3),
         "three questions, one after the other, over one connection (RFC 7766 §6.2.1)"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_the_server_closed_while_idle_is_not_reused() {
+    let (connections, queries) =
+        three_questions_over_tcp("brief.test.", "127.0.8.69", TcpServer::OneAnswerEach).await;
     assert_eq!(
-        three_questions_over_tcp("brief.test.", "127.0.8.69", true).await,
-        3,
-        "each question on a new connection, none failed on a closed one"
+        (connections, queries),
+        (3, 3),
+        "each question on a new connection, none written on a closed one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_connections_closed_as_the_query_comes_cost_a_new_connection_not_the_answer() {
+    let (_dir, lab) = world(&[("stale.test.", "ns.stale.test.", Some("127.0.8.72"))]);
+    let address = std::net::SocketAddr::new(ip("127.0.8.72"), lab.port);
+    let (connections, _closed, server) =
+        tcp_only_server(address, TcpServer::ClosesOnTheSecondQuery).await;
+    let local = Local::start(&config_for(&lab));
+    // Two at once: two connections, both kept.
+    let (a, b) = tokio::join!(
+        local.ask("a.stale.test.", RecordType::A),
+        local.ask("b.stale.test.", RecordType::A)
+    );
+    // The third meets a kept one closing as it arrives; the other kept one
+    // would close too: it is asked on a new connection instead.
+    let c = local.ask("c.stale.test.", RecordType::A).await;
+    server.abort();
+    for reply in [a, b, c] {
+        assert_eq!(addresses(&reply.answers), ["192.0.2.66"], "{reply:?}");
+    }
+    assert_eq!(*connections.lock().expect("not poisoned"), 3);
 }

@@ -252,17 +252,29 @@ impl Transport {
             });
         }
         let query = query_for(ask, edns, false);
-        let until = next_try(deadline, wait, &mut messages_sent, permit)?;
-        let (reply, rtt) = match self.try_tcp(server, &query, until).await {
-            // A server with every TCP slot taken closes new connections at
-            // once (ours does, per client): one more connection, if the
-            // budget allows, before the server counts as failed.
-            Err(TransportError::Io(error)) if closed_on_us(&error) => {
-                tracing::debug!(%server, "TCP connection closed before the reply: once more");
-                let until = next_try(deadline, wait, &mut messages_sent, permit)?;
-                self.try_tcp(server, &query, until).await?
+        let mut until = next_try(deadline, wait, &mut messages_sent, permit)?;
+        let mut kept = self.idle_tcp.take(server);
+        let mut busy_retry = true;
+        let (reply, rtt) = loop {
+            let reused = kept.is_some();
+            match self.try_tcp(server, &query, until, kept.take()).await {
+                // A kept connection the server closed meanwhile (its idle
+                // timer, a restart): the others kept with it likely too.
+                // A new connection, and the server is not to blame.
+                Err(TransportError::Io(error)) if reused && closed_on_us(&error) => {
+                    tracing::debug!(%server, "a kept TCP connection was closed: a new one");
+                    self.idle_tcp.forget(server);
+                }
+                // A server with every TCP slot taken closes new connections
+                // at once (ours does, per client): one more connection, if
+                // the budget allows, before the server counts as failed.
+                Err(TransportError::Io(error)) if busy_retry && closed_on_us(&error) => {
+                    tracing::debug!(%server, "TCP connection closed before the reply: once more");
+                    busy_retry = false;
+                }
+                other => break other?,
             }
-            other => other?,
+            until = next_try(deadline, wait, &mut messages_sent, permit)?;
         };
         Ok(Exchange {
             reply,

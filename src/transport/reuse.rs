@@ -12,10 +12,12 @@
 //! Connections wait here as plain descriptors, not watched by any reactor:
 //! the task that takes one registers it with its own runtime's reactor
 //! (each UDP worker thread has one). Bounded three ways: [`IDLE_PER_SERVER`],
-//! [`IDLE_IN_ALL`] descriptors, and [`IDLE_FOR`] (older ones are closed
-//! when next met); a connection carries at most [`QUERIES_PER_CONNECTION`].
-//! A connection the server closed meanwhile (its idle timeout) is seen as
-//! closed before anything is written on it.
+//! [`IDLE_IN_ALL`] descriptors, and [`IDLE_FOR`] (older ones are closed at
+//! the next put, or when met); a connection carries at most
+//! [`QUERIES_PER_CONNECTION`]. A connection the server closed meanwhile (its
+//! idle timeout) is seen as closed before anything is written on it; one it
+//! closes as our query arrives fails the try, and the transport asks again
+//! on a new connection after forgetting the server's other kept ones.
 
 use std::collections::HashMap;
 use std::io;
@@ -29,9 +31,11 @@ pub const IDLE_PER_SERVER: usize = 8;
 /// Idle connections kept in all (descriptors; within [`super::DESCRIPTORS_KEPT`]).
 pub const IDLE_IN_ALL: usize = 64;
 
-/// How long a connection may wait idle: below the idle timeouts servers
-/// commonly apply (ours 10 s, BIND 30 s, NSD 120 s), so that reuse rarely
-/// meets a connection being closed.
+/// How long a connection may wait idle before it is closed (at the next
+/// put, or when met): below the idle timeouts of idle servers (ours 10 s,
+/// BIND 30 s, NSD 120 s). A busy server closes sooner (ours down to 0.5 s):
+/// a kept connection found closed costs a new one ([`super::Transport`]'s
+/// TCP retry), never the server's reputation.
 pub const IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// The most queries one connection carries (Unbound's `max-reuse-tcp-queries`).
@@ -58,6 +62,7 @@ impl IdleConnections {
     /// number of queries it carried; the unfit ones met are closed.
     pub(super) fn take(&self, server: SocketAddr) -> Option<(TcpStream, u32)> {
         let now = Instant::now();
+        let mut unfit = Vec::new(); // closed once the lock is released
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, count) = &mut *guard;
         let idle = entries.get_mut(&server)?;
@@ -68,40 +73,40 @@ impl IdleConnections {
                 found = Some((candidate.stream, candidate.queries));
                 break;
             }
+            unfit.push(candidate);
         }
         if idle.is_empty() {
             entries.remove(&server);
         }
+        drop(guard);
         found
     }
 
     /// Keeps `stream`, after a clean exchange with `server` (its `queries`
-    /// so far), if the bounds allow; else it is closed.
+    /// so far), if the bounds allow; else it is closed. Every connection
+    /// past its idle time, to any server, is closed on the way.
     pub(super) fn put(&self, server: SocketAddr, stream: TcpStream, queries: u32) {
         if queries >= QUERIES_PER_CONNECTION {
             return;
         }
         let now = Instant::now();
-        let young = |kept: &Idle| now.duration_since(kept.since) < IDLE_FOR;
+        let mut closed = Vec::new(); // closed once the lock is released
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, count) = &mut *guard;
-        if *count >= IDLE_IN_ALL {
-            // Full: the connections past their time, to any server, go first.
-            entries.retain(|_, kept| {
-                let before = kept.len();
-                kept.retain(young);
-                *count -= before - kept.len();
-                !kept.is_empty()
-            });
-        }
+        entries.retain(|_, kept| {
+            let (young, old) = std::mem::take(kept)
+                .into_iter()
+                .partition(|idle: &Idle| now.duration_since(idle.since) < IDLE_FOR);
+            *kept = young;
+            *count -= old.len();
+            closed.extend(old);
+            !kept.is_empty()
+        });
         let idle = entries.entry(server).or_default();
-        // This server's oldest go first: past their time, or to make room.
-        let before = idle.len();
-        idle.retain(young);
         if idle.len() >= IDLE_PER_SERVER {
-            idle.remove(0);
+            closed.push(idle.remove(0)); // this server's oldest makes room
+            *count -= 1;
         }
-        *count -= before - idle.len();
         if *count < IDLE_IN_ALL {
             idle.push(Idle {
                 stream,
@@ -112,6 +117,19 @@ impl IdleConnections {
         } else if idle.is_empty() {
             entries.remove(&server);
         }
+        drop(guard);
+        drop(closed);
+    }
+
+    /// Closes every idle connection to `server`: one of them was found
+    /// closed by the server, and those kept with it likely are too.
+    pub(super) fn forget(&self, server: SocketAddr) {
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, count) = &mut *guard;
+        let closed = entries.remove(&server).unwrap_or_default();
+        *count -= closed.len();
+        drop(guard);
+        drop(closed);
     }
 
     /// Idle connections kept now, in all.

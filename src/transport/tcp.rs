@@ -16,18 +16,20 @@ use crate::capture::Protocol;
 use crate::framing::{self, FramingError};
 
 impl Transport {
-    /// Asks `query` over a TCP connection to `server` (kept from an earlier
-    /// query, or new), all before `until`; returns the reply and the time
-    /// from sending the query to it.
+    /// Asks `query` over a TCP connection to `server`, `kept` from an
+    /// earlier query ([`super::reuse::IdleConnections::take`]) or else new,
+    /// all before `until`; returns the reply and the time from sending the
+    /// query to it.
     pub(super) async fn try_tcp(
         &self,
         server: SocketAddr,
         query: &Message,
         until: Instant,
+        kept: Option<(std::net::TcpStream, u32)>,
     ) -> Result<(Message, Duration), TransportError> {
         let wait = until.saturating_duration_since(Instant::now());
         let timeout = |_| TransportError::Timeout(wait);
-        let (mut stream, carried) = match self.idle_tcp.take(server) {
+        let (mut stream, carried) = match kept {
             Some((kept, carried)) => (TcpStream::from_std(kept)?, carried),
             None => {
                 let socket = if server.is_ipv4() {
