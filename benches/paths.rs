@@ -235,7 +235,7 @@ fn hot_paths(c: &mut Criterion) {
                     RateDecision::Answer,
                 ) {
                     Decision::Later { answer, .. } => runtime.block_on(answer).answers.len(),
-                    _ => 0,
+                    _ => panic!("a new name is resolved, not answered at once"),
                 },
                 BatchSize::SmallInput,
             )

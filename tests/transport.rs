@@ -398,7 +398,8 @@ enum TcpServer {
     /// full), then each is closed after one answer.
     FirstClosedThenOneEach,
     /// Each answers one query, stays open, and is closed when the next
-    /// query arrives (its idle timer firing as the query comes).
+    /// query arrives (its idle timer firing as the query comes); the first
+    /// two connections answer only once both are open.
     ClosesOnTheSecondQuery,
 }
 
@@ -422,6 +423,7 @@ async fn tcp_only_server(
     let (closing, closed) = tokio::sync::mpsc::unbounded_channel();
     let connections = Arc::new(Mutex::new(0usize));
     let seen = connections.clone();
+    let both_open = Arc::new(tokio::sync::Barrier::new(2));
     let server = tokio::spawn(async move {
         let mut buffer = vec![0u8; 4096];
         loop {
@@ -434,22 +436,29 @@ async fn tcp_only_server(
                     let _ = udp.send_to(&reply.to_vec().expect("encodes"), client).await;
                 }
                 Ok((mut stream, _)) = listener.accept() => {
-                    let first = {
+                    let number = {
                         let mut count = seen.lock().expect("not poisoned");
                         *count += 1;
-                        *count == 1
+                        *count
                     };
+                    let first = number == 1;
                     if how == TcpServer::FirstClosedThenOneEach && first {
                         drop(stream); // closed before anything is read
                         let _ = closing.send(());
                         continue;
                     }
                     let closing = closing.clone();
+                    let both_open = both_open.clone();
                     tokio::spawn(async move {
                         let mut answered = 0;
                         while let Ok(bytes) = read_tcp_message(&mut stream).await {
-                            if how == TcpServer::ClosesOnTheSecondQuery && answered == 1 {
-                                break;
+                            if how == TcpServer::ClosesOnTheSecondQuery {
+                                if answered == 1 {
+                                    break;
+                                }
+                                if number <= 2 {
+                                    both_open.wait().await;
+                                }
                             }
                             let query = Message::from_vec(&bytes).expect("decodes");
                             let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 66])]);
@@ -537,7 +546,8 @@ async fn kept_connections_closed_as_the_query_comes_cost_a_new_connection_not_th
     let (connections, _closed, server) =
         tcp_only_server(address, TcpServer::ClosesOnTheSecondQuery).await;
     let local = Local::start(&config_for(&lab));
-    // Two at once: two connections, both kept.
+    // Two at once: two connections (the server answers once both are
+    // open), both kept.
     let (a, b) = tokio::join!(
         local.ask("a.stale.test.", RecordType::A),
         local.ask("b.stale.test.", RecordType::A)
