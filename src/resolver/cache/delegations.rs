@@ -3,14 +3,40 @@
 //! the deepest of them above a name, where a walk starts.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use hickory_proto::rr::rdata::{A, AAAA, NS};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use quick_cache::Weighter;
 use tokio::time::Instant;
 
 use super::Cache;
-use super::entry::{Content, KeyBuf, Kind, Origin};
+use super::entry::{Content, KeyBuf, Kind, Origin, Value, unpack};
 use crate::resolver::delegation::Delegation;
+use crate::store::{Store, store};
+
+/// The most delegations kept decoded (each a few hundred bytes, with the
+/// entry it was decoded from).
+pub const DECODED_DELEGATIONS: u64 = 1024;
+
+/// Delegations decoded, by entry key: the entry's value they came from, and
+/// the delegation. Used only while the cache holds that very value.
+pub(super) type Decoded = Store<(Arc<[u8]>, Arc<Delegation>), OneEach>;
+
+/// Counts entries, not bytes: see [`DECODED_DELEGATIONS`].
+#[derive(Clone, Copy)]
+pub(super) struct OneEach;
+
+impl Weighter<Box<[u8]>, (Arc<[u8]>, Arc<Delegation>)> for OneEach {
+    fn weight(&self, _key: &Box<[u8]>, _value: &(Arc<[u8]>, Arc<Delegation>)) -> u64 {
+        1
+    }
+}
+
+/// An empty store of decoded delegations.
+pub(super) fn decoded() -> Decoded {
+    store(DECODED_DELEGATIONS, OneEach)
+}
 
 impl Cache {
     /// Caches a zone's delegation for `ttl` seconds: its NS records and glue,
@@ -49,12 +75,26 @@ impl Cache {
 
     /// The deepest cached delegation at or above `name` (RFC 1034 §5.3.3
     /// step 2): each level's key a suffix of one encoding of the name.
-    pub fn deepest_delegation(&self, name: &Name, now: Instant) -> Option<Delegation> {
+    /// Decoded once per cached entry: while the cache holds the same value
+    /// for the zone, the decoded delegation is shared.
+    pub fn deepest_delegation(&self, name: &Name, now: Instant) -> Option<Arc<Delegation>> {
         KeyBuf::find_in_ancestors(Kind::Delegation, RecordType::NS, name, |labels, key| {
-            let (Content::Delegation, records) = self.live(key, now)? else {
+            let entry = self.entries.get(key)?;
+            let value = Value::split(&entry)?;
+            let seconds = self.seconds_left(&value, now);
+            if seconds == 0 || value.content != Some(Content::Delegation) {
                 return None;
-            };
-            Some(delegation_of(|| name.trim_to(labels), records))
+            }
+            if let Some((from, decoded)) = self.decoded.get(key)
+                && Arc::ptr_eq(&from, &entry)
+            {
+                return Some(decoded);
+            }
+            let records = unpack(value.records, seconds);
+            let decoded = Arc::new(delegation_of(|| name.trim_to(labels), records));
+            self.decoded
+                .insert(key.into(), (entry.clone(), decoded.clone()));
+            Some(decoded)
         })
     }
 }

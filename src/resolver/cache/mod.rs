@@ -74,6 +74,9 @@ impl Weighter<Box<[u8]>, Arc<[u8]>> for Weigh {
 #[derive(Clone)]
 pub struct Cache {
     entries: Store<Arc<[u8]>, Weigh>,
+    /// Delegations as decoded from their entries, so that every new name
+    /// in a zone does not decode its zone's NS set again (delegations.rs).
+    decoded: delegations::Decoded,
     epoch: Instant,
     config: CacheConfig,
     generation: Arc<AtomicU64>,
@@ -93,6 +96,7 @@ impl Cache {
     pub fn new(config: &CacheConfig, bytes: u64) -> Self {
         Cache {
             entries: store(bytes, Weigh),
+            decoded: delegations::decoded(),
             epoch: Instant::now(),
             config: config.clone(),
             generation: Arc::new(AtomicU64::new(0)),
@@ -224,6 +228,14 @@ impl Cache {
         self.epoch + Duration::from_millis(value.expires)
     }
 
+    /// An entry's remaining TTL in whole seconds, rounded up (a record
+    /// cached 1 ms ago still shows its full TTL); 0 once expired.
+    fn seconds_left(&self, value: &Value, now: Instant) -> u32 {
+        self.expiry(value)
+            .checked_duration_since(now)
+            .map_or(0, |remaining| remaining.as_millis().div_ceil(1000) as u32) // at most the entry's TTL
+    }
+
     /// The content and records under `key` while they live, with their remaining TTL.
     fn live(&self, key: &[u8], now: Instant) -> Option<(Content, Vec<Record>)> {
         self.read(key, now, Duration::ZERO)
@@ -235,11 +247,7 @@ impl Cache {
         let value = self.entries.get(key)?;
         let value = Value::split(&value)?;
         let expires = self.expiry(&value);
-        // Whole seconds, rounded up: a record cached 1 ms ago still shows its full TTL.
-        let seconds = expires
-            .checked_duration_since(now)
-            .map_or(0, |remaining| remaining.as_millis().div_ceil(1000) as u32); // at most the entry's TTL
-        let seconds = match seconds {
+        let seconds = match self.seconds_left(&value, now) {
             0 if !stale.is_zero() && now < expires + stale => stale::STALE_TTL,
             0 => return None,
             live => live,
@@ -344,6 +352,7 @@ impl Cache {
         self.dnames.store(false, Ordering::Relaxed);
         self.signed.store(false, Ordering::Relaxed);
         self.entries.clear();
+        self.decoded.clear();
     }
 
     /// The number of times the cache was emptied.

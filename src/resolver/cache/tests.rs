@@ -359,7 +359,7 @@ fn the_deepest_delegation_is_found_below_the_root_and_at_it() {
     assert_eq!(
         cache
             .deepest_delegation(&name("www.example.com."), now)
-            .map(|d| d.zone),
+            .map(|d| d.zone.clone()),
         Some(Name::root())
     );
     cache.insert_delegation(delegation("Example.COM."), 600, Credibility::Referral, now);
@@ -368,4 +368,49 @@ fn the_deepest_delegation_is_found_below_the_root_and_at_it() {
         .expect("cached");
     assert_eq!(found.zone, name("example.com."));
     assert_eq!(found.name_servers, [name("ns.example.")]);
+}
+
+#[test]
+fn a_decoded_delegation_is_shared_until_its_entry_changes_or_expires() {
+    let cache = cache();
+    let now = Instant::now();
+    let delegation = |ns: &str| Delegation {
+        zone: name("example.com."),
+        name_servers: vec![name(ns)],
+        glue: Vec::new(),
+    };
+    cache.insert_delegation(delegation("a.ns.example."), 600, Credibility::Referral, now);
+    let first = cache
+        .deepest_delegation(&name("www.example.com."), now)
+        .expect("cached");
+    let again = cache
+        .deepest_delegation(&name("mail.example.com."), now)
+        .expect("cached");
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "decoded once");
+    // A new referral replaces the entry: the new NS set, at once.
+    cache.insert_delegation(delegation("b.ns.example."), 60, Credibility::Referral, now);
+    let replaced = cache
+        .deepest_delegation(&name("www.example.com."), now)
+        .expect("cached");
+    assert_eq!(replaced.name_servers, [name("b.ns.example.")]);
+    // Expired: gone, decoded or not.
+    let later = now + std::time::Duration::from_secs(61);
+    assert!(
+        cache
+            .deepest_delegation(&name("www.example.com."), later)
+            .is_none()
+    );
+    // Emptied: gone.
+    cache.insert_delegation(delegation("c.ns.example."), 600, Credibility::Referral, now);
+    assert!(
+        cache
+            .deepest_delegation(&name("www.example.com."), now)
+            .is_some()
+    );
+    cache.clear();
+    assert!(
+        cache
+            .deepest_delegation(&name("www.example.com."), now)
+            .is_none()
+    );
 }
