@@ -13,29 +13,42 @@ use tokio::time::Instant;
 use super::Cache;
 use super::entry::{Content, KeyBuf, Kind, Origin, Value, unpack};
 use crate::resolver::delegation::Delegation;
-use crate::store::{Store, store};
+use crate::store::{ARC_COUNTS, Store, entry_weight, store};
 
-/// The most delegations kept decoded (each a few hundred bytes, with the
-/// entry it was decoded from).
-pub const DECODED_DELEGATIONS: u64 = 1024;
+/// The bytes of delegations kept decoded, with the entries they came from,
+/// beside `[cache] size`: a few thousand zones of a few NS names each; a
+/// referral to hundreds of names weighs what it holds.
+pub const DECODED_BYTES: u64 = 1 << 20;
 
 /// Delegations decoded, by entry key: the entry's value they came from, and
 /// the delegation. Used only while the cache holds that very value.
-pub(super) type Decoded = Store<(Arc<[u8]>, Arc<Delegation>), OneEach>;
+pub(super) type Decoded = Store<(Arc<[u8]>, Arc<Delegation>), WeighDecoded>;
 
-/// Counts entries, not bytes: see [`DECODED_DELEGATIONS`].
+/// Weighs a decoded delegation: the entry it holds on to, and the names
+/// and addresses decoded from it (each name its inline size and its wire length).
 #[derive(Clone, Copy)]
-pub(super) struct OneEach;
+pub(super) struct WeighDecoded;
 
-impl Weighter<Box<[u8]>, (Arc<[u8]>, Arc<Delegation>)> for OneEach {
-    fn weight(&self, _key: &Box<[u8]>, _value: &(Arc<[u8]>, Arc<Delegation>)) -> u64 {
-        1
+impl Weighter<Box<[u8]>, (Arc<[u8]>, Arc<Delegation>)> for WeighDecoded {
+    fn weight(&self, key: &Box<[u8]>, (from, delegation): &(Arc<[u8]>, Arc<Delegation>)) -> u64 {
+        let name = |name: &Name| size_of::<Name>() + name.len();
+        let names: usize = std::iter::once(&delegation.zone)
+            .chain(&delegation.name_servers)
+            .map(name)
+            .sum();
+        let glue: usize = delegation
+            .glue
+            .iter()
+            .map(|(owner, _)| name(owner) + size_of::<IpAddr>())
+            .sum();
+        let decoded = ARC_COUNTS + size_of::<Delegation>() + names + glue;
+        entry_weight(&[key.len(), ARC_COUNTS + from.len(), decoded])
     }
 }
 
 /// An empty store of decoded delegations.
 pub(super) fn decoded() -> Decoded {
-    store(DECODED_DELEGATIONS, OneEach)
+    store(DECODED_BYTES, WeighDecoded)
 }
 
 impl Cache {

@@ -414,3 +414,26 @@ fn a_decoded_delegation_is_shared_until_its_entry_changes_or_expires() {
             .is_none()
     );
 }
+
+#[test]
+fn a_decoded_delegation_weighs_what_it_holds() {
+    use quick_cache::Weighter;
+    let referral = |count: usize| {
+        std::sync::Arc::new(Delegation {
+            zone: name("example.com."),
+            name_servers: (0..count)
+                .map(|i| name(&format!("ns{i}.attacker.example.")))
+                .collect(),
+            glue: Vec::new(),
+        })
+    };
+    let key: Box<[u8]> = Box::from(&b"key"[..]);
+    let from: std::sync::Arc<[u8]> = std::sync::Arc::from(&[0u8; 100][..]);
+    let weigh = |delegation| delegations::WeighDecoded.weight(&key, &(from.clone(), delegation));
+    let (small, large) = (weigh(referral(2)), weigh(referral(300)));
+    assert!(small < 1024, "two NS names: {small} bytes");
+    assert!(
+        large >= 300 * std::mem::size_of::<Name>() as u64,
+        "a referral to 300 names weighs them all: {large} bytes"
+    );
+}
