@@ -235,6 +235,7 @@ impl Handler for Service {
             // Later, though ready: a stale answer is not remembered for replay.
             return Response::Later(Box::pin(async move { response }));
         }
+        let stale = stale.map(Box::new);
         let (resolver, map) = (self.resolver.clone(), self.in_flight.clone());
         let (failures, refreshes) = (self.failures.clone(), self.refreshes.clone());
         let request = request.clone();
@@ -244,26 +245,37 @@ impl Handler for Service {
             let question = (&query.name, query.query_type, &key);
             let resolution = shared_resolution(&resolver, &map, &failures, question, missed);
             let question = (&query.name, query.query_type);
-            let timer = resolver.stale_client_timeout();
-            let (response, upstream) =
-                match refreshed_or_stale(resolution, stale, timer, &refreshes, question).await {
-                    Refreshed::Resolved(resolved) => {
-                        let security = resolved.security.as_ref();
-                        let response = resolver.response(&request, &resolved.result, security);
-                        let how = (
-                            false,
-                            resolved.upstream_queries,
-                            resolved.messages.as_slice(),
-                        );
-                        publish(&resolver, &request, &response, how, started);
-                        (response, resolved.upstream_queries)
-                    }
-                    Refreshed::Stale(stale) => {
-                        let counters = resolver.counters();
-                        counters.served_stale.fetch_add(1, Ordering::Relaxed);
-                        (resolver.stale_response(&request, *stale), 0)
-                    }
-                };
+            // Without stale data (nearly always) the resolution is awaited
+            // here; the serve-stale race is boxed apart, so that this future,
+            // copied whole when it is boxed, stays small.
+            let refreshed = match stale {
+                None => Refreshed::Resolved(resolution.await),
+                Some(stale) => {
+                    let timer = resolver.stale_client_timeout();
+                    Box::pin(refreshed_or_stale(
+                        resolution, stale, timer, &refreshes, question,
+                    ))
+                    .await
+                }
+            };
+            let (response, upstream) = match refreshed {
+                Refreshed::Resolved(resolved) => {
+                    let security = resolved.security.as_ref();
+                    let response = resolver.response(&request, &resolved.result, security);
+                    let how = (
+                        false,
+                        resolved.upstream_queries,
+                        resolved.messages.as_slice(),
+                    );
+                    publish(&resolver, &request, &response, how, started);
+                    (response, resolved.upstream_queries)
+                }
+                Refreshed::Stale(stale) => {
+                    let counters = resolver.counters();
+                    counters.served_stale.fetch_add(1, Ordering::Relaxed);
+                    (resolver.stale_response(&request, *stale), 0)
+                }
+            };
             if log_queries {
                 log_line(&request, &response, false, upstream, started);
             }

@@ -71,23 +71,20 @@ impl Resolver {
 /// the background, in `refreshes`, and fills the cache for the next client.
 pub async fn refreshed_or_stale(
     resolution: Joined<Arc<Resolved>>,
-    stale: Option<Resolution>,
+    stale: Box<Resolution>,
     client_timeout: Duration,
     refreshes: &Refreshes,
     question: (&Name, RecordType),
 ) -> Refreshed {
-    let Some(stale) = stale else {
-        return Refreshed::Resolved(resolution.await);
-    };
     match tokio::time::timeout(client_timeout, resolution.clone()).await {
         Ok(resolved) if resolved.result.is_ok() => Refreshed::Resolved(resolved),
-        Ok(_) => Refreshed::Stale(Box::new(stale)),
+        Ok(_) => Refreshed::Stale(stale),
         Err(_) => {
             let (name, qtype) = question;
             refreshes.spawn(name, qtype, async move {
                 resolution.await;
             });
-            Refreshed::Stale(Box::new(stale))
+            Refreshed::Stale(stale)
         }
     }
 }
