@@ -13,6 +13,7 @@ use common::mock::{self, Action, Mock, authoritative, qname, script};
 use common::*;
 use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType;
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -336,4 +337,71 @@ async fn a_client_beyond_its_share_is_admitted_in_place_of_its_own_idle_connecti
     );
     let slow = read_reply(&mut busy, REPLY_TIMEOUT).await;
     assert_eq!(slow.id, 7, "the busy connection was kept and answered");
+}
+
+/// `qname` asked with RD, EDNS and the edns-tcp-keepalive option, empty
+/// as a client sends it (RFC 7828 §3.2.1).
+fn asking_keepalive(qname: &str) -> Message {
+    let mut query = Message::from_vec(&recursive(qname, 9)).expect("decodes");
+    let edns = query.edns.as_mut().expect("an OPT");
+    edns.options_mut().insert(EdnsOption::Unknown(
+        u16::from(EdnsCode::Keepalive),
+        Vec::new(),
+    ));
+    query
+}
+
+/// The idle timeout a reply advertises, in 100 ms units, if any.
+fn keepalive_of(reply: &Message) -> Option<Vec<u8>> {
+    match reply.edns.as_ref()?.option(EdnsCode::Keepalive)? {
+        EdnsOption::Unknown(_, data) => Some(data.clone()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
+    let (_dir, lab, _mock) = pipelined_world(SLOW).await;
+    let mut config = config_for(&lab);
+    config.server.tcp_connections = 2;
+    config.server.tcp_connections_per_client = 2;
+    let local = Local::start(&config);
+    local.ask(CACHED_NAME, RecordType::A).await;
+
+    let reply = tcp(local.address, &asking_keepalive(CACHED_NAME)).await;
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+    assert_eq!(
+        keepalive_of(&reply),
+        Some(100u16.to_be_bytes().to_vec()),
+        "one connection of two open: the configured 10 s, in 100 ms units"
+    );
+    let plain = Message::from_vec(&recursive(CACHED_NAME, 10)).expect("decodes");
+    assert_eq!(
+        keepalive_of(&tcp(local.address, &plain).await),
+        None,
+        "not asked, not told"
+    );
+    assert_eq!(
+        keepalive_of(&udp(local.address, &asking_keepalive(CACHED_NAME)).await),
+        None,
+        "never over UDP (RFC 7828 §3.3.2)"
+    );
+
+    // Both slots taken: the server closes idle connections sooner, and says so.
+    let mut other = connect_from(ip("127.0.0.2"), local.address).await;
+    let mut asking = connect_from(ip("127.0.0.3"), local.address).await;
+    write_tcp_message(&mut other, &recursive(CACHED_NAME, 11))
+        .await
+        .expect("write");
+    read_reply(&mut other, REPLY_TIMEOUT).await;
+    let query = asking_keepalive(CACHED_NAME).to_vec().expect("encodes");
+    write_tcp_message(&mut asking, &query).await.expect("write");
+    let reply = read_reply(&mut asking, REPLY_TIMEOUT).await;
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+    let told = keepalive_of(&reply).expect("told");
+    let told = u16::from_be_bytes(told.try_into().expect("two octets"));
+    assert!(
+        told < 100,
+        "every slot taken: less than the configured 10 s ({told} × 100 ms)"
+    );
 }

@@ -13,6 +13,7 @@ use common::mock::{self, Action, Mock, authoritative, qname, rcode, reply_to, sc
 use common::*;
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::RecordType;
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use resolver::resolver::iterate::ede;
 use resolver::transport::{Ask, Transport};
 
@@ -401,6 +402,10 @@ enum TcpServer {
     /// query arrives (its idle timer firing as the query comes); the first
     /// two connections answer only once both are open.
     ClosesOnTheSecondQuery,
+    /// Each answers until the client closes it; to a query that carries
+    /// the edns-tcp-keepalive option (empty), the answer carries this
+    /// idle timeout, in 100 ms units (RFC 7828 §3.3.2).
+    AdvertisesKeepalive(u16),
 }
 
 /// A server on `address` whose UDP answers are all truncated and whose TCP
@@ -461,7 +466,17 @@ async fn tcp_only_server(
                                 }
                             }
                             let query = Message::from_vec(&bytes).expect("decodes");
-                            let reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 66])]);
+                            let mut reply = authoritative(&query, vec![mock::a(&qname(&query), [192, 0, 2, 66])]);
+                            if let TcpServer::AdvertisesKeepalive(timeout) = how
+                                && asks_keepalive(&query)
+                            {
+                                let mut edns = hickory_proto::op::Edns::new();
+                                edns.options_mut().insert(EdnsOption::Unknown(
+                                    u16::from(EdnsCode::Keepalive),
+                                    timeout.to_be_bytes().to_vec(),
+                                ));
+                                reply.edns = Some(edns);
+                            }
                             let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
                             answered += 1;
                             if matches!(how, TcpServer::OneAnswerEach | TcpServer::FirstClosedThenOneEach) {
@@ -476,6 +491,16 @@ async fn tcp_only_server(
         }
     });
     (connections, closed, server)
+}
+
+/// Whether a query carries the edns-tcp-keepalive option, empty, as a
+/// client must send it (RFC 7828 §3.2.1).
+fn asks_keepalive(query: &Message) -> bool {
+    let option = query
+        .edns
+        .as_ref()
+        .and_then(|edns| edns.option(EdnsCode::Keepalive));
+    matches!(option, Some(EdnsOption::Unknown(_, data)) if data.is_empty())
 }
 
 /// The TCP queries among the upstream messages since the last look.
@@ -536,6 +561,36 @@ async fn a_connection_the_server_closed_while_idle_is_not_reused() {
         (connections, queries),
         (3, 3),
         "each question on a new connection, none written on a closed one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_is_not_used_again_when_the_server_says_keepalive_0() {
+    let (connections, queries) = three_questions_over_tcp(
+        "shed.test.",
+        "127.0.8.73",
+        TcpServer::AdvertisesKeepalive(0),
+    )
+    .await;
+    assert_eq!(
+        (connections, queries),
+        (3, 3),
+        "asked for the keepalive and told 0: a new connection for each question (RFC 7828 §3.2.2)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_is_used_again_within_the_keepalive_the_server_advertised() {
+    let (connections, queries) = three_questions_over_tcp(
+        "held.test.",
+        "127.0.8.74",
+        TcpServer::AdvertisesKeepalive(300),
+    )
+    .await;
+    assert_eq!(
+        (connections, queries),
+        (1, 3),
+        "told 30 s: the three questions share one connection"
     );
 }
 

@@ -1,6 +1,7 @@
 //! The TCP side of a server: length-prefixed messages (RFC 1035 §4.2.2),
 //! pipelined and answered out of order (RFC 7766 §6.2.1.1), idle
-//! connections closed (RFC 7766 §6.2.3).
+//! connections closed (RFC 7766 §6.2.3), and the idle timeout told to a
+//! client that asks with the edns-tcp-keepalive option (RFC 7828 §3.3).
 //!
 //! ```text
 //! one connection, one task:
@@ -17,6 +18,9 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
+use hickory_proto::op::{Header, Message};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -165,10 +169,19 @@ async fn connection<H: Handler>(
                 read.set(read_next(reader));
                 state.touch();
                 shared.observe(peer, local, Protocol::Tcp, &message);
-                match shared.reply_to(&message, peer, Protocol::Tcp) {
-                    Reply::Now(reply) => answers.push(futures::future::ready(reply).boxed()),
-                    Reply::Later(answer) => answers.push(answer),
-                    Reply::Nothing => {}
+                let answer = match shared.reply_to(&message, peer, Protocol::Tcp) {
+                    Reply::Now(reply) => Some(futures::future::ready(reply).boxed()),
+                    Reply::Later(answer) => Some(answer),
+                    Reply::Nothing => None,
+                };
+                if let Some(answer) = answer {
+                    answers.push(match asks_keepalive(&message) {
+                        true => {
+                            let idle = shared.connections.idle_timeout();
+                            answer.map(move |reply| with_keepalive(reply, idle)).boxed()
+                        }
+                        false => answer,
+                    });
                 }
                 state.set_in_flight(answers.len());
             }
@@ -181,6 +194,42 @@ async fn connection<H: Handler>(
             return;
         }
     }
+}
+
+/// Whether a query asks for the connection's idle timeout: an
+/// edns-tcp-keepalive option, empty as a client must send it (RFC 7828
+/// §3.2.1). Read only where the option may be: a query with an OPT.
+fn asks_keepalive(query: &[u8]) -> bool {
+    let header = Header::read(&mut BinDecoder::new(query));
+    if header.is_ok_and(|header| header.counts.additionals == 0) {
+        return false; // no OPT (most queries): the rest is not read
+    }
+    let Ok(query) = Message::from_vec(query) else {
+        return false;
+    };
+    let option = query
+        .edns
+        .as_ref()
+        .and_then(|edns| edns.option(EdnsCode::Keepalive));
+    matches!(option, Some(EdnsOption::Unknown(_, data)) if data.is_empty())
+}
+
+/// `reply` with the edns-tcp-keepalive option saying `idle`, in units of
+/// 100 ms (RFC 7828 §3.1, §3.3.2), if it has an OPT to carry it; as it
+/// was otherwise, or if it cannot be read back.
+fn with_keepalive(reply: Vec<u8>, idle: Duration) -> Vec<u8> {
+    let Ok(mut message) = Message::from_vec(&reply) else {
+        return reply;
+    };
+    let Some(edns) = &mut message.edns else {
+        return reply;
+    };
+    let units = u16::try_from(idle.as_millis() / 100).unwrap_or(u16::MAX);
+    edns.options_mut().insert(EdnsOption::Unknown(
+        u16::from(EdnsCode::Keepalive),
+        units.to_be_bytes().to_vec(),
+    ));
+    message.to_vec().unwrap_or(reply)
 }
 
 /// Tells the handler a connection closed, on every way out of it.

@@ -251,7 +251,8 @@ impl Transport {
                 messages_sent,
             });
         }
-        let query = query_for(ask, edns, false);
+        let mut query = query_for(ask, edns, false);
+        tcp::ask_keepalive(&mut query);
         let mut until = next_try(deadline, wait, &mut messages_sent, permit)?;
         let mut kept = self.idle_tcp.take(server);
         let mut busy_retry = true;

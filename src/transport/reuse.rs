@@ -12,9 +12,12 @@
 //! Connections wait here as plain descriptors, not watched by any reactor:
 //! the task that takes one registers it with its own runtime's reactor
 //! (each UDP worker thread has one). Bounded three ways: [`IDLE_PER_SERVER`],
-//! [`IDLE_IN_ALL`] descriptors, and [`IDLE_FOR`] (older ones are closed at
+//! [`IDLE_IN_ALL`] descriptors, and the idle time (older ones are closed at
 //! the next put, or when met); a connection carries at most
-//! [`QUERIES_PER_CONNECTION`]. A connection the server closed meanwhile (its
+//! [`QUERIES_PER_CONNECTION`]. The idle time is [`IDLE_FOR`], or less when
+//! the server's last reply on the connection said how long it keeps it
+//! open (RFC 7828 §3.2.2: nine tenths of that, closed before it expires;
+//! a timeout of 0 means the connection is not used again). A connection the server closed meanwhile (its
 //! idle timeout) is seen as closed before anything is written on it; one it
 //! closes as our query arrives fails the try, and the transport asks again
 //! on a new connection after forgetting the server's other kept ones.
@@ -44,8 +47,21 @@ pub const QUERIES_PER_CONNECTION: u32 = 200;
 /// One idle connection.
 struct Idle {
     stream: TcpStream,
-    since: Instant,
+    /// When it stops being fit for a query.
+    until: Instant,
     queries: u32,
+}
+
+/// How long a connection may wait idle, given the idle timeout its server
+/// advertised in its last reply (RFC 7828 §3.2.2), if any: nine tenths of
+/// it (closed before it expires, with room for the round trip), at most
+/// [`IDLE_FOR`]; `None` when the server asked for it to be closed (0).
+pub fn idle_time(advertised: Option<Duration>) -> Option<Duration> {
+    match advertised {
+        None => Some(IDLE_FOR),
+        Some(Duration::ZERO) => None,
+        Some(timeout) => Some((timeout * 9 / 10).min(IDLE_FOR)),
+    }
 }
 
 /// The idle connections by server, the most recently used last, and their count in all.
@@ -61,7 +77,11 @@ impl IdleConnections {
     /// An idle connection to `server` still fit for a query, with the
     /// number of queries it carried; the unfit ones met are closed.
     pub(super) fn take(&self, server: SocketAddr) -> Option<(TcpStream, u32)> {
-        let now = Instant::now();
+        self.take_at(server, Instant::now())
+    }
+
+    /// [`Self::take`] at `now`.
+    fn take_at(&self, server: SocketAddr, now: Instant) -> Option<(TcpStream, u32)> {
         let mut unfit = Vec::new(); // closed once the lock is released
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, count) = &mut *guard;
@@ -69,7 +89,7 @@ impl IdleConnections {
         let mut found = None;
         while let Some(candidate) = idle.pop() {
             *count -= 1;
-            if now.duration_since(candidate.since) < IDLE_FOR && still_open(&candidate.stream) {
+            if now < candidate.until && still_open(&candidate.stream) {
                 found = Some((candidate.stream, candidate.queries));
                 break;
             }
@@ -83,20 +103,41 @@ impl IdleConnections {
     }
 
     /// Keeps `stream`, after a clean exchange with `server` (its `queries`
-    /// so far), if the bounds allow; else it is closed. Every connection
-    /// past its idle time, to any server, is closed on the way.
-    pub(super) fn put(&self, server: SocketAddr, stream: TcpStream, queries: u32) {
+    /// so far; `keepalive`, the idle timeout the server's reply advertised),
+    /// if the bounds allow; else it is closed. Every connection past its
+    /// idle time, to any server, is closed on the way.
+    pub(super) fn put(
+        &self,
+        server: SocketAddr,
+        stream: TcpStream,
+        queries: u32,
+        keepalive: Option<Duration>,
+    ) {
+        self.put_at(server, stream, queries, keepalive, Instant::now());
+    }
+
+    /// [`Self::put`] at `now`.
+    fn put_at(
+        &self,
+        server: SocketAddr,
+        stream: TcpStream,
+        queries: u32,
+        keepalive: Option<Duration>,
+        now: Instant,
+    ) {
+        let Some(idle_for) = idle_time(keepalive) else {
+            return; // the server asked for it to be closed
+        };
         if queries >= QUERIES_PER_CONNECTION {
             return;
         }
-        let now = Instant::now();
         let mut closed = Vec::new(); // closed once the lock is released
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, count) = &mut *guard;
         entries.retain(|_, kept| {
             let (young, old) = std::mem::take(kept)
                 .into_iter()
-                .partition(|idle: &Idle| now.duration_since(idle.since) < IDLE_FOR);
+                .partition(|idle: &Idle| now < idle.until);
             *kept = young;
             *count -= old.len();
             closed.extend(old);
@@ -110,7 +151,7 @@ impl IdleConnections {
         if *count < IDLE_IN_ALL {
             idle.push(Idle {
                 stream,
-                since: now,
+                until: now + idle_for,
                 queries,
             });
             *count += 1;
@@ -180,14 +221,14 @@ mod tests {
         let server = listener.local_addr().expect("bound");
         let idle = IdleConnections::default();
         let (ours, _theirs) = pair(&listener);
-        idle.put(server, ours, 1);
+        idle.put(server, ours, 1, None);
         assert_eq!(idle.count(), 1);
         let (_, queries) = idle.take(server).expect("kept and still open");
         assert_eq!(queries, 1);
         assert!(idle.take(server).is_none(), "taken once");
 
         let (ours, theirs) = pair(&listener);
-        idle.put(server, ours, 1);
+        idle.put(server, ours, 1, None);
         drop(theirs); // the server's idle timeout
         let closed = eventually(|| {
             let mut byte = [0u8; 1];
@@ -210,7 +251,7 @@ mod tests {
         let idle = IdleConnections::default();
         let (ours, mut theirs) = pair(&listener);
         let probe = ours.try_clone().expect("a second descriptor");
-        idle.put(server, ours, 1);
+        idle.put(server, ours, 1, None);
         theirs.write_all(&[0, 2, 0xab, 0xcd]).expect("written");
         let mut byte = [0u8; 1];
         assert!(
@@ -229,11 +270,11 @@ mod tests {
         for _ in 0..IDLE_PER_SERVER + 3 {
             let (ours, other) = pair(&listener);
             theirs.push(other);
-            idle.put(server, ours, 1);
+            idle.put(server, ours, 1, None);
         }
         assert_eq!(idle.count(), IDLE_PER_SERVER, "per server");
         let (ours, _other) = pair(&listener);
-        idle.put(server, ours, QUERIES_PER_CONNECTION);
+        idle.put(server, ours, QUERIES_PER_CONNECTION, None);
         assert_eq!(
             idle.count(),
             IDLE_PER_SERVER,
@@ -242,8 +283,56 @@ mod tests {
         for port in 1..=IDLE_IN_ALL as u16 {
             let (ours, other) = pair(&listener);
             theirs.push(other);
-            idle.put(SocketAddr::new(server.ip(), port), ours, 1);
+            idle.put(SocketAddr::new(server.ip(), port), ours, 1, None);
         }
         assert_eq!(idle.count(), IDLE_IN_ALL, "in all");
+    }
+
+    #[test]
+    fn a_connection_is_kept_for_its_idle_time_and_no_longer() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = listener.local_addr().expect("bound");
+        let idle = IdleConnections::default();
+        let start = Instant::now();
+        let mut theirs = Vec::new();
+        // (what the server advertised, a moment still in time, a moment too late)
+        let second = Duration::from_secs(1);
+        for (keepalive, in_time, too_late) in [
+            (None, IDLE_FOR - second, IDLE_FOR),
+            (Some(second), second * 8 / 10, second * 9 / 10),
+            (Some(IDLE_FOR * 4), IDLE_FOR - second, IDLE_FOR),
+        ] {
+            for (after, kept) in [(in_time, true), (too_late, false)] {
+                let (ours, other) = pair(&listener);
+                theirs.push(other);
+                idle.put_at(server, ours, 1, keepalive, start);
+                assert_eq!(
+                    idle.take_at(server, start + after).is_some(),
+                    kept,
+                    "advertised {keepalive:?}, taken {after:?} later"
+                );
+                assert_eq!(idle.count(), 0, "taken or closed");
+            }
+        }
+        let (ours, _other) = pair(&listener);
+        idle.put_at(server, ours, 1, Some(Duration::ZERO), start);
+        assert_eq!(
+            idle.count(),
+            0,
+            "a timeout of 0: closed at once (RFC 7828 §3.2.2)"
+        );
+    }
+
+    #[test]
+    fn connections_past_their_idle_time_are_closed_at_the_next_put() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = listener.local_addr().expect("bound");
+        let idle = IdleConnections::default();
+        let start = Instant::now();
+        let (old, _theirs_old) = pair(&listener);
+        idle.put_at(SocketAddr::new(server.ip(), 1), old, 1, None, start);
+        let (young, _theirs_young) = pair(&listener);
+        idle.put_at(server, young, 1, None, start + IDLE_FOR);
+        assert_eq!(idle.count(), 1, "the other server's old connection went");
     }
 }

@@ -1,12 +1,14 @@
 //! One TCP try: a connection (one kept from an earlier query to the same
 //! server, else a new one), one query, its reply (RFC 7766 §5 and §6.2.1,
 //! RFC 1035 §4.2.2). The connection is kept for the next query only after
-//! a reply read whole ([`super::reuse`]).
+//! a reply read whole ([`super::reuse`]), for as long as the server's
+//! edns-tcp-keepalive option allows (RFC 7828 §3.2).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use hickory_proto::op::Message;
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout_at};
 
@@ -81,8 +83,35 @@ impl Transport {
         // Read whole, nothing pending: fit for the next query. Otherwise
         // (an error, a time-out mid-message) it was dropped above: closed.
         if let Ok(kept) = stream.into_std() {
-            self.idle_tcp.put(server, kept, carried + 1);
+            let keepalive = advertised_keepalive(&reply);
+            self.idle_tcp.put(server, kept, carried + 1, keepalive);
         }
         Ok((reply, rtt))
+    }
+}
+
+/// Asks the server how long it keeps our connection open when idle: the
+/// edns-tcp-keepalive option, empty, in a query with EDNS that goes over
+/// TCP (RFC 7828 §3.2.1; never over UDP).
+pub(super) fn ask_keepalive(query: &mut Message) {
+    if let Some(edns) = &mut query.edns {
+        let code = u16::from(EdnsCode::Keepalive);
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(code, Vec::new()));
+    }
+}
+
+/// The idle timeout a reply over TCP advertises in its edns-tcp-keepalive
+/// option (RFC 7828 §3.1: a 16-bit count of 100 ms); `None` without the
+/// option, or with one of another length (a server must send a TIMEOUT).
+fn advertised_keepalive(reply: &Message) -> Option<Duration> {
+    match reply.edns.as_ref()?.option(EdnsCode::Keepalive)? {
+        EdnsOption::Unknown(_, data) => {
+            let timeout: [u8; 2] = data.as_slice().try_into().ok()?;
+            Some(Duration::from_millis(
+                u64::from(u16::from_be_bytes(timeout)) * 100,
+            ))
+        }
+        _ => None,
     }
 }
