@@ -387,13 +387,18 @@ async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
         "never over UDP (RFC 7828 §3.3.2)"
     );
 
-    // Both slots taken: the server closes idle connections sooner, and says so.
-    let mut other = connect_from(ip("127.0.0.2"), local.address).await;
-    let mut asking = connect_from(ip("127.0.0.3"), local.address).await;
+    // Both slots taken: the server closes idle connections sooner, and
+    // says so. A server of its own, so that no connection of the questions
+    // above is still counted: one client asks and is answered, then
+    // another connects and asks.
+    let busy = Local::start(&config);
+    busy.ask(CACHED_NAME, RecordType::A).await;
+    let mut other = connect_from(ip("127.0.0.2"), busy.address).await;
     write_tcp_message(&mut other, &recursive(CACHED_NAME, 11))
         .await
         .expect("write");
     read_reply(&mut other, REPLY_TIMEOUT).await;
+    let mut asking = connect_from(ip("127.0.0.3"), busy.address).await;
     let query = asking_keepalive(CACHED_NAME).to_vec().expect("encodes");
     write_tcp_message(&mut asking, &query).await.expect("write");
     let reply = read_reply(&mut asking, REPLY_TIMEOUT).await;

@@ -406,6 +406,9 @@ enum TcpServer {
     /// the edns-tcp-keepalive option (empty), the answer carries this
     /// idle timeout, in 100 ms units (RFC 7828 §3.3.2).
     AdvertisesKeepalive(u16),
+    /// Each answers until the client closes it, FORMERR to a query that
+    /// carries the edns-tcp-keepalive option (a server broken so).
+    RefusesKeepalive,
 }
 
 /// A server on `address` whose UDP answers are all truncated and whose TCP
@@ -476,6 +479,9 @@ async fn tcp_only_server(
                                     timeout.to_be_bytes().to_vec(),
                                 ));
                                 reply.edns = Some(edns);
+                            }
+                            if how == TcpServer::RefusesKeepalive && asks_keepalive(&query) {
+                                reply = rcode(&query, ResponseCode::FormErr);
                             }
                             let _ = write_tcp_message(&mut stream, &reply.to_vec().expect("encodes")).await;
                             answered += 1;
@@ -579,6 +585,19 @@ async fn a_connection_is_not_used_again_when_the_server_says_keepalive_0() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refuses_the_keepalive_option_is_asked_again_without_it() {
+    let (connections, queries) =
+        three_questions_over_tcp("strict.test.", "127.0.8.75", TcpServer::RefusesKeepalive).await;
+    assert_eq!(
+        (connections, queries),
+        (1, 6),
+        "each question answered, asked again without the option on the same connection"
+    );
+}
+
+/// The control for the test above it: told a long timeout, the connection
+/// is used again (what closing after every exchange would fail).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_is_used_again_within_the_keepalive_the_server_advertised() {
     let (connections, queries) = three_questions_over_tcp(

@@ -175,13 +175,12 @@ async fn connection<H: Handler>(
                     Reply::Nothing => None,
                 };
                 if let Some(answer) = answer {
-                    answers.push(match asks_keepalive(&message) {
-                        true => {
-                            let idle = shared.connections.idle_timeout();
-                            answer.map(move |reply| with_keepalive(reply, idle)).boxed()
-                        }
-                        false => answer,
-                    });
+                    if wants_keepalive(&message) {
+                        let idle = shared.connections.idle_timeout();
+                        answers.push(answer.map(move |reply| with_keepalive(reply, idle)).boxed());
+                    } else {
+                        answers.push(answer);
+                    }
                 }
                 state.set_in_flight(answers.len());
             }
@@ -198,8 +197,10 @@ async fn connection<H: Handler>(
 
 /// Whether a query asks for the connection's idle timeout: an
 /// edns-tcp-keepalive option, empty as a client must send it (RFC 7828
-/// §3.2.1). Read only where the option may be: a query with an OPT.
-fn asks_keepalive(query: &[u8]) -> bool {
+/// §3.2.1), in an OPT of version 0 (the options of another version are not
+/// ours to read: its answer is BADVERS, RFC 6891 §6.1.3). Read only where
+/// the option may be: a query with an OPT.
+fn wants_keepalive(query: &[u8]) -> bool {
     let header = Header::read(&mut BinDecoder::new(query));
     if header.is_ok_and(|header| header.counts.additionals == 0) {
         return false; // no OPT (most queries): the rest is not read
@@ -207,17 +208,26 @@ fn asks_keepalive(query: &[u8]) -> bool {
     let Ok(query) = Message::from_vec(query) else {
         return false;
     };
-    let option = query
-        .edns
-        .as_ref()
-        .and_then(|edns| edns.option(EdnsCode::Keepalive));
+    let Some(edns) = query.edns.as_ref().filter(|edns| edns.version() == 0) else {
+        return false;
+    };
+    let option = edns.option(EdnsCode::Keepalive);
     matches!(option, Some(EdnsOption::Unknown(_, data)) if data.is_empty())
 }
 
+/// The largest reply the option is added to: re-encoded, one much nearer
+/// to the 65,535 octets a TCP message may hold could come back cut
+/// (hickory-proto drops what does not fit, the OPT first, and sets TC).
+const KEEPALIVE_ROOM: usize = u16::MAX as usize - 1024;
+
 /// `reply` with the edns-tcp-keepalive option saying `idle`, in units of
-/// 100 ms (RFC 7828 §3.1, §3.3.2), if it has an OPT to carry it; as it
-/// was otherwise, or if it cannot be read back.
+/// 100 ms rounded down (RFC 7828 §3.1, §3.3.2), if it has an OPT to carry
+/// it; as it was otherwise, if it cannot be read back, or if it is within
+/// [`KEEPALIVE_ROOM`] of the largest TCP message.
 fn with_keepalive(reply: Vec<u8>, idle: Duration) -> Vec<u8> {
+    if reply.len() > KEEPALIVE_ROOM {
+        return reply;
+    }
     let Ok(mut message) = Message::from_vec(&reply) else {
         return reply;
     };

@@ -251,32 +251,11 @@ impl Transport {
                 messages_sent,
             });
         }
-        let mut query = query_for(ask, edns, false);
-        tcp::ask_keepalive(&mut query);
-        let mut until = next_try(deadline, wait, &mut messages_sent, permit)?;
-        let mut kept = self.idle_tcp.take(server);
-        let mut busy_retry = true;
-        let (reply, rtt) = loop {
-            let reused = kept.is_some();
-            match self.try_tcp(server, &query, until, kept.take()).await {
-                // A kept connection the server closed meanwhile (its idle
-                // timer, a restart): the others kept with it likely too.
-                // A new connection, and the server is not to blame.
-                Err(TransportError::Io(error)) if reused && closed_on_us(&error) => {
-                    tracing::debug!(%server, "a kept TCP connection was closed: a new one");
-                    self.idle_tcp.forget(server);
-                }
-                // A server with every TCP slot taken closes new connections
-                // at once (ours does, per client): one more connection, if
-                // the budget allows, before the server counts as failed.
-                Err(TransportError::Io(error)) if busy_retry && closed_on_us(&error) => {
-                    tracing::debug!(%server, "TCP connection closed before the reply: once more");
-                    busy_retry = false;
-                }
-                other => break other?,
-            }
-            until = next_try(deadline, wait, &mut messages_sent, permit)?;
-        };
+        let query = query_for(ask, edns, false);
+        let spent = &mut messages_sent;
+        let (reply, rtt) = self
+            .over_tcp(server, query, deadline, wait, spent, permit)
+            .await?;
         Ok(Exchange {
             reply,
             rtt,
@@ -312,18 +291,6 @@ impl Transport {
         }
         crate::capture::record(from, to, protocol, bytes);
     }
-}
-
-/// True when the server closed the connection before replying (reset,
-/// or end of stream), as a busy server does.
-fn closed_on_us(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::BrokenPipe
-    )
 }
 
 /// The end of the next try, after counting its message: the first is paid

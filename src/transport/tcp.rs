@@ -4,20 +4,74 @@
 //! a reply read whole ([`super::reuse`]), for as long as the server's
 //! edns-tcp-keepalive option allows (RFC 7828 §3.2).
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout_at};
 
 use super::verify::{Verdict, verify};
-use super::{Transport, TransportError};
+use super::{Transport, TransportError, next_try};
 use crate::capture::Protocol;
 use crate::framing::{self, FramingError};
 
 impl Transport {
+    /// Asks `query` of `server` over TCP, before `deadline`, each try but
+    /// the first paid from `permit` (`messages_sent` counts them): on a
+    /// connection kept from an earlier query, else a new one. A kept
+    /// connection the server closed meanwhile, or a new one closed at once
+    /// (a busy server), costs one more try, not the server's standing; a
+    /// FORMERR to the edns-tcp-keepalive option, the question asked again
+    /// without it.
+    pub(super) async fn over_tcp(
+        &self,
+        server: SocketAddr,
+        mut query: Message,
+        deadline: Instant,
+        wait: Duration,
+        messages_sent: &mut usize,
+        permit: &mut (dyn FnMut() -> bool + Send),
+    ) -> Result<(Message, Duration), TransportError> {
+        let mut keepalive = ask_keepalive(&mut query);
+        let mut until = next_try(deadline, wait, messages_sent, permit)?;
+        let mut kept = self.idle_tcp.take(server);
+        let mut busy_retry = true;
+        loop {
+            let reused = kept.is_some();
+            match self.try_tcp(server, &query, until, kept.take()).await {
+                // A kept connection the server closed meanwhile (its idle
+                // timer, a restart): the others kept with it likely too.
+                // A new connection, and the server is not to blame.
+                Err(TransportError::Io(error)) if reused && closed_on_us(&error) => {
+                    tracing::debug!(%server, "a kept TCP connection was closed: a new one");
+                    self.idle_tcp.forget(server);
+                }
+                // A server with every TCP slot taken closes new connections
+                // at once (ours does, per client): one more connection, if
+                // the budget allows, before the server counts as failed.
+                Err(TransportError::Io(error)) if busy_retry && closed_on_us(&error) => {
+                    tracing::debug!(%server, "TCP connection closed before the reply: once more");
+                    busy_retry = false;
+                }
+                // An option it should have ignored (RFC 6891 §6.1.2): asked
+                // again without it, and told nothing of the idle timeout.
+                Ok((reply, _)) if keepalive && reply.response_code == ResponseCode::FormErr => {
+                    tracing::debug!(%server, "FORMERR to edns-tcp-keepalive: asked again without it");
+                    if let Some(edns) = &mut query.edns {
+                        edns.options_mut().remove(EdnsCode::Keepalive);
+                    }
+                    keepalive = false;
+                    kept = self.idle_tcp.take(server); // the one just used, most likely
+                }
+                other => return other,
+            }
+            until = next_try(deadline, wait, messages_sent, permit)?;
+        }
+    }
+
     /// Asks `query` over a TCP connection to `server`, `kept` from an
     /// earlier query ([`super::reuse::IdleConnections::take`]) or else new,
     /// all before `until`; returns the reply and the time from sending the
@@ -92,13 +146,15 @@ impl Transport {
 
 /// Asks the server how long it keeps our connection open when idle: the
 /// edns-tcp-keepalive option, empty, in a query with EDNS that goes over
-/// TCP (RFC 7828 §3.2.1; never over UDP).
-pub(super) fn ask_keepalive(query: &mut Message) {
-    if let Some(edns) = &mut query.edns {
-        let code = u16::from(EdnsCode::Keepalive);
-        edns.options_mut()
-            .insert(EdnsOption::Unknown(code, Vec::new()));
-    }
+/// TCP (RFC 7828 §3.2.1; never over UDP); whether it was added.
+fn ask_keepalive(query: &mut Message) -> bool {
+    let Some(edns) = &mut query.edns else {
+        return false;
+    };
+    let code = u16::from(EdnsCode::Keepalive);
+    edns.options_mut()
+        .insert(EdnsOption::Unknown(code, Vec::new()));
+    true
 }
 
 /// The idle timeout a reply over TCP advertises in its edns-tcp-keepalive
@@ -113,5 +169,46 @@ fn advertised_keepalive(reply: &Message) -> Option<Duration> {
             ))
         }
         _ => None,
+    }
+}
+
+/// True when the server closed the connection before replying (reset,
+/// or end of stream), as a busy server does.
+fn closed_on_us(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::BrokenPipe
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::Edns;
+
+    /// A reply whose OPT carries the edns-tcp-keepalive option with `data`.
+    fn reply_with(data: &[u8]) -> Message {
+        let mut reply = Message::query();
+        let mut edns = Edns::new();
+        let code = u16::from(EdnsCode::Keepalive);
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(code, data.to_vec()));
+        reply.edns = Some(edns);
+        reply
+    }
+
+    #[test]
+    fn the_advertised_timeout_is_read_in_units_of_100_ms() {
+        let read = |data: &[u8]| advertised_keepalive(&reply_with(data));
+        assert_eq!(read(&[0x01, 0x2c]), Some(Duration::from_secs(30)));
+        assert_eq!(read(&[0, 0]), Some(Duration::ZERO), "0: close");
+        assert_eq!(read(&[0xff, 0xff]), Some(Duration::from_millis(6_553_500)));
+        for malformed in [&[][..], &[1], &[0, 1, 2]] {
+            assert_eq!(read(malformed), None, "{malformed:?}: no TIMEOUT");
+        }
+        assert_eq!(advertised_keepalive(&Message::query()), None, "no OPT");
     }
 }
