@@ -245,17 +245,13 @@ impl Handler for Service {
             let question = (&query.name, query.query_type, &key);
             let resolution = shared_resolution(&resolver, &map, &failures, question, missed);
             let question = (&query.name, query.query_type);
-            // Without stale data (nearly always) the resolution is awaited
-            // here; the serve-stale race is boxed apart, so that this future,
-            // copied whole when it is boxed, stays small.
+            // The serve-stale race boxed apart: this future stays small.
             let refreshed = match stale {
                 None => Refreshed::Resolved(resolution.await),
                 Some(stale) => {
                     let timer = resolver.stale_client_timeout();
-                    Box::pin(refreshed_or_stale(
-                        resolution, stale, timer, &refreshes, question,
-                    ))
-                    .await
+                    let race = refreshed_or_stale(resolution, stale, timer, &refreshes, question);
+                    Box::pin(race).await
                 }
             };
             let (response, upstream) = match refreshed {
