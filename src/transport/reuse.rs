@@ -30,6 +30,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
+
 /// Idle connections kept for one server.
 pub const IDLE_PER_SERVER: usize = 8;
 
@@ -78,6 +80,9 @@ type ByServer = (
 #[derive(Default)]
 pub(super) struct IdleConnections {
     entries: Mutex<ByServer>,
+    /// Told of each connection kept, so that the task closing them times
+    /// its next wake-up again (the new one's idle time may end first).
+    kept: Arc<Notify>,
 }
 
 impl IdleConnections {
@@ -123,12 +128,14 @@ impl IdleConnections {
         self.put_at(server, stream, queries, keepalive, Instant::now());
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (_, count, sweeping) = &mut *guard;
-        if *count > 0
-            && !*sweeping
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
+        if *count == 0 {
+            return;
+        }
+        if *sweeping {
+            self.kept.notify_one();
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             *sweeping = true;
-            runtime.spawn(sweep(Arc::downgrade(self)));
+            runtime.spawn(sweep(Arc::downgrade(self), self.kept.clone()));
         }
     }
 
@@ -222,16 +229,20 @@ fn expire(
 }
 
 /// Closes kept connections as their idle time ends, until none is kept
-/// or the transport is gone.
-async fn sweep(kept: Weak<IdleConnections>) {
+/// or the transport is gone; woken by `kept` when one more is kept.
+async fn sweep(connections: Weak<IdleConnections>, kept: Arc<Notify>) {
     loop {
-        let Some(next) = kept
+        let now = Instant::now();
+        let Some(next) = connections
             .upgrade()
-            .and_then(|idle| idle.close_expired(Instant::now()))
+            .and_then(|idle| idle.close_expired(now))
         else {
             return;
         };
-        tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(next)) => {}
+            _ = kept.notified() => {}
+        }
     }
 }
 

@@ -151,12 +151,17 @@ async fn a_connection_is_closed_by_us_when_its_idle_time_ends() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let server = listener.local_addr().expect("bound");
     let idle = Arc::new(IdleConnections::default());
+    // One kept for IDLE_FOR first: the closing task's wake-up is timed
+    // for it, and must be timed again for the shorter one kept next.
+    let (long, mut theirs_long) = pair(&listener);
+    idle.put(SocketAddr::new(server.ip(), 1), long, 1, None);
+    tokio::task::yield_now().await; // the task runs: it waits for that one
     let (ours, mut theirs) = pair(&listener);
     let put = Instant::now();
     idle.put(server, ours, 1, Some(Duration::from_millis(200)));
     // No take or put follows: the server's end sees our close all the same.
     theirs
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(IDLE_FOR / 2))
         .expect("a bound on the wait");
     let read = tokio::task::spawn_blocking(move || theirs.read(&mut [0u8; 1]))
         .await
@@ -166,5 +171,10 @@ async fn a_connection_is_closed_by_us_when_its_idle_time_ends() {
         put.elapsed() >= Duration::from_millis(180),
         "not before nine tenths of the 200 ms advertised"
     );
-    assert_eq!(idle.count(), 0);
+    assert_eq!(idle.count(), 1, "the other one is kept");
+    theirs_long.set_nonblocking(true).expect("non-blocking");
+    assert!(
+        matches!(theirs_long.read(&mut [0u8; 1]), Err(error) if error.kind() == io::ErrorKind::WouldBlock),
+        "and still open"
+    );
 }
