@@ -38,10 +38,10 @@ pub const IDLE_PER_SERVER: usize = 8;
 /// Idle connections kept in all (descriptors; within [`super::DESCRIPTORS_KEPT`]).
 pub const IDLE_IN_ALL: usize = 64;
 
-/// How long a connection may wait idle before it is closed (at the next
-/// put, or when met): below the idle timeouts of idle servers (ours 10 s,
-/// BIND 30 s, NSD 120 s). A busy server closes sooner (ours down to 0.5 s):
-/// a kept connection found closed costs a new one ([`super::Transport`]'s
+/// How long a connection may wait idle before we close it: below the idle
+/// timeouts of idle servers (ours 10 s, BIND 30 s, NSD 120 s). A busy
+/// server closes sooner (ours down to 0.5 s, and says so when asked): a
+/// kept connection found closed costs a new one ([`super::Transport`]'s
 /// TCP retry), never the server's reputation.
 pub const IDLE_FOR: Duration = Duration::from_secs(5);
 
