@@ -23,6 +23,7 @@ pub mod dnssec;
 pub mod export;
 pub mod framing;
 pub mod fuzz;
+pub mod keepalive;
 pub mod lab;
 pub mod logging;
 pub mod names;

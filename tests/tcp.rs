@@ -13,7 +13,7 @@ use common::mock::{self, Action, Mock, authoritative, qname, script};
 use common::*;
 use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType;
-use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
+use resolver::keepalive::{self, Keepalive};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -344,19 +344,14 @@ async fn a_client_beyond_its_share_is_admitted_in_place_of_its_own_idle_connecti
 fn asking_keepalive(qname: &str) -> Message {
     let mut query = Message::from_vec(&recursive(qname, 9)).expect("decodes");
     let edns = query.edns.as_mut().expect("an OPT");
-    edns.options_mut().insert(EdnsOption::Unknown(
-        u16::from(EdnsCode::Keepalive),
-        Vec::new(),
-    ));
+    edns.options_mut()
+        .insert(keepalive::option(Keepalive::Asked));
     query
 }
 
-/// The idle timeout a reply advertises, in 100 ms units, if any.
-fn keepalive_of(reply: &Message) -> Option<Vec<u8>> {
-    match reply.edns.as_ref()?.option(EdnsCode::Keepalive)? {
-        EdnsOption::Unknown(_, data) => Some(data.clone()),
-        _ => None,
-    }
+/// What a reply's edns-tcp-keepalive option says, if it has one.
+fn keepalive_of(reply: &Message) -> Option<Keepalive> {
+    reply.edns.as_ref().and_then(keepalive::in_opt)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -372,8 +367,8 @@ async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
     assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
     assert_eq!(
         keepalive_of(&reply),
-        Some(100u16.to_be_bytes().to_vec()),
-        "one connection of two open: the configured 10 s, in 100 ms units"
+        Some(Keepalive::Told(Duration::from_secs(10))),
+        "one connection of two open: the configured 10 s"
     );
     let plain = Message::from_vec(&recursive(CACHED_NAME, 10)).expect("decodes");
     assert_eq!(
@@ -403,10 +398,11 @@ async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
     write_tcp_message(&mut asking, &query).await.expect("write");
     let reply = read_reply(&mut asking, REPLY_TIMEOUT).await;
     assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
-    let told = keepalive_of(&reply).expect("told");
-    let told = u16::from_be_bytes(told.try_into().expect("two octets"));
+    let Some(Keepalive::Told(told)) = keepalive_of(&reply) else {
+        panic!("told: {reply:?}");
+    };
     assert!(
-        told < 100,
-        "every slot taken: less than the configured 10 s ({told} × 100 ms)"
+        told < Duration::from_secs(10),
+        "every slot taken: less than the configured 10 s ({told:?})"
     );
 }

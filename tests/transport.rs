@@ -13,7 +13,7 @@ use common::mock::{self, Action, Mock, authoritative, qname, rcode, reply_to, sc
 use common::*;
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::RecordType;
-use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
+use resolver::keepalive::{self, Keepalive};
 use resolver::resolver::iterate::ede;
 use resolver::transport::{Ask, Transport};
 
@@ -474,10 +474,8 @@ async fn tcp_only_server(
                                 && asks_keepalive(&query)
                             {
                                 let mut edns = hickory_proto::op::Edns::new();
-                                edns.options_mut().insert(EdnsOption::Unknown(
-                                    u16::from(EdnsCode::Keepalive),
-                                    timeout.to_be_bytes().to_vec(),
-                                ));
+                                let told = Duration::from_millis(u64::from(timeout) * 100);
+                                edns.options_mut().insert(keepalive::option(Keepalive::Told(told)));
                                 reply.edns = Some(edns);
                             }
                             if how == TcpServer::RefusesKeepalive && asks_keepalive(&query) {
@@ -502,11 +500,7 @@ async fn tcp_only_server(
 /// Whether a query carries the edns-tcp-keepalive option, empty, as a
 /// client must send it (RFC 7828 §3.2.1).
 fn asks_keepalive(query: &Message) -> bool {
-    let option = query
-        .edns
-        .as_ref()
-        .and_then(|edns| edns.option(EdnsCode::Keepalive));
-    matches!(option, Some(EdnsOption::Unknown(_, data)) if data.is_empty())
+    query.edns.as_ref().and_then(keepalive::in_opt) == Some(Keepalive::Asked)
 }
 
 /// The TCP queries among the upstream messages since the last look.

@@ -19,7 +19,6 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use hickory_proto::op::{Header, Message};
-use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::net::tcp::OwnedReadHalf;
@@ -29,6 +28,7 @@ use tokio::time::{sleep_until, timeout};
 use super::connections::Registration;
 use super::{Handler, Protocol, Reply, ServerEvent, Shared};
 use crate::framing::{self, FramingError};
+use crate::keepalive::{self, Keepalive};
 
 /// Pending connections the kernel keeps for us.
 const BACKLOG: i32 = 1024;
@@ -211,8 +211,7 @@ fn wants_keepalive(query: &[u8]) -> bool {
     let Some(edns) = query.edns.as_ref().filter(|edns| edns.version() == 0) else {
         return false;
     };
-    let option = edns.option(EdnsCode::Keepalive);
-    matches!(option, Some(EdnsOption::Unknown(_, data)) if data.is_empty())
+    keepalive::in_opt(edns) == Some(Keepalive::Asked)
 }
 
 /// The largest reply the option is added to: re-encoded, one much nearer
@@ -234,11 +233,8 @@ fn with_keepalive(reply: Vec<u8>, idle: Duration) -> Vec<u8> {
     let Some(edns) = &mut message.edns else {
         return reply;
     };
-    let units = u16::try_from(idle.as_millis() / 100).unwrap_or(u16::MAX);
-    edns.options_mut().insert(EdnsOption::Unknown(
-        u16::from(EdnsCode::Keepalive),
-        units.to_be_bytes().to_vec(),
-    ));
+    edns.options_mut()
+        .insert(keepalive::option(Keepalive::Told(idle)));
     message.to_vec().unwrap_or(reply)
 }
 

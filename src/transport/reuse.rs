@@ -126,17 +126,6 @@ impl IdleConnections {
         keepalive: Option<Duration>,
     ) {
         self.put_at(server, stream, queries, keepalive, Instant::now());
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, count, sweeping) = &mut *guard;
-        if *count == 0 {
-            return;
-        }
-        if *sweeping {
-            self.kept.notify_one();
-        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            *sweeping = true;
-            runtime.spawn(sweep(Arc::downgrade(self), self.kept.clone()));
-        }
     }
 
     /// Closes the connections whose idle time has ended at `now`; the
@@ -154,9 +143,11 @@ impl IdleConnections {
         next
     }
 
-    /// [`Self::put`] at `now`.
+    /// [`Self::put`] at `now`. The task that closes connections at their
+    /// time is started, or told of the one kept (outside a runtime, as in
+    /// unit tests, none is: they are closed at the next take or put).
     fn put_at(
-        &self,
+        self: &Arc<Self>,
         server: SocketAddr,
         stream: TcpStream,
         queries: u32,
@@ -171,7 +162,7 @@ impl IdleConnections {
         }
         let mut closed = Vec::new(); // closed once the lock is released
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, count, _) = &mut *guard;
+        let (entries, count, sweeping) = &mut *guard;
         expire(entries, count, now, &mut closed);
         let idle = entries.entry(server).or_default();
         if idle.len() >= IDLE_PER_SERVER {
@@ -185,6 +176,12 @@ impl IdleConnections {
                 queries,
             });
             *count += 1;
+            if *sweeping {
+                self.kept.notify_one();
+            } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                *sweeping = true;
+                runtime.spawn(sweep(Arc::downgrade(self), self.kept.clone()));
+            }
         } else if idle.is_empty() {
             entries.remove(&server);
         }

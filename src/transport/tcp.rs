@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
+use hickory_proto::rr::rdata::opt::EdnsCode;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout_at};
 
@@ -17,6 +17,7 @@ use super::verify::{Verdict, verify};
 use super::{Transport, TransportError, next_try};
 use crate::capture::Protocol;
 use crate::framing::{self, FramingError};
+use crate::keepalive::{self, Keepalive};
 
 impl Transport {
     /// Asks `query` of `server` over TCP, before `deadline`, each try but
@@ -151,24 +152,17 @@ fn ask_keepalive(query: &mut Message) -> bool {
     let Some(edns) = &mut query.edns else {
         return false;
     };
-    let code = u16::from(EdnsCode::Keepalive);
     edns.options_mut()
-        .insert(EdnsOption::Unknown(code, Vec::new()));
+        .insert(keepalive::option(Keepalive::Asked));
     true
 }
 
 /// The idle timeout a reply over TCP advertises in its edns-tcp-keepalive
-/// option (RFC 7828 §3.1: a 16-bit count of 100 ms); `None` without the
-/// option, or with one of another length (a server must send a TIMEOUT).
+/// option (RFC 7828 §3.2.2); `None` without one.
 fn advertised_keepalive(reply: &Message) -> Option<Duration> {
-    match reply.edns.as_ref()?.option(EdnsCode::Keepalive)? {
-        EdnsOption::Unknown(_, data) => {
-            let timeout: [u8; 2] = data.as_slice().try_into().ok()?;
-            Some(Duration::from_millis(
-                u64::from(u16::from_be_bytes(timeout)) * 100,
-            ))
-        }
-        _ => None,
+    match keepalive::in_opt(reply.edns.as_ref()?)? {
+        Keepalive::Told(timeout) => Some(timeout),
+        Keepalive::Asked => None, // a server must say a TIMEOUT
     }
 }
 
@@ -182,33 +176,4 @@ fn closed_on_us(error: &io::Error) -> bool {
             | io::ErrorKind::UnexpectedEof
             | io::ErrorKind::BrokenPipe
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hickory_proto::op::Edns;
-
-    /// A reply whose OPT carries the edns-tcp-keepalive option with `data`.
-    fn reply_with(data: &[u8]) -> Message {
-        let mut reply = Message::query();
-        let mut edns = Edns::new();
-        let code = u16::from(EdnsCode::Keepalive);
-        edns.options_mut()
-            .insert(EdnsOption::Unknown(code, data.to_vec()));
-        reply.edns = Some(edns);
-        reply
-    }
-
-    #[test]
-    fn the_advertised_timeout_is_read_in_units_of_100_ms() {
-        let read = |data: &[u8]| advertised_keepalive(&reply_with(data));
-        assert_eq!(read(&[0x01, 0x2c]), Some(Duration::from_secs(30)));
-        assert_eq!(read(&[0, 0]), Some(Duration::ZERO), "0: close");
-        assert_eq!(read(&[0xff, 0xff]), Some(Duration::from_millis(6_553_500)));
-        for malformed in [&[][..], &[1], &[0, 1, 2]] {
-            assert_eq!(read(malformed), None, "{malformed:?}: no TIMEOUT");
-        }
-        assert_eq!(advertised_keepalive(&Message::query()), None, "no OPT");
-    }
 }
