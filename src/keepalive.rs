@@ -37,6 +37,14 @@ pub fn in_opt(edns: &Edns) -> Option<Keepalive> {
     }
 }
 
+/// Whether a query's OPT carries the option with data: a TIMEOUT is the
+/// server's to give, a client sends the option empty (RFC 7828 §3.1,
+/// §3.2.1). Over TCP such a query is malformed (FORMERR, as Unbound answers
+/// it); over UDP the option is ignored whatever it holds (RFC 7828 §3.3.1).
+pub fn malformed_in_query(edns: &Edns) -> bool {
+    matches!(edns.option(EdnsCode::Keepalive), Some(EdnsOption::Unknown(_, data)) if !data.is_empty())
+}
+
 /// The option saying `what`; a timeout in 100 ms units rounded down, at
 /// most what 16 bits hold.
 pub fn option(what: Keepalive) -> EdnsOption {
@@ -75,6 +83,15 @@ mod tests {
             assert_eq!(read(malformed), None, "{malformed:?}: no TIMEOUT");
         }
         assert_eq!(in_opt(&Edns::new()), None, "no option");
+    }
+
+    #[test]
+    fn a_query_may_carry_the_option_empty_only() {
+        assert!(!malformed_in_query(&opt_with(&[])), "asked");
+        assert!(!malformed_in_query(&Edns::new()), "no option");
+        for data in [&[0, 100][..], &[1], &[0, 1, 2]] {
+            assert!(malformed_in_query(&opt_with(data)), "{data:?}");
+        }
     }
 
     #[test]

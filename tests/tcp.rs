@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::mock::{self, Action, Mock, authoritative, qname, script};
 use common::*;
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
 use resolver::keepalive::{self, Keepalive};
 use tokio::io::AsyncReadExt;
@@ -405,4 +405,34 @@ async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
         told < Duration::from_secs(10),
         "every slot taken: less than the configured 10 s ({told:?})"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_whose_keepalive_option_carries_a_timeout_is_a_format_error_over_tcp_only() {
+    let (_dir, lab, _mock) = pipelined_world(SLOW).await;
+    let local = Local::start(&config_for(&lab));
+    local.ask(CACHED_NAME, RecordType::A).await;
+    // Answered once over TCP, so that the answer is there to be replayed.
+    let plain = Message::from_vec(&recursive(CACHED_NAME, 10)).expect("decodes");
+    let reply = tcp(local.address, &plain).await;
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+
+    // A TIMEOUT is the server's to give: a client sends the option empty
+    // (RFC 7828 §3.1, §3.2.1).
+    let mut telling = Message::from_vec(&recursive(CACHED_NAME, 12)).expect("decodes");
+    let told = keepalive::option(Keepalive::Told(Duration::from_secs(30)));
+    let edns = telling.edns.as_mut().expect("an OPT");
+    edns.options_mut().insert(told);
+    let reply = tcp(local.address, &telling).await;
+    assert_eq!(reply.response_code, ResponseCode::FormErr, "{reply:?}");
+    assert_eq!(reply.id, 12);
+    assert!(reply.answers.is_empty(), "not replayed: {reply:?}");
+    assert!(reply.edns.is_some(), "with our OPT (RFC 6891 §7)");
+    assert_eq!(keepalive_of(&reply), None);
+
+    // Over UDP the option is ignored, whatever it holds (RFC 7828 §3.3.1).
+    let reply = udp(local.address, &telling).await;
+    assert_eq!(reply.response_code, ResponseCode::NoError);
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+    assert_eq!(keepalive_of(&reply), None);
 }

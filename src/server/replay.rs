@@ -26,6 +26,7 @@ use tokio::time::Instant;
 
 use super::Protocol;
 use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
+use crate::keepalive;
 use crate::store::{ARC_COUNTS, Store, entry_weight, store};
 
 /// A DNS header's size: the question follows it (RFC 1035 §4.1.1).
@@ -117,6 +118,9 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
         let edns = Edns::from(&record);
         if edns.version() != 0 {
             return None; // BADVERS: the ordinary path answers it
+        }
+        if protocol == Protocol::Tcp && keepalive::malformed_in_query(&edns) {
+            return None; // FORMERR: the ordinary path answers it
         }
         Some(edns)
     } else {

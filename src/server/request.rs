@@ -1,5 +1,6 @@
 //! Bytes from a client → a [`Request`], or the error reply the header alone
-//! decides (RFC 1035 §4.1.1, RFC 6891 §6.1.3). Decided once here for every handler.
+//! decides (RFC 1035 §4.1.1, RFC 6891 §6.1.3, RFC 7828 §3.1). Decided once
+//! here for every handler.
 
 use std::net::SocketAddr;
 
@@ -7,6 +8,7 @@ use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, Respo
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 pub use crate::capture::Protocol;
+use crate::keepalive;
 
 /// The UDP payload size this server advertises and sends up to (the 2020 DNS flag day value).
 pub const UDP_PAYLOAD: u16 = 1232;
@@ -75,6 +77,11 @@ pub fn parse(bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Parsed {
     }
     if message.edns.as_ref().is_some_and(|edns| edns.version() > 0) {
         return Parsed::Reply(request.error(ResponseCode::BADVERS));
+    }
+    if protocol == Protocol::Tcp
+        && (message.edns.as_ref()).is_some_and(keepalive::malformed_in_query)
+    {
+        return Parsed::Reply(request.error(ResponseCode::FormErr));
     }
     Parsed::Request(request)
 }
