@@ -427,7 +427,7 @@ async fn a_query_whose_keepalive_option_carries_a_timeout_is_a_format_error_over
     assert_eq!(reply.response_code, ResponseCode::FormErr, "{reply:?}");
     assert_eq!(reply.id, 12);
     assert!(reply.answers.is_empty(), "not replayed: {reply:?}");
-    assert!(reply.edns.is_some(), "with our OPT (RFC 6891 §7)");
+    assert!(reply.edns.is_some(), "with our OPT (RFC 6891 §6.1.1)");
     assert_eq!(keepalive_of(&reply), None);
 
     // Over UDP the option is ignored, whatever it holds (RFC 7828 §3.3.1).

@@ -1,6 +1,6 @@
-//! Bytes from a client → a [`Request`], or the error reply the header alone
-//! decides (RFC 1035 §4.1.1, RFC 6891 §6.1.3, RFC 7828 §3.1). Decided once
-//! here for every handler.
+//! Bytes from a client → a [`Request`], or the error reply decided before
+//! any handler sees it (RFC 1035 §4.1.1, RFC 6891 §6.1.3, RFC 7828 §3.1).
+//! Decided once here for every handler.
 
 use std::net::SocketAddr;
 
@@ -78,9 +78,8 @@ pub fn parse(bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Parsed {
     if message.edns.as_ref().is_some_and(|edns| edns.version() > 0) {
         return Parsed::Reply(request.error(ResponseCode::BADVERS));
     }
-    if protocol == Protocol::Tcp
-        && (message.edns.as_ref()).is_some_and(keepalive::malformed_in_query)
-    {
+    let edns = message.edns.as_ref();
+    if protocol == Protocol::Tcp && edns.is_some_and(keepalive::malformed_in_query) {
         return Parsed::Reply(request.error(ResponseCode::FormErr));
     }
     Parsed::Request(request)
