@@ -15,6 +15,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use resolver::authority::{Authority, Catalog};
 use resolver::config::{CacheConfig, Config, Roots};
@@ -35,6 +36,17 @@ fn query(qname: &str) -> Vec<u8> {
     let mut edns = Edns::new();
     edns.set_max_payload(1232);
     message.edns = Some(edns);
+    message.to_vec().expect("encodes")
+}
+
+/// `qname` asked as dig asks it: RD and AD, EDNS(0) with a 1232-octet
+/// payload and a client cookie (RFC 7873).
+fn dig_query(qname: &str) -> Vec<u8> {
+    let mut message = Message::from_vec(&query(qname)).expect("decodes");
+    message.metadata.authentic_data = true;
+    let cookie = EdnsOption::Unknown(10, vec![0x5a, 0x3c, 0x11, 0x08, 0x9e, 0x61, 0x27, 0xd4]);
+    let edns = message.edns.as_mut().expect("an OPT");
+    edns.options_mut().insert(cookie);
     message.to_vec().expect("encodes")
 }
 
@@ -159,6 +171,12 @@ fn hot_paths(c: &mut Criterion) {
     c.bench_function("authoritative: replayed answer", |b| {
         b.iter(|| answer_size(&authority, &answers, &bytes))
     });
+    let dig = dig_query("gaia.cs.umass.edu.");
+    answer_size(&authority, &answers, &dig);
+    c.bench_function(
+        "authoritative: replayed answer to dig's query (cookie)",
+        |b| b.iter(|| answer_size(&authority, &answers, &dig)),
+    );
 
     let service = warmed_service(true);
     c.bench_function("resolver: cache hit, built and encoded", |b| {
