@@ -18,8 +18,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Header, MessageType, OpCode, Query};
-use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::op::{EdnsFlags, Header, MessageType, OpCode, Query};
+use hickory_proto::rr::rdata::opt::EdnsCode;
+use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use quick_cache::Weighter;
 use tokio::time::Instant;
@@ -110,31 +111,17 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
     let question_start = decoder.index();
     Query::read(&mut decoder).ok()?;
     let question_end = decoder.index();
-    let edns = if counts.additionals == 1 {
-        let record = Record::read(&mut decoder).ok()?;
-        if record.record_type() != RecordType::OPT || !record.name.is_root() {
-            return None;
-        }
-        let edns = Edns::from(&record);
-        if edns.version() != 0 {
-            return None; // BADVERS: the ordinary path answers it
-        }
-        if protocol == Protocol::Tcp && keepalive::malformed_in_query(&edns) {
-            return None; // FORMERR: the ordinary path answers it
-        }
-        Some(edns)
-    } else {
-        None
+    let opt = match counts.additionals {
+        1 => Some(read_opt(&mut decoder, protocol)?),
+        _ => None,
     };
     if !decoder.is_empty() {
         return None;
     }
-    let limit: u16 = match (protocol, &edns) {
+    let limit: u16 = match (protocol, &opt) {
         (Protocol::Tcp, _) => u16::MAX,
         (Protocol::Udp, None) => CLASSIC_UDP_SIZE as u16,
-        (Protocol::Udp, Some(edns)) => edns
-            .max_payload()
-            .clamp(CLASSIC_UDP_SIZE as u16, UDP_PAYLOAD),
+        (Protocol::Udp, Some(opt)) => opt.max_payload.clamp(CLASSIC_UDP_SIZE as u16, UDP_PAYLOAD),
     };
     let question = &bytes[question_start..question_end];
     let mut key = QuickKey {
@@ -148,9 +135,9 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
     key.bytes[..name_length].make_ascii_lowercase();
     // CD and AD change a validating resolver's answer (RFC 4035 §3.2.2,
     // RFC 6840 §5.8): each asks its own.
-    let edns_flags = match &edns {
+    let edns_flags = match &opt {
         None => 0,
-        Some(edns) if edns.flags().dnssec_ok => 2,
+        Some(opt) if opt.dnssec_ok => 2,
         Some(_) => 1,
     };
     let checking_disabled = u8::from(metadata.checking_disabled) << 2;
@@ -163,6 +150,49 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
         id: metadata.id,
         recursion_desired: metadata.recursion_desired,
         checking_disabled: metadata.checking_disabled,
+    })
+}
+
+/// What the key needs of a query's OPT record (RFC 6891 §6.1.2, §6.1.3).
+struct OptFields {
+    /// The requestor's UDP payload size.
+    max_payload: u16,
+    /// The DO bit (RFC 3225 §3).
+    dnssec_ok: bool,
+}
+
+/// Reads the OPT record at `decoder` field by field with hickory-proto's
+/// decoder, its options framed but not decoded nor kept (a cookie, say,
+/// is not copied). `None`, for the ordinary path, where every rule is
+/// applied, unless it is an OPT of version 0 owned by the root, well
+/// framed, with no option hickory-proto reads and may refuse (NSID, DAU,
+/// client subnet) and, over TCP, no edns-tcp-keepalive option with data.
+fn read_opt(decoder: &mut BinDecoder<'_>, protocol: Protocol) -> Option<OptFields> {
+    if !Name::read(decoder).ok()?.is_root() || RecordType::read(decoder).ok()? != RecordType::OPT {
+        return None;
+    }
+    let max_payload = decoder.read_u16().ok()?.unverified(/* any size: clamped by the caller */);
+    // The TTL field: EXTENDED-RCODE, VERSION, then DO and Z (RFC 6891 §6.1.3).
+    let ttl = decoder.read_u32().ok()?.unverified(/* each part checked below */);
+    let [_, version, flags @ ..] = ttl.to_be_bytes();
+    if version != 0 {
+        return None; // BADVERS: the ordinary path answers it
+    }
+    let length = decoder.read_u16().ok()?.unverified(/* bounded by read_slice */);
+    let options = decoder.read_slice(usize::from(length)).ok()?;
+    let mut options = BinDecoder::new(options.unverified(/* framed below */));
+    while !options.is_empty() {
+        let code = EdnsCode::from(options.read_u16().ok()?.unverified(/* any code */));
+        let length = options.read_u16().ok()?.unverified(/* bounded by read_slice */);
+        let data = options.read_slice(usize::from(length)).ok()?.unverified(/* not read */);
+        let refusable = matches!(code, EdnsCode::NSID | EdnsCode::DAU | EdnsCode::Subnet);
+        if refusable || (protocol == Protocol::Tcp && keepalive::malformed_option(code, data)) {
+            return None; // the ordinary path decodes it (FORMERR, if it must)
+        }
+    }
+    Some(OptFields {
+        max_payload,
+        dnssec_ok: EdnsFlags::from(u16::from_be_bytes(flags)).dnssec_ok,
     })
 }
 

@@ -1,9 +1,10 @@
 //! The replay layer's tests: IDs and TTLs patched, keys folded, bytes bounded.
 
 use super::*;
-use hickory_proto::op::Message;
-use hickory_proto::rr::RData;
+use hickory_proto::op::{Edns, Message};
 use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::rdata::opt::EdnsOption;
+use hickory_proto::rr::{RData, Record};
 
 fn query(name: &str, id: u16) -> Vec<u8> {
     let mut message = Message::query();
@@ -144,4 +145,79 @@ fn a_question_echoed_in_another_form_is_not_replayed() {
     if let Some(bytes) = cache.get(&query, Instant::now, 0) {
         assert!(Message::from_vec(&bytes).is_ok(), "a replay always decodes");
     }
+}
+
+/// `www.example.` asked with an OPT of `payload` octets, the DO bit if
+/// `dnssec_ok`, and `options`.
+fn query_with_opt(payload: u16, dnssec_ok: bool, options: &[(u16, &[u8])]) -> Vec<u8> {
+    let mut message = Message::from_vec(&query("www.example.", 1)).expect("decodes");
+    let mut edns = Edns::new();
+    edns.set_max_payload(payload);
+    edns.set_dnssec_ok(dnssec_ok);
+    for &(code, data) in options {
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(code, data.to_vec()));
+    }
+    message.edns = Some(edns);
+    message.to_vec().expect("encodes")
+}
+
+const COOKIE: (u16, &[u8]) = (10, &[1, 2, 3, 4, 5, 6, 7, 8]);
+
+#[test]
+fn the_key_reads_the_opt_payload_and_do_bit_and_not_its_options() {
+    let key = |bytes: &[u8], protocol| quick(bytes, protocol).expect("replayable").key;
+    let udp = |bytes: &[u8]| key(bytes, Protocol::Udp);
+    let plain = udp(&query_with_opt(1232, false, &[]));
+    assert_eq!(
+        plain,
+        udp(&query_with_opt(1232, false, &[COOKIE])),
+        "a cookie is no part of it"
+    );
+    assert_eq!(
+        plain,
+        udp(&query_with_opt(4096, false, &[])),
+        "clamped to ours"
+    );
+    assert_ne!(
+        plain,
+        udp(&query_with_opt(512, false, &[])),
+        "a smaller limit"
+    );
+    assert_ne!(
+        plain,
+        udp(&query_with_opt(1232, true, &[])),
+        "DO asks its own"
+    );
+    assert_ne!(plain, udp(&query("www.example.", 1)), "no OPT");
+    assert_ne!(plain, key(&query_with_opt(1232, false, &[]), Protocol::Tcp));
+}
+
+#[test]
+fn an_opt_the_ordinary_path_must_judge_is_not_replayed() {
+    let replayable = |bytes: &[u8], protocol| quick(bytes, protocol).is_some();
+    // An option running past the OPT's data: the ordinary path judges it
+    // (hickory-proto's decoder skips what it cannot frame).
+    let mut overrun = query_with_opt(1232, false, &[COOKIE]);
+    let at = overrun.len() - COOKIE.1.len() - 2; // the cookie's OPTION-LENGTH
+    overrun[at..at + 2].copy_from_slice(&9u16.to_be_bytes());
+    assert!(!replayable(&overrun, Protocol::Udp), "overrun");
+    // Options hickory-proto reads, and may refuse: NSID, DAU, client subnet.
+    for code in [3, 5, 8] {
+        let bytes = query_with_opt(1232, false, &[(code, &[])]);
+        assert!(!replayable(&bytes, Protocol::Udp), "option {code}");
+    }
+    // A keepalive option with a TIMEOUT: FORMERR over TCP, ignored over UDP.
+    let telling = query_with_opt(1232, false, &[(11, &[0, 100])]);
+    assert!(!replayable(&telling, Protocol::Tcp));
+    assert!(replayable(&telling, Protocol::Udp));
+    let asking = query_with_opt(1232, false, &[(11, &[])]);
+    assert!(replayable(&asking, Protocol::Tcp));
+    // Another version: BADVERS on the ordinary path.
+    let mut message = Message::from_vec(&query_with_opt(1232, false, &[])).expect("decodes");
+    message.edns.as_mut().expect("an OPT").set_version(1);
+    assert!(!replayable(
+        &message.to_vec().expect("encodes"),
+        Protocol::Udp
+    ));
 }
