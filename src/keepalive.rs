@@ -42,7 +42,7 @@ pub fn in_opt(edns: &Edns) -> Option<Keepalive> {
 /// §3.2.1). Over TCP such a query is malformed (FORMERR, as Unbound answers
 /// it); over UDP the option is ignored whatever it holds (RFC 7828 §3.3.1).
 pub fn malformed_in_query(edns: &Edns) -> bool {
-    matches!(edns.option(EdnsCode::Keepalive), Some(EdnsOption::Unknown(code, data)) if malformed_option((*code).into(), data))
+    matches!(edns.option(EdnsCode::Keepalive), Some(EdnsOption::Unknown(_, data)) if malformed_option(EdnsCode::Keepalive, data))
 }
 
 /// The same for one option of a query's OPT, as `code` and `data`.

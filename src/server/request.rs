@@ -75,10 +75,10 @@ pub fn parse(bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Parsed {
     {
         return Parsed::Reply(request.error(ResponseCode::FormErr));
     }
-    if message.edns.as_ref().is_some_and(|edns| edns.version() > 0) {
+    let edns = message.edns.as_ref();
+    if edns.is_some_and(|edns| edns.version() > 0) {
         return Parsed::Reply(request.error(ResponseCode::BADVERS));
     }
-    let edns = message.edns.as_ref();
     if protocol == Protocol::Tcp && edns.is_some_and(keepalive::malformed_in_query) {
         return Parsed::Reply(request.error(ResponseCode::FormErr));
     }
