@@ -1,9 +1,9 @@
 //! Micro-benchmarks of the hot paths, so that a regression shows before the
-//! end-to-end run of bench/: a replayed answer, a cache hit built and
-//! encoded, an authoritative lookup, a cache lookup, and a new name asked
-//! of the resolver's service in a zone whose delegation is cached (one
-//! upstream exchange with an authoritative server of this process, over
-//! loopback).
+//! end-to-end run of bench/: a replayed answer (over UDP, and over TCP with
+//! the idle timeout told), a cache hit built and encoded, an authoritative
+//! lookup, a cache lookup, and a new name asked of the resolver's service
+//! in a zone whose delegation is cached (one upstream exchange with an
+//! authoritative server of this process, over loopback).
 //!
 //! `cargo bench` runs them (criterion).
 
@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hickory_proto::op::{Edns, Message, Query};
@@ -56,13 +57,25 @@ fn source() -> SocketAddr {
 
 /// The size of the answer `handler` gives at once to `bytes` over UDP.
 fn answer_size<H: Handler>(handler: &H, answers: &AnswerCache, bytes: &[u8]) -> usize {
+    answer_size_over(handler, answers, bytes, Protocol::Udp)
+}
+
+/// The same over `protocol`; over TCP, a query that asks is told a 10 s
+/// idle timeout (RFC 7828).
+fn answer_size_over<H: Handler>(
+    handler: &H,
+    answers: &AnswerCache,
+    bytes: &[u8],
+    protocol: Protocol,
+) -> usize {
     match decide(
         handler,
         Some(answers),
         black_box(bytes),
         source(),
-        Protocol::Udp,
+        protocol,
         RateDecision::Answer,
+        Some(Duration::from_secs(10)),
     ) {
         Decision::Now(answer) => answer.len(),
         _ => 0,
@@ -178,6 +191,19 @@ fn hot_paths(c: &mut Criterion) {
         |b| b.iter(|| answer_size(&authority, &answers, &dig)),
     );
 
+    // dig +tcp +keepalive: the same with the edns-tcp-keepalive option,
+    // answered with the idle timeout added to the replayed bytes.
+    let mut keepalive = Message::from_vec(&dig).expect("decodes");
+    let edns = keepalive.edns.as_mut().expect("an OPT");
+    edns.options_mut()
+        .insert(EdnsOption::Unknown(11, Vec::new()));
+    let keepalive = keepalive.to_vec().expect("encodes");
+    answer_size_over(&authority, &answers, &keepalive, Protocol::Tcp);
+    c.bench_function(
+        "authoritative: replayed answer over TCP, keepalive asked",
+        |b| b.iter(|| answer_size_over(&authority, &answers, &keepalive, Protocol::Tcp)),
+    );
+
     let service = warmed_service(true);
     c.bench_function("resolver: cache hit, built and encoded", |b| {
         b.iter(|| answer_size(&service, &answers, &bytes))
@@ -251,6 +277,7 @@ fn hot_paths(c: &mut Criterion) {
                     source(),
                     Protocol::Udp,
                     RateDecision::Answer,
+                    None,
                 ) {
                     Decision::Later { answer, .. } => runtime.block_on(answer).answers.len(),
                     _ => panic!("a new name is resolved, not answered at once"),

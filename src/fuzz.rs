@@ -59,6 +59,9 @@ impl ClientTarget {
     }
 }
 
+/// The idle timeout told to a TCP query that asks for it.
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The reply (if any) decodes, answers the query's ID, is a response, and
 /// fits the transport.
 fn check_reply<H: Handler>(
@@ -75,6 +78,7 @@ fn check_reply<H: Handler>(
         source,
         protocol,
         RateDecision::Answer,
+        Some(KEEPALIVE), // told over TCP if asked, ignored over UDP
     ) else {
         return;
     };
@@ -92,6 +96,7 @@ fn check_reply<H: Handler>(
             reply.len()
         );
     }
+    assert!(reply.len() <= usize::from(u16::MAX), "fits a TCP message");
 }
 
 /// Upstream replies against a resolver's processing of them.

@@ -13,6 +13,7 @@ use common::mock::{self, Action, Mock, authoritative, qname, script};
 use common::*;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
+use hickory_proto::rr::rdata::opt::EdnsOption;
 use resolver::keepalive::{self, Keepalive};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
@@ -405,6 +406,40 @@ async fn a_client_that_asks_over_tcp_is_told_the_idle_timeout_as_it_stands() {
         told < Duration::from_secs(10),
         "every slot taken: less than the configured 10 s ({told:?})"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_idle_timeout_is_told_however_the_answer_is_made_and_never_remembered() {
+    let (_dir, lab, _mock) = pipelined_world(SLOW).await;
+    let local = Local::start(&config_for(&lab));
+    let ten = Some(Keepalive::Told(Duration::from_secs(10)));
+    // Resolved (the answer comes later), then built from the cache and
+    // remembered, then replayed: each told.
+    for (id, made) in [(21, "resolved"), (22, "from the cache"), (23, "replayed")] {
+        let mut asking = asking_keepalive(CACHED_NAME);
+        asking.metadata.id = id;
+        let reply = tcp(local.address, &asking).await;
+        assert_eq!(
+            (reply.id, addresses(&reply.answers)),
+            (id, vec!["192.0.2.62".to_string()])
+        );
+        assert_eq!(keepalive_of(&reply), ten, "{made}");
+    }
+    // The remembered answer is replayed without the option to a query
+    // that did not ask.
+    let plain = Message::from_vec(&recursive(CACHED_NAME, 24)).expect("decodes");
+    let reply = tcp(local.address, &plain).await;
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+    assert_eq!(keepalive_of(&reply), None, "not asked, not told");
+    // An option the replay leaves to the ordinary path (NSID, RFC 5001):
+    // the answer is built again, and told.
+    let mut with_nsid = asking_keepalive(CACHED_NAME);
+    let edns = with_nsid.edns.as_mut().expect("an OPT");
+    edns.options_mut()
+        .insert(EdnsOption::Unknown(3, Vec::new()));
+    let reply = tcp(local.address, &with_nsid).await;
+    assert_eq!(addresses(&reply.answers), ["192.0.2.62"]);
+    assert_eq!(keepalive_of(&reply), ten, "built on the ordinary path");
 }
 
 #[tokio::test(flavor = "multi_thread")]

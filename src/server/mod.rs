@@ -11,12 +11,14 @@
 //! The same code runs the authoritative servers and the resolver.
 
 mod connections;
+mod decision;
 pub mod guard;
 mod listener;
 pub mod replay;
 pub mod request;
 mod tcp;
 mod udp;
+mod wire;
 mod workers;
 
 use std::net::SocketAddr;
@@ -27,12 +29,13 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::Message;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use connections::{IDLE_FLOOR, idle_timeout};
+pub use decision::{Decision, decide};
 pub use guard::RateDecision;
 use guard::{ClientCounter, RateLimiter};
 pub use listener::{BindError, Listener};
@@ -42,7 +45,6 @@ pub use tcp::MAX_IN_FLIGHT;
 pub use workers::start_workers;
 
 use crate::capture::Tap;
-use crate::clock;
 
 /// What a handler makes of a request.
 pub enum Response {
@@ -143,107 +145,6 @@ impl Default for Limits {
     }
 }
 
-/// What a server does with one message from a client, before the bounds on
-/// answers in progress apply.
-pub enum Decision {
-    /// Send these bytes.
-    Now(Vec<u8>),
-    /// Work out the answer, then send it within `limit` octets.
-    Later {
-        /// The query.
-        request: Request,
-        /// The handler's work.
-        answer: BoxFuture<'static, Message>,
-        /// The largest response the client takes.
-        limit: usize,
-    },
-    /// Send nothing.
-    Nothing,
-}
-
-/// Decides the reply to a client's bytes: dropped, FORMERR/NOTIMP/BADVERS,
-/// a rate-limited slip, a remembered answer replayed from `answers` (when
-/// the handler allows it for this client), or the handler's answer, encoded
-/// to fit and remembered. Never panics, whatever the bytes; the fuzz
-/// targets call it directly.
-pub fn decide<H: Handler + ?Sized>(
-    handler: &H,
-    answers: Option<&AnswerCache>,
-    bytes: &[u8],
-    source: SocketAddr,
-    protocol: Protocol,
-    rate: RateDecision,
-) -> Decision {
-    if rate == RateDecision::Drop {
-        return Decision::Nothing;
-    }
-    // The version is read before the answer is made: an answer made while
-    // the data changes is remembered under the old version, never replayed.
-    let replay = answers
-        .filter(|_| rate == RateDecision::Answer)
-        .and_then(|answers| {
-            Some((
-                answers,
-                handler.replay_lifetime(source)?,
-                handler.data_version(),
-            ))
-        });
-    let quick = replay.as_ref().and_then(|_| replay::quick(bytes, protocol));
-    if let (Some(quick), Some((answers, _, version))) = (&quick, &replay)
-        && let Some(reply) = answers.get(quick, clock::now, *version)
-    {
-        handler.observe(ServerEvent::Answered {
-            protocol,
-            reply: &reply,
-            replayed: true,
-        });
-        return Decision::Now(reply);
-    }
-    let request = match request::parse(bytes, source, protocol) {
-        Parsed::Request(request) => request,
-        Parsed::Reply(message) if rate == RateDecision::Answer => {
-            return Decision::Now(request::encode(&message, request::CLASSIC_UDP_SIZE));
-        }
-        Parsed::Reply(_) | Parsed::Drop => return Decision::Nothing,
-    };
-    let limit = request.max_response_size();
-    if rate == RateDecision::Slip {
-        let mut slip = request.response();
-        slip.metadata.truncation = true;
-        return Decision::Now(request::encode(&slip, limit));
-    }
-    match handler.handle(&request) {
-        Response::Ready(message) => {
-            let encoded = request::encode(&message, limit);
-            let truncated = encoded.get(2).is_some_and(|flags| flags & 0x02 != 0);
-            // Answers and negative answers only: never a refusal or an error,
-            // so that random names cannot fill the memory with them.
-            let worth = matches!(
-                message.response_code,
-                ResponseCode::NoError | ResponseCode::NXDomain
-            );
-            if let (Some(quick), Some((answers, lifetime, version))) = (&quick, &replay)
-                && worth
-                && !truncated
-            {
-                answers.put(quick, &encoded, *lifetime, clock::now(), *version);
-            }
-            handler.observe(ServerEvent::Answered {
-                protocol,
-                reply: &encoded,
-                replayed: false,
-            });
-            Decision::Now(encoded)
-        }
-        Response::Drop => Decision::Nothing,
-        Response::Later(answer) => Decision::Later {
-            request,
-            answer,
-            limit,
-        },
-    }
-}
-
 /// State shared by every loop of one server.
 struct Shared<H> {
     handler: Arc<H>,
@@ -273,6 +174,7 @@ enum Reply {
 impl<H: Handler> Shared<H> {
     /// Decodes a client's message and decides the reply: the one path for UDP and TCP.
     fn reply_to(&self, bytes: &[u8], source: SocketAddr, protocol: Protocol) -> Reply {
+        let keepalive = (protocol == Protocol::Tcp).then(|| self.connections.idle_timeout());
         self.received.fetch_add(1, Ordering::Relaxed);
         let rate = match (&self.rate_limiter, protocol) {
             (Some(limiter), Protocol::Udp) => limiter.check(source.ip()),
@@ -288,24 +190,31 @@ impl<H: Handler> Shared<H> {
             source,
             protocol,
             rate,
+            keepalive,
         ) {
             Decision::Now(bytes) => Reply::Now(bytes),
             Decision::Later {
                 request,
                 answer,
                 limit,
-            } => self.later(&request, answer, limit),
+                keepalive,
+            } => self.later(request, answer, limit, keepalive),
             Decision::Nothing => Reply::Nothing,
         }
     }
 
     /// Runs an answer that needs work, if the server-wide and per-client
-    /// bounds allow; else SERVFAIL at once.
-    fn later(&self, request: &Request, answer: BoxFuture<'static, Message>, limit: usize) -> Reply {
+    /// bounds allow; else SERVFAIL at once. Either reply tells `keepalive`.
+    fn later(
+        &self,
+        request: Box<Request>,
+        answer: BoxFuture<'static, Message>,
+        limit: usize,
+        keepalive: Option<Duration>,
+    ) -> Reply {
         let slot = self.pending_by_client.try_acquire(request.source.ip());
         match (self.pending.clone().try_acquire_owned(), slot) {
             (Ok(permit), Some(slot)) => {
-                let request = request.clone();
                 let handler = self.handler.clone();
                 Reply::Later(Box::pin(async move {
                     // A handler's bug must not take the client's answer, or
@@ -318,7 +227,10 @@ impl<H: Handler> Shared<H> {
                             request.error(hickory_proto::op::ResponseCode::ServFail)
                         });
                     drop((permit, slot));
-                    let encoded = request::encode(&message, limit);
+                    let mut encoded = request::encode(&message, limit);
+                    if let Some(idle) = keepalive {
+                        wire::tell_keepalive(&mut encoded, idle);
+                    }
                     handler.observe(ServerEvent::Answered {
                         protocol: request.protocol,
                         reply: &encoded,
@@ -330,7 +242,11 @@ impl<H: Handler> Shared<H> {
             _ => {
                 tracing::debug!(client = %request.source, "too many answers in progress: SERVFAIL");
                 let busy = request.error(hickory_proto::op::ResponseCode::ServFail);
-                Reply::Now(request::encode(&busy, limit))
+                let mut encoded = request::encode(&busy, limit);
+                if let Some(idle) = keepalive {
+                    wire::tell_keepalive(&mut encoded, idle);
+                }
+                Reply::Now(encoded)
             }
         }
     }

@@ -25,8 +25,8 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use quick_cache::Weighter;
 use tokio::time::Instant;
 
-use super::Protocol;
 use super::request::{CLASSIC_UDP_SIZE, UDP_PAYLOAD};
+use super::{Protocol, wire};
 use crate::keepalive;
 use crate::store::{ARC_COUNTS, Store, entry_weight, store};
 
@@ -47,6 +47,9 @@ pub struct QuickQuery<'a> {
     pub recursion_desired: bool,
     /// The query's CD bit, copied into the answer.
     pub checking_disabled: bool,
+    /// Whether its OPT carries the edns-tcp-keepalive option, empty: a
+    /// client asking for the connection's idle timeout (RFC 7828 §3.2.1).
+    pub keepalive_asked: bool,
 }
 
 /// The longest key: a question (a name of at most 255 octets, type and
@@ -150,6 +153,7 @@ pub fn quick(bytes: &[u8], protocol: Protocol) -> Option<QuickQuery<'_>> {
         id: metadata.id,
         recursion_desired: metadata.recursion_desired,
         checking_disabled: metadata.checking_disabled,
+        keepalive_asked: opt.is_some_and(|opt| opt.keepalive_asked),
     })
 }
 
@@ -159,6 +163,8 @@ struct OptFields {
     max_payload: u16,
     /// The DO bit (RFC 3225 §3).
     dnssec_ok: bool,
+    /// An edns-tcp-keepalive option, empty (RFC 7828 §3.2.1).
+    keepalive_asked: bool,
 }
 
 /// Reads the OPT record at `decoder` field by field with hickory-proto's
@@ -181,6 +187,7 @@ fn read_opt(decoder: &mut BinDecoder<'_>, protocol: Protocol) -> Option<OptField
     let length = decoder.read_u16().ok()?.unverified(/* bounded by read_slice */);
     let options = decoder.read_slice(usize::from(length)).ok()?;
     let mut options = BinDecoder::new(options.unverified(/* framed below */));
+    let mut keepalive_asked = false;
     while !options.is_empty() {
         let code = EdnsCode::from(options.read_u16().ok()?.unverified(/* any code */));
         let length = options.read_u16().ok()?.unverified(/* bounded by read_slice */);
@@ -189,10 +196,12 @@ fn read_opt(decoder: &mut BinDecoder<'_>, protocol: Protocol) -> Option<OptField
         if refusable || (protocol == Protocol::Tcp && keepalive::malformed_option(code, data)) {
             return None; // the ordinary path decodes it (FORMERR, if it must)
         }
+        keepalive_asked |= code == EdnsCode::Keepalive && data.is_empty();
     }
     Some(OptFields {
         max_payload,
         dnssec_ok: EdnsFlags::from(u16::from_be_bytes(flags)).dnssec_ok,
+        keepalive_asked,
     })
 }
 
@@ -215,6 +224,9 @@ struct Template {
     bytes: Box<[u8]>,
     /// Where each TTL field is, and its value when remembered.
     ttls: Box<[(usize, u32)]>,
+    /// Where the RDLENGTH of its OPT is, if the OPT is its last record (an
+    /// option can be added there, wire.rs).
+    opt_at_end: Option<usize>,
     stored: Instant,
     expires: Option<Instant>,
     /// The version of the handler's data the answer came from.
@@ -237,12 +249,14 @@ impl AnswerCache {
 
     /// The remembered answer to this question, patched for this query, if
     /// any, still alive at the time `now` reads (read only for an answer that
-    /// ages) and from this `version` of the data.
+    /// ages) and from this `version` of the data; telling the `keepalive`
+    /// idle timeout if given (a TCP query that asked, RFC 7828 §3.3.2).
     pub fn get(
         &self,
         query: &QuickQuery,
         now: impl Fn() -> Instant,
         version: u64,
+        keepalive: Option<Duration>,
     ) -> Option<Vec<u8>> {
         let template = self.entries.get(query.key.as_slice())?;
         // The clock is read only for an answer that ages (an authority's does not).
@@ -257,7 +271,8 @@ impl AnswerCache {
                 .remove_if(query.key.as_slice(), |kept| Arc::ptr_eq(kept, &template));
             return None;
         }
-        let mut bytes = template.bytes.to_vec();
+        let mut bytes = Vec::with_capacity(template.bytes.len() + wire::KEEPALIVE_SIZE);
+        bytes.extend_from_slice(&template.bytes);
         let question = HEADER_SIZE..HEADER_SIZE + query.question.len();
         // The answer echoes the question as the first asker spelt it; this
         // query's spelling goes in its place only if it is the same question
@@ -280,6 +295,9 @@ impl AnswerCache {
                 bytes[offset..offset + 4].copy_from_slice(&remaining.to_be_bytes());
             }
         }
+        if let (Some(idle), Some(opt)) = (keepalive, template.opt_at_end) {
+            wire::add_keepalive_at(&mut bytes, opt, idle);
+        }
         Some(bytes)
     }
 
@@ -292,7 +310,7 @@ impl AnswerCache {
         now: Instant,
         version: u64,
     ) {
-        let Some(ttls) = ttl_fields(encoded) else {
+        let Some(Fields { ttls, opt_at_end }) = fields(encoded) else {
             return;
         };
         let (ttls, expires) = match lifetime {
@@ -314,6 +332,7 @@ impl AnswerCache {
         let template = Template {
             bytes: encoded.into(),
             ttls: ttls.into_boxed_slice(),
+            opt_at_end,
             stored: now,
             expires,
             version,
@@ -353,31 +372,27 @@ fn set_bit(byte: &mut u8, mask: u8, on: bool) {
     }
 }
 
-/// The offset and value of every record's TTL field in an encoded message
-/// (the OPT's is not a TTL), read with hickory-proto's decoder.
-fn ttl_fields(bytes: &[u8]) -> Option<Vec<(usize, u32)>> {
-    let mut decoder = BinDecoder::new(bytes);
-    let header = Header::read(&mut decoder).ok()?;
-    for _ in 0..header.counts.queries {
-        Query::read(&mut decoder).ok()?;
-    }
-    let records = u32::from(header.counts.answers)
-        + u32::from(header.counts.authorities)
-        + u32::from(header.counts.additionals);
-    let mut fields = Vec::new();
-    for _ in 0..records {
-        Name::read(&mut decoder).ok()?;
-        let record_type = decoder.read_u16().ok()?.unverified();
-        decoder.read_u16().ok()?; // class
-        let offset = decoder.index();
-        let ttl = decoder.read_u32().ok()?.unverified();
-        let length = decoder.read_u16().ok()?.unverified();
-        decoder.read_slice(length as usize).ok()?;
-        if RecordType::from(record_type) != RecordType::OPT {
-            fields.push((offset, ttl));
+/// What a template needs to know of where the fields of its message lie.
+struct Fields {
+    /// The offset and value of every record's TTL field (the OPT's is not a TTL).
+    ttls: Vec<(usize, u32)>,
+    /// The offset of the OPT's RDLENGTH, if the OPT is the last record.
+    opt_at_end: Option<usize>,
+}
+
+/// The [`Fields`] of an encoded message.
+fn fields(bytes: &[u8]) -> Option<Fields> {
+    let mut ttls = Vec::new();
+    let mut opt_at_end = None;
+    wire::records(bytes, |record| {
+        opt_at_end = None;
+        if record.record_type == RecordType::OPT {
+            opt_at_end = Some(record.rdlength_offset());
+        } else {
+            ttls.push((record.ttl_offset, record.ttl));
         }
-    }
-    Some(fields)
+    })?;
+    Some(Fields { ttls, opt_at_end })
 }
 
 #[cfg(test)]

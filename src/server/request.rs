@@ -8,7 +8,7 @@ use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, Respo
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 pub use crate::capture::Protocol;
-use crate::keepalive;
+use crate::keepalive::{self, Keepalive};
 
 /// The UDP payload size this server advertises and sends up to (the 2020 DNS flag day value).
 pub const UDP_PAYLOAD: u16 = 1232;
@@ -124,6 +124,14 @@ impl Request {
             response.edns.get_or_insert_with(server_edns); // DO copied, as in every response
         }
         response
+    }
+
+    /// Whether the query asks, over TCP, for the connection's idle timeout:
+    /// an edns-tcp-keepalive option, empty (RFC 7828 §3.2.1, §3.3.2). Its OPT
+    /// is of version 0: another version was answered BADVERS by [`parse`].
+    pub fn asks_keepalive(&self) -> bool {
+        self.protocol == Protocol::Tcp
+            && self.message.edns.as_ref().and_then(keepalive::in_opt) == Some(Keepalive::Asked)
     }
 
     /// The largest response this client can take on its transport: 512 octets

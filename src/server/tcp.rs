@@ -18,8 +18,6 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
-use hickory_proto::op::{Header, Message};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -28,7 +26,6 @@ use tokio::time::{sleep_until, timeout};
 use super::connections::Registration;
 use super::{Handler, Protocol, Reply, ServerEvent, Shared};
 use crate::framing::{self, FramingError};
-use crate::keepalive::{self, Keepalive};
 
 /// Pending connections the kernel keeps for us.
 const BACKLOG: i32 = 1024;
@@ -175,12 +172,7 @@ async fn connection<H: Handler>(
                     Reply::Nothing => None,
                 };
                 if let Some(answer) = answer {
-                    if wants_keepalive(&message) {
-                        let idle = shared.connections.idle_timeout();
-                        answers.push(answer.map(move |reply| with_keepalive(reply, idle)).boxed());
-                    } else {
-                        answers.push(answer);
-                    }
+                    answers.push(answer);
                 }
                 state.set_in_flight(answers.len());
             }
@@ -193,49 +185,6 @@ async fn connection<H: Handler>(
             return;
         }
     }
-}
-
-/// Whether a query asks for the connection's idle timeout: an
-/// edns-tcp-keepalive option, empty as a client must send it (RFC 7828
-/// §3.2.1), in an OPT of version 0 (the options of another version are not
-/// ours to read: its answer is BADVERS, RFC 6891 §6.1.3). Read only where
-/// the option may be: a query with an OPT.
-fn wants_keepalive(query: &[u8]) -> bool {
-    let header = Header::read(&mut BinDecoder::new(query));
-    if header.is_ok_and(|header| header.counts.additionals == 0) {
-        return false; // no OPT (most queries): the rest is not read
-    }
-    let Ok(query) = Message::from_vec(query) else {
-        return false;
-    };
-    let Some(edns) = query.edns.as_ref().filter(|edns| edns.version() == 0) else {
-        return false;
-    };
-    keepalive::in_opt(edns) == Some(Keepalive::Asked)
-}
-
-/// The largest reply the option is added to: re-encoded, one much nearer
-/// to the 65,535 octets a TCP message may hold could come back cut
-/// (hickory-proto drops what does not fit, the OPT first, and sets TC).
-const KEEPALIVE_ROOM: usize = u16::MAX as usize - 1024;
-
-/// `reply` with the edns-tcp-keepalive option saying `idle`, in units of
-/// 100 ms rounded down (RFC 7828 §3.1, §3.3.2), if it has an OPT to carry
-/// it; as it was otherwise, if it cannot be read back, or if it is within
-/// [`KEEPALIVE_ROOM`] of the largest TCP message.
-fn with_keepalive(reply: Vec<u8>, idle: Duration) -> Vec<u8> {
-    if reply.len() > KEEPALIVE_ROOM {
-        return reply;
-    }
-    let Ok(mut message) = Message::from_vec(&reply) else {
-        return reply;
-    };
-    let Some(edns) = &mut message.edns else {
-        return reply;
-    };
-    edns.options_mut()
-        .insert(keepalive::option(Keepalive::Told(idle)));
-    message.to_vec().unwrap_or(reply)
 }
 
 /// Tells the handler a connection closed, on every way out of it.

@@ -40,9 +40,9 @@ async fn with_prefetch_a_replay_stops_at_nine_tenths_of_the_ttl() {
     let answer = answer("www.example.", 600);
     cache.put(&asked, &answer, Lifetime::UntilPrefetch, now, 0);
     let at = |seconds| now + Duration::from_secs(seconds);
-    assert!(cache.get(&asked, || at(539), 0).is_some());
+    assert!(cache.get(&asked, || at(539), 0, None).is_some());
     assert!(
-        cache.get(&asked, || at(540), 0).is_none(),
+        cache.get(&asked, || at(540), 0, None).is_none(),
         "the last tenth reaches the handler"
     );
 }
@@ -68,17 +68,22 @@ async fn a_replay_has_the_new_id_and_the_ttl_counted_down() {
     tokio::time::advance(Duration::from_secs(100)).await;
     let again_bytes = query("www.example.", 9);
     let again = quick(&again_bytes, Protocol::Udp).expect("a plain query");
-    let bytes = cache.get(&again, Instant::now, 0).expect("remembered");
+    let bytes = cache
+        .get(&again, Instant::now, 0, None)
+        .expect("remembered");
     let message = Message::from_vec(&bytes).expect("decodes");
     assert_eq!(message.id, 9);
     assert!(message.recursion_desired);
     assert_eq!(message.answers[0].ttl, 500);
     assert!(
-        cache.get(&again, Instant::now, 1).is_none(),
+        cache.get(&again, Instant::now, 1, None).is_none(),
         "another version of the data: not replayed"
     );
     tokio::time::advance(Duration::from_secs(500)).await;
-    assert!(cache.get(&again, Instant::now, 0).is_none(), "expired");
+    assert!(
+        cache.get(&again, Instant::now, 0, None).is_none(),
+        "expired"
+    );
 }
 
 #[test]
@@ -101,7 +106,9 @@ async fn a_replay_echoes_the_question_as_this_query_spelt_it() {
     let cache = remembering_www_example();
     let mixed_bytes = query("wWw.ExAmple.", 9);
     let mixed = quick(&mixed_bytes, Protocol::Udp).expect("a plain query");
-    let bytes = cache.get(&mixed, Instant::now, 0).expect("remembered");
+    let bytes = cache
+        .get(&mixed, Instant::now, 0, None)
+        .expect("remembered");
     let message = Message::from_vec(&bytes).expect("decodes");
     assert_eq!(message.queries[0].name.to_string(), "wWw.ExAmple.");
     assert_eq!(message.answers.len(), 1);
@@ -142,7 +149,7 @@ fn a_question_echoed_in_another_form_is_not_replayed() {
         Instant::now(),
         0,
     );
-    if let Some(bytes) = cache.get(&query, Instant::now, 0) {
+    if let Some(bytes) = cache.get(&query, Instant::now, 0, None) {
         assert!(Message::from_vec(&bytes).is_ok(), "a replay always decodes");
     }
 }
@@ -212,7 +219,13 @@ fn an_opt_the_ordinary_path_must_judge_is_not_replayed() {
     assert!(!replayable(&telling, Protocol::Tcp));
     assert!(replayable(&telling, Protocol::Udp));
     let asking = query_with_opt(1232, false, &[(11, &[])]);
-    assert!(replayable(&asking, Protocol::Tcp));
+    let asked = |bytes: &[u8]| quick(bytes, Protocol::Tcp).map(|query| query.keepalive_asked);
+    assert_eq!(
+        asked(&asking),
+        Some(true),
+        "replayed, and told the idle timeout"
+    );
+    assert_eq!(asked(&query_with_opt(1232, false, &[COOKIE])), Some(false));
     // Another version: BADVERS on the ordinary path.
     let mut message = Message::from_vec(&query_with_opt(1232, false, &[])).expect("decodes");
     message.edns.as_mut().expect("an OPT").set_version(1);
