@@ -1,7 +1,8 @@
 //! The TCP side of a server: length-prefixed messages (RFC 1035 §4.2.2),
-//! pipelined and answered out of order (RFC 7766 §6.2.1.1), idle
-//! connections closed (RFC 7766 §6.2.3), and the idle timeout told to a
-//! client that asks with the edns-tcp-keepalive option (RFC 7828 §3.3).
+//! pipelined and answered out of order (RFC 7766 §6.2.1.1), and idle
+//! connections closed (RFC 7766 §6.2.3); the idle timeout as it stands is
+//! told to a client that asks with the edns-tcp-keepalive option (RFC 7828
+//! §3.3) in its reply, as decision.rs makes it.
 //!
 //! ```text
 //! one connection, one task:
