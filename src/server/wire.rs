@@ -86,10 +86,8 @@ pub(super) fn add_keepalive_at(reply: &mut Vec<u8>, rdlength_offset: usize, idle
         return;
     };
     let length = usize::from(u16::from_be_bytes([high, low]));
-    if rdlength_offset + 2 + length != reply.len()
-        || reply.len() + KEEPALIVE_SIZE > usize::from(u16::MAX)
-    {
-        return; // not the last record, or no room
+    if rdlength_offset + 2 + length != reply.len() {
+        return; // not the last record
     }
     let option = OPT::new(vec![(
         EdnsCode::Keepalive,
@@ -98,6 +96,9 @@ pub(super) fn add_keepalive_at(reply: &mut Vec<u8>, rdlength_offset: usize, idle
     let Ok(encoded) = option.to_bytes() else {
         return;
     };
+    if reply.len() + encoded.len() > usize::from(u16::MAX) {
+        return; // no room
+    }
     let new_length = (length + encoded.len()) as u16; // under the 65,535 checked above
     reply[rdlength_offset..rdlength_offset + 2].copy_from_slice(&new_length.to_be_bytes());
     reply.extend_from_slice(&encoded);
