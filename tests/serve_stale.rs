@@ -135,6 +135,32 @@ async fn an_expired_answer_is_served_stale_with_ttl_30_when_its_server_is_silent
 }
 
 #[tokio::test]
+async fn a_stale_answer_is_never_replayed_in_place_of_fresh_data() {
+    let _turn = CLOCK.lock().await;
+    let world = world().await;
+    let local = Local::start(&config(&world, true));
+    expired_and_server_silent(&world, &local).await;
+    // Stale after a failed refresh, then stale at once (the failure cached).
+    for _ in 0..2 {
+        let stale = local.ask("www.stale.test.", RecordType::A).await;
+        assert_eq!(summary(&stale.answers), ["www.stale.test. 30 A"]);
+    }
+    // Fresh data in the cache, as a refresh brings it: answered at once,
+    // since neither stale answer was remembered for replay.
+    let mut fresh = common::mock::a(&name("www.stale.test."), [192, 0, 2, 7]);
+    fresh.ttl = TTL as u32;
+    let credibility = resolver::resolver::cache::Credibility::AuthoritativeAnswer;
+    let now = resolver::clock::now();
+    local
+        .resolver
+        .cache()
+        .insert_rrset(&[fresh], credibility, now);
+    let refreshed = local.ask("www.stale.test.", RecordType::A).await;
+    assert_eq!(addresses(&refreshed.answers), ["192.0.2.7"]);
+    assert_eq!(summary(&refreshed.answers), ["www.stale.test. 60 A"]);
+}
+
+#[tokio::test]
 async fn without_serve_stale_an_expired_answer_with_its_server_silent_is_servfail() {
     let _turn = CLOCK.lock().await;
     let world = world().await;
