@@ -20,6 +20,7 @@ use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use resolver::authority::{Authority, Catalog};
 use resolver::config::{CacheConfig, Config, Roots};
+use resolver::keepalive::{self, Keepalive};
 use resolver::lab::BoundLab;
 use resolver::resolver::cache::Credibility;
 use resolver::resolver::{Cache, Resolver, Service};
@@ -196,7 +197,7 @@ fn hot_paths(c: &mut Criterion) {
     let mut keepalive = Message::from_vec(&dig).expect("decodes");
     let edns = keepalive.edns.as_mut().expect("an OPT");
     edns.options_mut()
-        .insert(EdnsOption::Unknown(11, Vec::new()));
+        .insert(keepalive::option(Keepalive::Asked));
     let keepalive = keepalive.to_vec().expect("encodes");
     answer_size_over(&authority, &answers, &keepalive, Protocol::Tcp);
     c.bench_function(

@@ -50,6 +50,12 @@ pub fn malformed_option(code: EdnsCode, data: &[u8]) -> bool {
     code == EdnsCode::Keepalive && !data.is_empty()
 }
 
+/// Whether one option of a query's OPT, as `code` and `data`, is the
+/// option asking for the idle timeout: empty (RFC 7828 §3.2.1).
+pub fn asked_option(code: EdnsCode, data: &[u8]) -> bool {
+    code == EdnsCode::Keepalive && data.is_empty()
+}
+
 /// The option saying `what`; a timeout in 100 ms units rounded down, at
 /// most what 16 bits hold.
 pub fn option(what: Keepalive) -> EdnsOption {

@@ -196,7 +196,7 @@ fn read_opt(decoder: &mut BinDecoder<'_>, protocol: Protocol) -> Option<OptField
         if refusable || (protocol == Protocol::Tcp && keepalive::malformed_option(code, data)) {
             return None; // the ordinary path decodes it (FORMERR, if it must)
         }
-        keepalive_asked |= code == EdnsCode::Keepalive && data.is_empty();
+        keepalive_asked |= keepalive::asked_option(code, data);
     }
     Some(OptFields {
         max_payload,
